@@ -1,0 +1,38 @@
+# K8sWsProxy: build, run, test. `make deps` is idempotent and runs before run/test/bench.
+SHELL := /bin/bash
+DOTNET ?= dotnet
+CONFIG ?= Release
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+
+.PHONY: deps build test run bench bench-quick format format-check clean
+
+deps:
+	@bash .ci/deps
+
+build: deps
+	$(DOTNET) build K8sWsProxy.sln -c $(CONFIG) --no-restore
+
+# Test assemblies run one after another (each runs its own tests in parallel); the last line sums them up.
+test: build
+	@set -o pipefail; $(DOTNET) test K8sWsProxy.sln -c $(CONFIG) --no-build --logger "console;verbosity=normal" 2>&1 | tee TestResults.log; \
+	status=$$?; bash .ci/summary TestResults.log; exit $$status
+
+run: build
+	@bash examples/run-standalone.sh $(CONFIG)
+
+bench: build
+	@echo "bench: not yet implemented (issue 4)"; exit 1
+
+bench-quick: build
+	@echo "bench-quick: not yet implemented (issue 4)"; exit 1
+
+format:
+	$(DOTNET) format K8sWsProxy.sln
+
+format-check:
+	$(DOTNET) format K8sWsProxy.sln --verify-no-changes
+
+clean:
+	$(DOTNET) clean K8sWsProxy.sln -c $(CONFIG)

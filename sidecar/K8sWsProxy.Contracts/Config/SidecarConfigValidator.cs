@@ -1,0 +1,346 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
+
+namespace K8sWsProxy.Contracts.Config;
+
+/// <summary>
+/// Checks a whole document and names the field of every problem. A document with any error is refused whole,
+/// so a sidecar never serves half of one.
+/// </summary>
+public static partial class SidecarConfigValidator
+{
+    /// <summary>Regex routes run with this limit so a hostile path cannot pin a core.</summary>
+    public static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(100);
+
+    public static IReadOnlyList<ConfigError> Validate(SidecarConfigDocument document)
+    {
+        var errors = new List<ConfigError>();
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        var matches = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < document.Routes.Count; i++)
+        {
+            var route = document.Routes[i];
+            var path = $"routes[{i}]";
+            if (route is null)
+            {
+                errors.Add(new(path, "must not be null"));
+                continue;
+            }
+
+            ValidateRoute(route, path, errors);
+            if (!names.TryAdd(route.Key, i))
+            {
+                errors.Add(new($"{path}.name", $"duplicate route '{route.Key}' (also routes[{names[route.Key]}])"));
+            }
+
+            foreach (var key in MatchKeys(route.Match))
+            {
+                if (!matches.TryAdd(key, i) && matches[key] != i)
+                {
+                    errors.Add(new($"{path}.match", $"duplicate host and path: routes[{matches[key]}] already matches {key}"));
+                    break;
+                }
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>One key per host the route claims: two routes with an equal key would compete for the same requests.</summary>
+    public static IEnumerable<string> MatchKeys(RouteMatch match)
+    {
+        var headers = string.Join(",", match.Headers.Select(h => $"{h.Name.ToLowerInvariant()}={h.Value.ToLowerInvariant()}").Order(StringComparer.Ordinal));
+        var hosts = match.Hosts.Count == 0 ? ["*"] : match.Hosts.Select(h => h.ToLowerInvariant());
+        return hosts.Select(h => $"{h} {match.PathType} {match.Path} [{headers}]");
+    }
+
+    private static void ValidateRoute(RouteConfig route, string path, List<ConfigError> errors)
+    {
+        if (!DnsLabel().IsMatch(route.Name))
+        {
+            errors.Add(new($"{path}.name", "must be a lowercase DNS name (a-z, 0-9, '-', '.'), at most 253 characters"));
+        }
+
+        if (!DnsLabel().IsMatch(route.Namespace))
+        {
+            errors.Add(new($"{path}.namespace", "must be a lowercase DNS name"));
+        }
+
+        ValidateMatch(route.Match, $"{path}.match", errors);
+        if (route.Tls is not null)
+        {
+            ValidateDownstreamTls(route.Tls, $"{path}.tls", errors);
+        }
+
+        ValidateUpstream(route.Upstream, $"{path}.upstream", errors);
+        ValidateWebSocket(route.WebSocket, $"{path}.websocket", errors);
+        ValidateHeaders(route.Headers, $"{path}.headers", errors);
+        ValidateTimeouts(route.Timeouts, $"{path}.timeouts", errors);
+        if (route.Limits.MaxConnections < 0)
+        {
+            errors.Add(new($"{path}.limits.maxConnections", "must be 0 (no limit) or more"));
+        }
+
+        if (route.Limits.MessagesPerSecond < 0)
+        {
+            errors.Add(new($"{path}.limits.messagesPerSecond", "must be 0 (no limit) or more"));
+        }
+    }
+
+    private static void ValidateMatch(RouteMatch match, string path, List<ConfigError> errors)
+    {
+        for (var i = 0; i < match.Hosts.Count; i++)
+        {
+            if (!HostPattern().IsMatch(match.Hosts[i] ?? ""))
+            {
+                errors.Add(new($"{path}.hosts[{i}]", "must be a host name, optionally starting with '*.'"));
+            }
+        }
+
+        if (match.PathType == PathType.RegularExpression)
+        {
+            try
+            {
+                _ = new Regex(match.Path, RegexOptions.CultureInvariant, RegexTimeout);
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add(new($"{path}.path", $"not a valid regular expression: {e.Message}"));
+            }
+        }
+        else if (!match.Path.StartsWith('/') || match.Path.Contains('?') || match.Path.Contains('#') || match.Path.Contains("//", StringComparison.Ordinal))
+        {
+            errors.Add(new($"{path}.path", "must start with '/' and hold no '?', '#' or '//'"));
+        }
+        else if (match.Path.Contains('{') || match.Path.Contains('}'))
+        {
+            errors.Add(new($"{path}.path", "'{' and '}' are only allowed with pathType RegularExpression"));
+        }
+
+        for (var i = 0; i < match.Headers.Count; i++)
+        {
+            if (!Token().IsMatch(match.Headers[i]?.Name ?? ""))
+            {
+                errors.Add(new($"{path}.headers[{i}].name", "must be an HTTP header name"));
+            }
+        }
+    }
+
+    private static void ValidateUpstream(UpstreamConfig upstream, string path, List<ConfigError> errors)
+    {
+        if (upstream.Endpoints.Count == 0)
+        {
+            errors.Add(new($"{path}.endpoints", "at least one endpoint is required"));
+        }
+
+        for (var i = 0; i < upstream.Endpoints.Count; i++)
+        {
+            var endpoint = upstream.Endpoints[i];
+            var ep = $"{path}.endpoints[{i}]";
+            if (!Uri.TryCreate(endpoint.Url, UriKind.Absolute, out var uri))
+            {
+                errors.Add(new($"{ep}.url", "must be an absolute URL"));
+            }
+            else if (uri.Scheme is not ("ws" or "wss"))
+            {
+                errors.Add(new($"{ep}.url", "scheme must be ws or wss"));
+            }
+            else if (uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+            {
+                errors.Add(new($"{ep}.url", "must not carry a query, fragment or user info"));
+            }
+
+            if (endpoint.Weight is < 1 or > 10_000)
+            {
+                errors.Add(new($"{ep}.weight", "must be from 1 to 10000"));
+            }
+
+            if (endpoint.HttpVersion is not ("1.1" or "2"))
+            {
+                errors.Add(new($"{ep}.httpVersion", "must be \"1.1\" or \"2\""));
+            }
+        }
+
+        if (upstream.SessionAffinity is { } affinity)
+        {
+            if ((affinity.Header is null) == (affinity.Cookie is null))
+            {
+                errors.Add(new($"{path}.sessionAffinity", "set exactly one of header or cookie"));
+            }
+            else if (!Token().IsMatch(affinity.Header ?? affinity.Cookie ?? ""))
+            {
+                errors.Add(new($"{path}.sessionAffinity", "the header or cookie name must be a token"));
+            }
+        }
+
+        if (upstream.Retry.Attempts is < 1 or > 20)
+        {
+            errors.Add(new($"{path}.retry.attempts", "must be from 1 to 20"));
+        }
+
+        CheckDuration(upstream.Retry.InitialInterval, $"{path}.retry.initialInterval", errors, allowZero: true);
+        if (upstream.Retry.Growth is < 1 or > 10 || double.IsNaN(upstream.Retry.Growth))
+        {
+            errors.Add(new($"{path}.retry.growth", "must be from 1 to 10"));
+        }
+
+        if (upstream.Tls is { } tls)
+        {
+            ValidateUpstreamTls(tls, $"{path}.tls", errors);
+        }
+    }
+
+    private static void ValidateWebSocket(WebSocketOptions ws, string path, List<ConfigError> errors)
+    {
+        for (var i = 0; i < ws.Subprotocols.Count; i++)
+        {
+            if (!Token().IsMatch(ws.Subprotocols[i] ?? ""))
+            {
+                errors.Add(new($"{path}.subprotocols[{i}]", "must be a token (RFC 6455 section 4.1)"));
+            }
+        }
+
+        for (var i = 0; i < ws.AllowedOrigins.Count; i++)
+        {
+            var origin = ws.AllowedOrigins[i] ?? "";
+            if (origin != "*" && !(Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/" && !origin.EndsWith('/')))
+            {
+                errors.Add(new($"{path}.allowedOrigins[{i}]", "must be '*' or scheme://host[:port] with no path"));
+            }
+        }
+
+        if (ws.MaxMessageBytes < 0)
+        {
+            errors.Add(new($"{path}.maxMessageBytes", "must be 0 (no limit) or more"));
+        }
+
+        if (ws.KeepAliveInterval is not null && CheckDuration(ws.KeepAliveInterval, $"{path}.keepAliveInterval", errors, allowZero: false) is { } interval && interval < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add(new($"{path}.keepAliveInterval", "must be at least 100ms"));
+        }
+    }
+
+    private static void ValidateHeaders(HeadersConfig headers, string path, List<ConfigError> errors)
+    {
+        foreach (var (name, value) in headers.Set)
+        {
+            if (!Token().IsMatch(name))
+            {
+                errors.Add(new($"{path}.set.{name}", "must be an HTTP header name"));
+            }
+            else if (value is null || value.Any(c => c is '\r' or '\n' or '\0'))
+            {
+                errors.Add(new($"{path}.set.{name}", "value must not hold CR, LF or NUL"));
+            }
+        }
+
+        for (var i = 0; i < headers.Remove.Count; i++)
+        {
+            if (!Token().IsMatch(headers.Remove[i] ?? ""))
+            {
+                errors.Add(new($"{path}.remove[{i}]", "must be an HTTP header name"));
+            }
+        }
+    }
+
+    private static void ValidateTimeouts(TimeoutsConfig timeouts, string path, List<ConfigError> errors)
+    {
+        CheckDuration(timeouts.Connect, $"{path}.connect", errors, allowZero: false);
+        CheckDuration(timeouts.Handshake, $"{path}.handshake", errors, allowZero: false);
+        CheckDuration(timeouts.Idle, $"{path}.idle", errors, allowZero: true);
+        CheckDuration(timeouts.Drain, $"{path}.drain", errors, allowZero: true);
+    }
+
+    private static void ValidateDownstreamTls(DownstreamTlsConfig tls, string path, List<ConfigError> errors)
+    {
+        if (tls.MinVersion is not ("1.2" or "1.3"))
+        {
+            errors.Add(new($"{path}.minVersion", "must be \"1.2\" or \"1.3\""));
+        }
+
+        if (string.IsNullOrWhiteSpace(tls.CertificatePem) || string.IsNullOrWhiteSpace(tls.PrivateKeyPem))
+        {
+            errors.Add(new(path, "needs a certificate and a private key (PEM or file)"));
+            return;
+        }
+
+        CheckKeyPair(tls.CertificatePem, tls.PrivateKeyPem, $"{path}.certificatePem", errors);
+    }
+
+    private static void ValidateUpstreamTls(UpstreamTlsConfig tls, string path, List<ConfigError> errors)
+    {
+        if (tls.CaPem is not null)
+        {
+            try
+            {
+                var bundle = new X509Certificate2Collection();
+                bundle.ImportFromPem(tls.CaPem);
+                if (bundle.Count == 0)
+                {
+                    errors.Add(new($"{path}.caPem", "holds no certificate"));
+                }
+            }
+            catch (CryptographicException e)
+            {
+                errors.Add(new($"{path}.caPem", $"not a PEM certificate bundle: {e.Message}"));
+            }
+        }
+
+        if ((tls.ClientCertificatePem is null) != (tls.ClientKeyPem is null))
+        {
+            errors.Add(new($"{path}.clientCertificatePem", "a client certificate needs its key, and a key its certificate"));
+        }
+        else if (tls.ClientCertificatePem is not null)
+        {
+            CheckKeyPair(tls.ClientCertificatePem, tls.ClientKeyPem!, $"{path}.clientCertificatePem", errors);
+        }
+
+        if (tls.ServerName is not null && !HostPattern().IsMatch(tls.ServerName))
+        {
+            errors.Add(new($"{path}.serverName", "must be a host name"));
+        }
+    }
+
+    private static void CheckKeyPair(string certificatePem, string keyPem, string path, List<ConfigError> errors)
+    {
+        try
+        {
+            using var certificate = X509Certificate2.CreateFromPem(certificatePem, keyPem);
+        }
+        catch (CryptographicException e)
+        {
+            errors.Add(new(path, $"certificate and key do not load together: {e.Message}"));
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add(new(path, $"not PEM: {e.Message}"));
+        }
+    }
+
+    private static TimeSpan? CheckDuration(string? value, string path, List<ConfigError> errors, bool allowZero)
+    {
+        if (!Duration.TryParse(value, out var duration))
+        {
+            errors.Add(new(path, $"'{value}' is not a duration (e.g. 500ms, 5s, 10m, 1h)"));
+            return null;
+        }
+
+        if (!allowZero && duration <= TimeSpan.Zero)
+        {
+            errors.Add(new(path, "must be more than zero"));
+            return null;
+        }
+
+        return duration;
+    }
+
+    [GeneratedRegex(@"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex DnsLabel();
+
+    [GeneratedRegex(@"^(\*\.)?(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$")]
+    private static partial Regex HostPattern();
+
+    [GeneratedRegex(@"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")]
+    private static partial Regex Token();
+}
