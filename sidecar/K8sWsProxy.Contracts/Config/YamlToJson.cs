@@ -9,21 +9,14 @@ namespace K8sWsProxy.Contracts.Config;
 /// <summary>
 /// YAML to JSON with the YAML 1.2 core schema: plain scalars that look like numbers, booleans or null get
 /// those types; quoted scalars stay strings. Duplicate keys are an error, as in Kubernetes.
+/// Public so Kubernetes manifests (multi-document YAML) are read the way kubectl does, with the same rules.
 /// </summary>
-internal static partial class YamlToJson
+public static partial class YamlToJson
 {
+    /// <summary>The one document of <paramref name="text"/>; null when empty.</summary>
     public static JsonNode? Convert(string text)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            throw new FormatException($"line {e.Start.Line}, column {e.Start.Column}: {e.Message}", e);
-        }
-
+        var stream = Load(text);
         if (stream.Documents.Count == 0)
         {
             return null;
@@ -35,6 +28,25 @@ internal static partial class YamlToJson
         }
 
         return ToNode(stream.Documents[0].RootNode);
+    }
+
+    /// <summary>Every document of a "---" separated stream, empty ones included as null.</summary>
+    public static IReadOnlyList<JsonNode?> ConvertAll(string text) =>
+        Load(text).Documents.Select(d => ToNode(d.RootNode)).ToList();
+
+    private static YamlStream Load(string text)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            throw new FormatException($"line {e.Start.Line}, column {e.Start.Column}: {e.Message}", e);
+        }
+
+        return stream;
     }
 
     private static JsonNode? ToNode(YamlNode node) => node switch

@@ -1,0 +1,97 @@
+using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.Operator.Routes;
+
+namespace K8sWsProxy.Operator.Compilation;
+
+/// <summary>
+/// The desired state as a pure function of a snapshot (the controller-runtime / Contour way): one document per
+/// sidecar pod and one verdict per route. No I/O and no clock, and every list is ordered, so equal snapshots give
+/// equal documents and equal revisions.
+/// </summary>
+public static class ConfigCompiler
+{
+    public static CompilationResult Compile(RouteSnapshot snapshot)
+    {
+        var secrets = new SecretLookup(snapshot.Secrets);
+        var pods = snapshot.SidecarPods
+            .Select(p => (Ref: PodRef.Of(p), Labels: p.Metadata.Labels))
+            .OrderBy(p => p.Ref.Key, StringComparer.Ordinal)
+            .ToList();
+
+        // Oldest first: on a conflict the route met first keeps the host and path (the Gateway API rule).
+        var routes = snapshot.Routes
+            .OrderBy(r => r.Metadata.CreationTimestamp ?? DateTime.MaxValue)
+            .ThenBy(r => r.Key, StringComparer.Ordinal)
+            .Select(r =>
+            {
+                var translated = RouteTranslator.Translate(r, secrets);
+                var selected = LabelSelectors.Validate(r.Spec?.Selector, "").Count > 0
+                    ? []
+                    : pods.Where(p => p.Ref.Namespace == r.Namespace && LabelSelectors.Matches(r.Spec?.Selector, p.Labels)).Select(p => p.Ref).ToList();
+                return new CompiledRoute(r, translated, selected);
+            })
+            .ToList();
+
+        var conflicts = new List<Conflict>();
+        var documents = pods.Select(p => new SidecarDocument(p.Ref, Document(p.Ref, routes, conflicts))).ToList();
+        var revisions = documents.ToDictionary(d => d.Pod.Key, d => d.Document.Revision!, StringComparer.Ordinal);
+        var verdicts = routes
+            .OrderBy(r => r.Route.Key, StringComparer.Ordinal)
+            .Select(r => Verdict(r, conflicts.Where(c => c.Loser == r.Route.Key).ToList(), revisions))
+            .ToList();
+        return new CompilationResult(documents, verdicts);
+    }
+
+    /// <summary>The pod's document: its accepted routes, less those that lose a host and path to an older route.</summary>
+    private static SidecarConfigDocument Document(PodRef pod, List<CompiledRoute> routesOldestFirst, List<Conflict> conflicts)
+    {
+        var claims = new Dictionary<string, string>(StringComparer.Ordinal);
+        var served = new List<RouteConfig>();
+        foreach (var route in routesOldestFirst)
+        {
+            if (route.Translated.Config is not { } config || !route.Pods.Contains(pod))
+            {
+                continue;
+            }
+
+            var keys = SidecarConfigValidator.MatchKeys(config.Match).Distinct(StringComparer.Ordinal).ToList();
+            var lost = keys.Where(claims.ContainsKey).ToList();
+            if (lost.Count > 0)
+            {
+                conflicts.AddRange(lost.Select(k => new Conflict(route.Route.Key, claims[k], k, pod.Key)));
+                continue;
+            }
+
+            keys.ForEach(k => claims[k] = route.Route.Key);
+            served.Add(config);
+        }
+
+        return RevisionHasher.WithRevision(new SidecarConfigDocument { Routes = [.. served.OrderBy(r => r.Key, StringComparer.Ordinal)] });
+    }
+
+    private static RouteVerdict Verdict(CompiledRoute route, List<Conflict> lost, Dictionary<string, string> revisions)
+    {
+        var config = route.Translated.Config;
+        var acceptance = lost.Count == 0 ? route.Translated.Acceptance : new Acceptance(false, RouteReasons.Conflict, Describe(lost));
+        return new RouteVerdict(
+            route.Route.Namespace,
+            route.Route.Metadata.Name ?? "",
+            acceptance,
+            config is null ? null : RevisionHasher.Compute(new SidecarConfigDocument { Routes = [config] }),
+            [.. route.Pods.Select(p => new SelectedSidecar(p, revisions[p.Key]))]);
+    }
+
+    /// <summary>"spec.match: chat.example.com Prefix /ws [] is held by the older route demo/a on pods demo/p-0, demo/p-1".</summary>
+    private static string Describe(List<Conflict> lost) => string.Join("; ", lost
+        .GroupBy(c => (c.Winner, c.MatchKey))
+        .OrderBy(g => g.Key.Winner, StringComparer.Ordinal).ThenBy(g => g.Key.MatchKey, StringComparer.Ordinal)
+        .Select(g =>
+        {
+            var pods = g.Select(c => c.Pod).Distinct().Order(StringComparer.Ordinal).ToList();
+            return $"spec.match: {g.Key.MatchKey} is held by the older route {g.Key.Winner} on {(pods.Count == 1 ? "pod" : "pods")} {string.Join(", ", pods)}";
+        }));
+
+    private sealed record CompiledRoute(WebSocketRoute Route, TranslatedRoute Translated, IReadOnlyList<PodRef> Pods);
+
+    private sealed record Conflict(string Loser, string Winner, string MatchKey, string Pod);
+}

@@ -1,0 +1,23 @@
+namespace K8sWsProxy.Operator.Compilation;
+
+/// <summary>What the compiler decided about one route; the status function turns it into the route's status.</summary>
+/// <param name="Revision">Content hash of the route as compiled; null when the route could not be compiled.</param>
+/// <param name="Sidecars">The pods the selector picks, ordered by key, with the revision each must ack.</param>
+public sealed record RouteVerdict(
+    string Namespace,
+    string Name,
+    Acceptance Accepted,
+    string? Revision,
+    IReadOnlyList<SelectedSidecar> Sidecars)
+{
+    public string Key => $"{Namespace}/{Name}";
+}
+
+/// <summary>The Accepted condition: true, or false with one of the <see cref="RouteReasons"/> and the details.</summary>
+public sealed record Acceptance(bool Accepted, string Reason, string Message)
+{
+    public static Acceptance Ok { get; } = new(true, RouteReasons.Accepted, "the route is valid");
+}
+
+/// <param name="DocumentRevision">The revision of the pod's whole document: the one its ack must name.</param>
+public sealed record SelectedSidecar(PodRef Pod, string DocumentRevision);

@@ -1,0 +1,36 @@
+using k8s.Models;
+
+namespace K8sWsProxy.Operator.Routes;
+
+/// <summary>What the operator observed; written through the status subresource by the leader only.</summary>
+public sealed record WebSocketRouteStatus
+{
+    public long? ObservedGeneration { get; init; }
+
+    /// <summary>Content hash of the route as compiled; absent while the route is not accepted.</summary>
+    public string? Revision { get; init; }
+
+    public SidecarCounts Sidecars { get; init; } = new();
+
+    public IReadOnlyList<V1Condition> Conditions { get; init; } = [];
+
+    /// <summary>Value equality, conditions included, so the writer can skip a status that did not change.</summary>
+    public bool Equals(WebSocketRouteStatus? other) =>
+        other is not null
+        && ObservedGeneration == other.ObservedGeneration
+        && Revision == other.Revision
+        && Sidecars == other.Sidecars
+        && Conditions.SequenceEqual(other.Conditions);
+
+    public override int GetHashCode() => HashCode.Combine(ObservedGeneration, Revision, Sidecars, Conditions.Count);
+}
+
+public sealed record SidecarCounts
+{
+    public int Selected { get; init; }
+
+    public int Synced { get; init; }
+
+    /// <summary>"synced/selected" ("2/3"): what the Synced printer column shows, since a column reads one field.</summary>
+    public string Summary { get; init; } = "0/0";
+}
