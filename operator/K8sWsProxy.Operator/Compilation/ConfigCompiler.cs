@@ -25,9 +25,7 @@ public static class ConfigCompiler
             .Select(r =>
             {
                 var translated = RouteTranslator.Translate(r, secrets);
-                var selected = LabelSelectors.Validate(r.Spec?.Selector, "").Count > 0
-                    ? []
-                    : pods.Where(p => p.Ref.Namespace == r.Namespace && LabelSelectors.Matches(r.Spec?.Selector, p.Labels)).Select(p => p.Ref).ToList();
+                var selected = pods.Where(p => p.Ref.Namespace == r.Namespace && LabelSelectors.Matches(r.Spec?.Selector, p.Labels)).Select(p => p.Ref).ToList();
                 return new CompiledRoute(r, translated, selected);
             })
             .ToList();

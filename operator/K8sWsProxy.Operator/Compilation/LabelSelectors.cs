@@ -1,14 +1,15 @@
 using k8s.Models;
+using K8sWsProxy.Contracts.Config;
 
 namespace K8sWsProxy.Operator.Compilation;
 
 /// <summary>metav1.LabelSelector semantics: every matchLabels pair and every matchExpressions requirement must hold.</summary>
 public static class LabelSelectors
 {
-    /// <summary>Problems that make the selector unusable, as "spec.selector..." messages; empty when it is fine.</summary>
-    public static IReadOnlyList<string> Validate(V1LabelSelector? selector, string path)
+    /// <summary>Problems that make the selector unusable; empty when it is fine.</summary>
+    public static IReadOnlyList<ConfigError> Validate(V1LabelSelector? selector, string path)
     {
-        var errors = new List<string>();
+        var errors = new List<ConfigError>();
         var expressions = selector?.MatchExpressions ?? [];
         for (var i = 0; i < expressions.Count; i++)
         {
@@ -17,15 +18,15 @@ public static class LabelSelectors
             switch (e.OperatorProperty)
             {
                 case "In" or "NotIn" when e.Values is not { Count: > 0 }:
-                    errors.Add($"{at}.values: must not be empty for operator {e.OperatorProperty}");
+                    errors.Add(new($"{at}.values", $"must not be empty for operator {e.OperatorProperty}"));
                     break;
                 case "Exists" or "DoesNotExist" when e.Values is { Count: > 0 }:
-                    errors.Add($"{at}.values: must be empty for operator {e.OperatorProperty}");
+                    errors.Add(new($"{at}.values", $"must be empty for operator {e.OperatorProperty}"));
                     break;
                 case "In" or "NotIn" or "Exists" or "DoesNotExist":
                     break;
                 default:
-                    errors.Add($"{at}.operator: must be In, NotIn, Exists or DoesNotExist");
+                    errors.Add(new($"{at}.operator", "must be In, NotIn, Exists or DoesNotExist"));
                     break;
             }
         }
@@ -33,7 +34,7 @@ public static class LabelSelectors
         return errors;
     }
 
-    /// <summary>For selectors that passed <see cref="Validate"/>; a null or empty selector matches everything.</summary>
+    /// <summary>A null or empty selector matches everything; an unknown operator matches nothing.</summary>
     public static bool Matches(V1LabelSelector? selector, IDictionary<string, string>? labels)
     {
         labels ??= new Dictionary<string, string>();
@@ -53,7 +54,8 @@ public static class LabelSelectors
                 "In" => has && e.Values.Contains(actual!),
                 "NotIn" => !has || !e.Values.Contains(actual!),
                 "Exists" => has,
-                _ => !has,
+                "DoesNotExist" => !has,
+                _ => false,
             };
             if (!holds)
             {

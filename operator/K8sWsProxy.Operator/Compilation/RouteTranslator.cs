@@ -31,7 +31,7 @@ internal static class RouteTranslator
     {
         var spec = route.Spec ?? new WebSocketRouteSpec();
         var problems = LabelSelectors.Validate(spec.Selector, "spec.selector")
-            .Select(m => new RouteProblem(RouteReasons.InvalidSpec, "spec.selector", m))
+            .Select(e => new RouteProblem(RouteReasons.InvalidSpec, e.Path, e.Message))
             .ToList();
         var config = ToConfig(route, spec, secrets, problems);
         foreach (var error in SidecarConfigValidator.Validate(new SidecarConfigDocument { Routes = [config] }))

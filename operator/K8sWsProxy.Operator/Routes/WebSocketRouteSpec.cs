@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using k8s.Models;
 using K8sWsProxy.Contracts.Config;
 using WebSocketOptions = K8sWsProxy.Contracts.Config.WebSocketOptions;
@@ -19,6 +20,8 @@ public sealed record WebSocketRouteSpec
 
     public RouteUpstream Upstream { get; init; } = new();
 
+    /// <summary>"websocket", as users write it; camelCase would make it "webSocket", and KubernetesJson matches case-sensitively.</summary>
+    [JsonPropertyName("websocket")]
     public WebSocketOptions WebSocket { get; init; } = new();
 
     public HeadersConfig Headers { get; init; } = new();
