@@ -1,0 +1,143 @@
+using System.Runtime.CompilerServices;
+
+namespace K8sWsProxy.Tunnel;
+
+/// <summary>
+/// The stream YARP copies through in place of one peer's raw stream: reads come from that peer (tracked for
+/// keep-alive and lost-peer handling), writes go through the relay of the direction towards that peer.
+/// </summary>
+internal sealed class TrackingStream : Stream
+{
+    private readonly Stream _inner;
+    private readonly WebSocketTunnel _tunnel;
+    private readonly DirectionRelay _writes;
+    private readonly DirectionRelay _reads;
+    private readonly AbortableToken _readToken;
+    private readonly AbortableToken _writeToken;
+    private int _ended;
+
+    /// <param name="writes">The direction towards this peer.</param>
+    /// <param name="reads">The direction away from this peer (this peer is its sender).</param>
+    public TrackingStream(Stream inner, WebSocketTunnel tunnel, DirectionRelay writes, DirectionRelay reads, CancellationToken abort)
+    {
+        _inner = inner;
+        _tunnel = tunnel;
+        _writes = writes;
+        _reads = reads;
+        _readToken = new AbortableToken(abort);
+        _writeToken = new AbortableToken(abort);
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_tunnel.IsAborted)
+        {
+            End();
+            return 0;
+        }
+
+        int read;
+        try
+        {
+            read = await _inner.ReadAsync(buffer, _readToken.For(cancellationToken));
+        }
+        catch (Exception) when (_tunnel.IsAborted && !cancellationToken.IsCancellationRequested)
+        {
+            End();
+            return 0;
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            await _tunnel.OnPeerLostAsync(_reads);
+            End();
+            throw;
+        }
+        catch
+        {
+            End();
+            throw;
+        }
+
+        if (buffer.IsEmpty)
+        {
+            return 0; // a zero-byte read (YARP waits for data this way): EOF shows on the next real read
+        }
+
+        if (read == 0)
+        {
+            await _tunnel.OnPeerLostAsync(_reads);
+            End();
+            return 0;
+        }
+
+        _reads.MarkSenderActive(_tunnel.Timestamp());
+        return read;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _tunnel.IsAborted ? default : _writes.WriteAsync(buffer, _writeToken.For(cancellationToken));
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) =>
+        _tunnel.IsAborted ? Task.CompletedTask : _writes.FlushAsync(_writeToken.For(cancellationToken)).AsTask();
+
+    // YARP and Kestrel upgrade streams are asynchronous only; blocking here would hide a bug.
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Use ReadAsync.");
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Use WriteAsync.");
+
+    public override void Flush() => throw new NotSupportedException("Use FlushAsync.");
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override async ValueTask DisposeAsync()
+    {
+        End();
+        await _inner.DisposeAsync();
+        Dispose(disposing: false);
+        GC.SuppressFinalize(this);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        End();
+        if (disposing)
+        {
+            _inner.Dispose();
+        }
+
+        _readToken.Dispose();
+        _writeToken.Dispose();
+        base.Dispose(disposing);
+    }
+
+    private void End()
+    {
+        if (Interlocked.Exchange(ref _ended, 1) == 0)
+        {
+            _tunnel.OnStreamEnded();
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Net.WebSockets;
+
+namespace K8sWsProxy.Tunnel.Tests;
+
+/// <summary>
+/// A client end and a server end joined by real loopback sockets through a <see cref="WebSocketTunnel"/>
+/// and a YARP-like copy loop. The peers are raw streams; <see cref="ClientWebSocket"/> and <see cref="ServerWebSocket"/>
+/// turn them into real WebSockets.
+/// </summary>
+internal sealed class TunnelHarness : IAsyncDisposable
+{
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    private readonly TunnelScheduler _scheduler;
+    private readonly IDisposable _registration;
+
+    private TunnelHarness(Stream clientPeer, Stream serverPeer, WebSocketTunnel tunnel, DirectionCounters toUpstream, DirectionCounters toClient, Task copy, TunnelScheduler scheduler)
+    {
+        ClientPeer = clientPeer;
+        ServerPeer = serverPeer;
+        Tunnel = tunnel;
+        ToUpstream = toUpstream;
+        ToClient = toClient;
+        Copy = copy;
+        _scheduler = scheduler;
+        _registration = scheduler.Register(tunnel);
+    }
+
+    public Stream ClientPeer { get; }
+
+    public Stream ServerPeer { get; }
+
+    public WebSocketTunnel Tunnel { get; }
+
+    public DirectionCounters ToUpstream { get; }
+
+    public DirectionCounters ToClient { get; }
+
+    public Task Copy { get; }
+
+    public static async Task<TunnelHarness> StartAsync(TunnelOptions? options = null, int bufferSize = 64 * 1024)
+    {
+        var (clientPeer, proxyDown) = await LoopbackPair.ConnectAsync();
+        var (proxyUp, serverPeer) = await LoopbackPair.ConnectAsync();
+        var toUpstream = new DirectionCounters();
+        var toClient = new DirectionCounters();
+        var tunnel = new WebSocketTunnel(options ?? new TunnelOptions(), toUpstream, toClient, TimeProvider.System);
+        var copy = YarpLikeCopier.RunAsync(tunnel.WrapDownstream(proxyDown), tunnel.WrapUpstream(proxyUp), bufferSize);
+        var scheduler = new TunnelScheduler(TimeProvider.System, TimeSpan.FromMilliseconds(20));
+        return new TunnelHarness(clientPeer, serverPeer, tunnel, toUpstream, toClient, copy, scheduler);
+    }
+
+    public WebSocket ClientWebSocket(WebSocketDeflateOptions? deflate = null) => WebSocket.CreateFromStream(
+        ClientPeer, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero, DangerousDeflateOptions = deflate });
+
+    public WebSocket ServerWebSocket(WebSocketDeflateOptions? deflate = null) => WebSocket.CreateFromStream(
+        ServerPeer, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero, DangerousDeflateOptions = deflate });
+
+    public async Task<TunnelOutcome> OutcomeAsync() => await Tunnel.Completion.WaitAsync(Patience);
+
+    public async ValueTask DisposeAsync()
+    {
+        _registration.Dispose();
+        Tunnel.Abort();
+        await ClientPeer.DisposeAsync();
+        await ServerPeer.DisposeAsync();
+        await Copy.WaitAsync(Patience);
+        await _scheduler.DisposeAsync();
+    }
+}
