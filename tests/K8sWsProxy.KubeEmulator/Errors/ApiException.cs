@@ -1,0 +1,98 @@
+using System.Text.Json.Nodes;
+
+namespace K8sWsProxy.KubeEmulator.Errors;
+
+/// <summary>
+/// A failed API call, carried up to the HTTP layer which writes it as a metav1.Status body.
+/// Only the factory methods build one, so every error has the reason/code pairing the real server uses.
+/// </summary>
+internal sealed class ApiException : Exception
+{
+    private ApiException(int code, string reason, string message, JsonObject? details)
+        : base(message)
+    {
+        Code = code;
+        Reason = reason;
+        Details = details;
+    }
+
+    public int Code { get; }
+
+    public string Reason { get; }
+
+    public JsonObject? Details { get; }
+
+    public static ApiException BadRequest(string message) => new(400, "BadRequest", message, null);
+
+    public static ApiException NotFound(string group, string resource, string name) =>
+        new(404, "NotFound", $"{Qualified(resource, group)} \"{name}\" not found", Detail(name, group, resource));
+
+    public static ApiException NotFoundPath(string path) =>
+        new(404, "NotFound", $"the server could not find the requested resource ({path})", new JsonObject());
+
+    public static ApiException AlreadyExists(string group, string resource, string name) =>
+        new(409, "AlreadyExists", $"{Qualified(resource, group)} \"{name}\" already exists", Detail(name, group, resource));
+
+    public static ApiException Conflict(string group, string resource, string name) =>
+        new(409, "Conflict",
+            $"Operation cannot be fulfilled on {Qualified(resource, group)} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+            Detail(name, group, resource));
+
+    public static ApiException Gone(string message) => new(410, "Expired", message, null);
+
+    public static ApiException Invalid(string kind, string group, string name, IReadOnlyList<FieldError> errors)
+    {
+        var summary = errors.Count == 1
+            ? errors[0].ToString()
+            : "[" + string.Join(", ", errors.Select(e => e.ToString())) + "]";
+        var details = Detail(name, group, kind);
+        details["causes"] = new JsonArray(errors.Select(e => (JsonNode)e.ToCause()).ToArray());
+        return new ApiException(422, "Invalid", $"{Qualified(kind, group)} \"{name}\" is invalid: {summary}", details);
+    }
+
+    public static ApiException UnsupportedMediaType(string message) => new(415, "UnsupportedMediaType", message, null);
+
+    public static ApiException MethodNotAllowed(string verb) =>
+        new(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({verb})", new JsonObject());
+
+    public static ApiException Injected(int code) => code == 429
+        ? new ApiException(429, "TooManyRequests", "injected by the emulator: too many requests, please try again later", new JsonObject { ["retryAfterSeconds"] = 1 })
+        : new ApiException(code, "InternalError", "injected by the emulator: an error on the server prevented the request from succeeding", new JsonObject());
+
+    public static ApiException Internal(string message) => new(500, "InternalError", message, new JsonObject());
+
+    /// <summary>The metav1.Status body the real server sends for this error.</summary>
+    public JsonObject ToStatus()
+    {
+        var status = new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Failure",
+            ["message"] = Message,
+            ["reason"] = Reason,
+        };
+        if (Details is not null)
+        {
+            status["details"] = Details.DeepClone();
+        }
+
+        status["code"] = Code;
+        return status;
+    }
+
+    private static string Qualified(string resource, string group) => group.Length == 0 ? resource : $"{resource}.{group}";
+
+    private static JsonObject Detail(string name, string group, string kind)
+    {
+        var details = new JsonObject { ["name"] = name };
+        if (group.Length > 0)
+        {
+            details["group"] = group;
+        }
+
+        details["kind"] = kind;
+        return details;
+    }
+}

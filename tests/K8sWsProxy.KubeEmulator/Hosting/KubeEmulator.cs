@@ -1,0 +1,119 @@
+using System.Net;
+using K8sWsProxy.KubeEmulator.Auth;
+using K8sWsProxy.KubeEmulator.Http;
+using K8sWsProxy.KubeEmulator.Registry;
+using K8sWsProxy.KubeEmulator.Rest;
+using K8sWsProxy.KubeEmulator.Storage;
+using K8sWsProxy.KubeEmulator.Watch;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace K8sWsProxy.KubeEmulator;
+
+/// <summary>
+/// An in-memory Kubernetes API server on 127.0.0.1 that the real kubectl and KubernetesClient talk to.
+/// <code>
+/// await using var kube = await KubeEmulator.StartAsync(new KubeEmulatorOptions { Preload = { "testdata" } });
+/// var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kube.KubeconfigPath));
+/// </code>
+/// </summary>
+public sealed class KubeEmulator : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ObjectStore _store;
+    private readonly FaultInjector _faults;
+    private readonly string? _ownedDirectory;
+
+    private KubeEmulator(WebApplication app, ObjectStore store, FaultInjector faults, Uri url, string kubeconfigPath, string? ownedDirectory)
+    {
+        _app = app;
+        _store = store;
+        _faults = faults;
+        Url = url;
+        KubeconfigPath = kubeconfigPath;
+        _ownedDirectory = ownedDirectory;
+    }
+
+    /// <summary>The server address, <c>http://127.0.0.1:PORT/</c>.</summary>
+    public Uri Url { get; }
+
+    /// <summary>A kubeconfig whose current context points at this emulator (namespace <c>default</c>).</summary>
+    public string KubeconfigPath { get; }
+
+    /// <summary>The current global resourceVersion.</summary>
+    public long ResourceVersion => _store.Revision;
+
+    public static async Task<KubeEmulator> StartAsync(KubeEmulatorOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new KubeEmulatorOptions();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(KubeEmulator).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, options.Port, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.AddServerHeader = false;
+        });
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
+
+        var registry = new ResourceRegistry();
+        var store = new ObjectStore(options.HistoryLimit);
+        var storage = new RestStorage(store, registry, options.Clock);
+        var faults = new FaultInjector();
+        var app = builder.Build();
+        var stopping = app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        var handler = new ApiHandler(
+            storage,
+            registry,
+            new TokenAuthority(store, options.Clock),
+            new WatchStream(store, options.Clock, options.BookmarkInterval, stopping),
+            faults,
+            options.Clock,
+            options.MaxWatchTimeout);
+        app.Run(handler.HandleAsync);
+
+        foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
+        {
+            storage.Create(BuiltinKinds.All[0], "", new() { ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = ns } }, new WriteOptions(false, FieldValidation.Strict));
+        }
+
+        Preloader.Load(storage, registry, options.Preload);
+        await app.StartAsync(cancellationToken);
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var url = new Uri(address.EndsWith('/') ? address : address + "/");
+        string? ownedDirectory = null;
+        var kubeconfig = options.KubeconfigPath;
+        if (kubeconfig is null)
+        {
+            ownedDirectory = Directory.CreateTempSubdirectory("kube-emulator-").FullName;
+            kubeconfig = Path.Combine(ownedDirectory, "kubeconfig");
+        }
+
+        Kubeconfig.Write(kubeconfig, url);
+        return new KubeEmulator(app, store, faults, url, kubeconfig, ownedDirectory);
+    }
+
+    /// <summary>Forgets the change log: a watch or continue token from any earlier resourceVersion now gets 410 Gone.</summary>
+    public void CompactHistory() => _store.CompactHistory();
+
+    /// <summary>Ends every open watch stream (cleanly, as a server-side timeout would).</summary>
+    public void DropWatches() => _store.DropWatches();
+
+    /// <summary>The next <paramref name="count"/> requests, of any kind, fail with <paramref name="statusCode"/> (500 or 429 with Retry-After).</summary>
+    public void FailNextRequests(int count, int statusCode = 500) => _faults.FailNext(count, statusCode);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        if (_ownedDirectory is not null)
+        {
+            Directory.Delete(_ownedDirectory, recursive: true);
+        }
+    }
+}

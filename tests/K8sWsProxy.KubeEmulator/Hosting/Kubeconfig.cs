@@ -1,0 +1,30 @@
+namespace K8sWsProxy.KubeEmulator;
+
+/// <summary>Writes the kubeconfig kubectl and KubernetesClient use to reach the emulator (plain HTTP, a dummy token the emulator ignores).</summary>
+internal static class Kubeconfig
+{
+    public static void Write(string path, Uri server)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: kube-emulator
+              cluster:
+                server: {server.ToString().TrimEnd('/')}
+            users:
+            - name: kube-emulator
+              user:
+                token: kube-emulator
+            contexts:
+            - name: kube-emulator
+              context:
+                cluster: kube-emulator
+                user: kube-emulator
+                namespace: default
+            current-context: kube-emulator
+
+            """);
+    }
+}

@@ -1,0 +1,292 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using K8sWsProxy.KubeEmulator.Auth;
+using K8sWsProxy.KubeEmulator.Discovery;
+using K8sWsProxy.KubeEmulator.Errors;
+using K8sWsProxy.KubeEmulator.Json;
+using K8sWsProxy.KubeEmulator.Registry;
+using K8sWsProxy.KubeEmulator.Rest;
+using K8sWsProxy.KubeEmulator.Selectors;
+using K8sWsProxy.KubeEmulator.Table;
+using K8sWsProxy.KubeEmulator.Watch;
+
+namespace K8sWsProxy.KubeEmulator.Http;
+
+/// <summary>
+/// The single request handler: discovery and OpenAPI documents, then resource verbs. Every failure becomes a
+/// Status body with the real code; an unexpected exception is a 500 InternalError, never a dropped connection.
+/// </summary>
+internal sealed class ApiHandler(
+    RestStorage storage,
+    ResourceRegistry registry,
+    TokenAuthority tokens,
+    WatchStream watches,
+    FaultInjector faults,
+    TimeProvider clock,
+    TimeSpan maxWatchTimeout)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        try
+        {
+            if (faults.TakeFault() is { } fault)
+            {
+                throw fault;
+            }
+
+            await DispatchAsync(context);
+        }
+        catch (ApiException error) when (!context.Response.HasStarted)
+        {
+            await JsonResponses.WriteErrorAsync(context, error);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left.
+        }
+        catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
+        {
+            await JsonResponses.WriteErrorAsync(context, ApiException.Internal($"emulator error: {e.GetType().Name}: {e.Message}"));
+        }
+    }
+
+    private async Task DispatchAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "/";
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var get = HttpMethods.IsGet(context.Request.Method);
+        switch (segments)
+        {
+            case ["version"] when get:
+                await JsonResponses.WriteAsync(context, 200, DiscoveryDocuments.Version());
+                return;
+            case ["healthz" or "livez" or "readyz"] when get:
+                context.Response.ContentType = "text/plain";
+                await context.Response.WriteAsync("ok");
+                return;
+            case ["api"] when get:
+                await JsonResponses.WriteAsync(context, 200, DiscoveryDocuments.CoreVersions(context.Request.Host.Value ?? ""));
+                return;
+            case ["apis"] when get:
+                await JsonResponses.WriteAsync(context, 200, DiscoveryDocuments.GroupList(registry));
+                return;
+            case ["apis", var group] when get:
+                await JsonResponses.WriteAsync(context, 200, DiscoveryDocuments.Group(registry, group) ?? throw ApiException.NotFoundPath(path));
+                return;
+            case ["api", var version] when get:
+                await JsonResponses.WriteAsync(context, 200, DiscoveryDocuments.ResourceList(registry, version) ?? throw ApiException.NotFoundPath(path));
+                return;
+            case ["apis", var group, var version] when get:
+                await JsonResponses.WriteAsync(context, 200, DiscoveryDocuments.ResourceList(registry, $"{group}/{version}") ?? throw ApiException.NotFoundPath(path));
+                return;
+            case ["openapi", "v3"] when get:
+                await JsonResponses.WriteAsync(context, 200, OpenApiDocuments.Index(registry));
+                return;
+            case ["openapi", "v3", "api", var version] when get:
+                await JsonResponses.WriteAsync(context, 200, OpenApiDocuments.ForGroupVersion(registry, version) ?? throw ApiException.NotFoundPath(path));
+                return;
+            case ["openapi", "v3", "apis", var group, var version] when get:
+                await JsonResponses.WriteAsync(context, 200, OpenApiDocuments.ForGroupVersion(registry, $"{group}/{version}") ?? throw ApiException.NotFoundPath(path));
+                return;
+            case ["api", var version, .. var rest] when ResourcePath.Resolve(registry, "", version, rest, path) is { } resource:
+                await ServeResourceAsync(context, resource);
+                return;
+            case ["apis", var group, var version, .. var rest] when ResourcePath.Resolve(registry, group, version, rest, path) is { } resource:
+                await ServeResourceAsync(context, resource);
+                return;
+            default:
+                throw ApiException.NotFoundPath(path);
+        }
+    }
+
+    private async Task ServeResourceAsync(HttpContext context, ResourcePath target)
+    {
+        var request = context.Request;
+        var (kind, ns, name, subresource) = (target.Kind, target.Namespace, target.Name, target.Subresource);
+        var query = request.Query;
+        var statusWrite = subresource == "status";
+        switch (request.Method)
+        {
+            case "GET" when name.Length == 0 && IsTrue(query["watch"]):
+                await watches.ServeAsync(context, WatchRequest(kind, ns, request));
+                return;
+            case "GET" when name.Length == 0:
+                await ListAsync(context, kind, ns, query);
+                return;
+            case "GET":
+                var obj = storage.Get(kind, ns, name);
+                await JsonResponses.WriteAsync(context, 200, MediaTypes.WantsTable(request)
+                    ? TableConverter.Convert(kind, [obj], obj.ResourceVersion(), null, clock)
+                    : obj);
+                return;
+            case "POST" when kind == BuiltinKinds.TokenReview:
+                await JsonResponses.WriteAsync(context, 201, tokens.Review(await ReadObjectAsync(request)));
+                return;
+            case "POST" when subresource == "token" && name.Length > 0:
+                await JsonResponses.WriteAsync(context, 201, tokens.Request(ns, name, await ReadObjectAsync(request)));
+                return;
+            case "POST" when name.Length == 0 && (ns.Length > 0 || !kind.Namespaced):
+                await WriteResultAsync(context, storage.Create(kind, ns, await ReadObjectAsync(request), WriteOptions(query)));
+                return;
+            case "PUT" when name.Length > 0:
+                await WriteResultAsync(context, storage.Update(kind, ns, name, await ReadObjectAsync(request), statusWrite, WriteOptions(query)));
+                return;
+            case "PATCH" when name.Length > 0:
+                var patch = await new StreamReader(request.Body).ReadToEndAsync(context.RequestAborted);
+                await WriteResultAsync(context, storage.Patch(kind, ns, name, MediaTypes.Of(request.ContentType), patch, statusWrite, WriteOptions(query)));
+                return;
+            case "DELETE" when name.Length > 0 && !statusWrite:
+                var options = await ReadOptionalObjectAsync(request);
+                await JsonResponses.WriteAsync(context, 200, storage.Delete(kind, ns, name, options, IsDryRun(query, options)));
+                return;
+            case "DELETE" when name.Length == 0:
+                await DeleteCollectionAsync(context, kind, ns, query);
+                return;
+            default:
+                throw ApiException.MethodNotAllowed(request.Method);
+        }
+    }
+
+    private async Task ListAsync(HttpContext context, ResourceKind kind, string ns, IQueryCollection query)
+    {
+        var page = storage.List(kind, ns, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"], kind),
+            Int(query, "limit"), query["continue"]);
+        var revision = page.Revision.ToString(CultureInfo.InvariantCulture);
+        if (MediaTypes.WantsTable(context.Request))
+        {
+            await JsonResponses.WriteAsync(context, 200, TableConverter.Convert(kind, page.Items, revision, page.Continue, clock));
+            return;
+        }
+
+        var metadata = new JsonObject { ["resourceVersion"] = revision };
+        if (page.Continue is not null)
+        {
+            metadata["continue"] = page.Continue;
+            metadata["remainingItemCount"] = page.RemainingItemCount;
+        }
+
+        await JsonResponses.WriteAsync(context, 200, new JsonObject
+        {
+            ["kind"] = kind.Kind + "List",
+            ["apiVersion"] = kind.ApiVersion,
+            ["metadata"] = metadata,
+            ["items"] = new JsonArray(page.Items.Select(i => (JsonNode)i).ToArray()),
+        });
+    }
+
+    private async Task DeleteCollectionAsync(HttpContext context, ResourceKind kind, string ns, IQueryCollection query)
+    {
+        var options = await ReadOptionalObjectAsync(context.Request);
+        var page = storage.List(kind, ns, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"], kind), 0, null);
+        var deleted = new JsonArray();
+        foreach (var item in page.Items)
+        {
+            var result = storage.Delete(kind, item.Namespace(), item.Name(), options, IsDryRun(query, options));
+            deleted.Add(result.Str("kind") == "Status" ? item : result);
+        }
+
+        await JsonResponses.WriteAsync(context, 200, new JsonObject
+        {
+            ["kind"] = kind.Kind + "List",
+            ["apiVersion"] = kind.ApiVersion,
+            ["metadata"] = new JsonObject { ["resourceVersion"] = storage.Store.Revision.ToString(CultureInfo.InvariantCulture) },
+            ["items"] = deleted,
+        });
+    }
+
+    private WatchRequest WatchRequest(ResourceKind kind, string ns, HttpRequest request)
+    {
+        var query = request.Query;
+        string rv = query["resourceVersion"].ToString();
+        long? from = null;
+        if (rv.Length > 0 && rv != "0")
+        {
+            from = long.TryParse(rv, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
+                ? parsed
+                : throw ApiException.Invalid(kind.Kind, kind.Group, "", [FieldError.Invalid("resourceVersion", rv, "must be a non-negative integer")]);
+        }
+
+        var timeout = Int(query, "timeoutSeconds") is > 0 and var seconds ? TimeSpan.FromSeconds(seconds) : maxWatchTimeout;
+        return new WatchRequest(
+            kind,
+            new WatchFilter(ns, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"], kind)),
+            from,
+            IsTrue(query["allowWatchBookmarks"]),
+            IsTrue(query["sendInitialEvents"]),
+            timeout < maxWatchTimeout ? timeout : maxWatchTimeout,
+            MediaTypes.WantsTable(request));
+    }
+
+    private static WriteOptions WriteOptions(IQueryCollection query)
+    {
+        var validation = query["fieldValidation"].ToString() switch
+        {
+            "" or "Warn" => FieldValidation.Warn,
+            "Strict" => FieldValidation.Strict,
+            "Ignore" => FieldValidation.Ignore,
+            var other => throw ApiException.BadRequest($"fieldValidation must be one of Ignore, Warn, Strict; got \"{other}\""),
+        };
+        return new WriteOptions(IsDryRun(query, null), validation);
+    }
+
+    private static bool IsDryRun(IQueryCollection query, JsonObject? deleteOptions)
+    {
+        var dryRun = query["dryRun"].ToString();
+        if (dryRun.Length > 0 && dryRun != "All")
+        {
+            throw ApiException.BadRequest($"dryRun: Unsupported value: \"{dryRun}\": supported values: \"All\"");
+        }
+
+        return dryRun == "All" || (deleteOptions?["dryRun"] as JsonArray)?.Any(d => d?.ToString() == "All") == true;
+    }
+
+    private static async Task WriteResultAsync(HttpContext context, WriteResult result)
+    {
+        foreach (var warning in result.Warnings)
+        {
+            context.Response.Headers.Append("Warning", $"299 - \"{warning.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
+        }
+
+        await JsonResponses.WriteAsync(context, result.StatusCode, result.Body);
+    }
+
+    private static async Task<JsonObject> ReadObjectAsync(HttpRequest request) =>
+        await ReadOptionalObjectAsync(request) ?? throw ApiException.BadRequest("the request body is empty");
+
+    private static async Task<JsonObject?> ReadOptionalObjectAsync(HttpRequest request)
+    {
+        var text = await new StreamReader(request.Body).ReadToEndAsync(request.HttpContext.RequestAborted);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var mediaType = MediaTypes.Of(request.ContentType);
+        if (mediaType.Contains("yaml", StringComparison.Ordinal))
+        {
+            return YamlToJson.ReadDocuments(text).FirstOrDefault() ?? throw ApiException.BadRequest("the request body is empty");
+        }
+
+        if (mediaType.Length > 0 && !mediaType.Contains("json", StringComparison.Ordinal))
+        {
+            throw ApiException.UnsupportedMediaType($"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {mediaType})");
+        }
+
+        return JsonNodeExtensions.ParseObject(text);
+    }
+
+    private static bool IsTrue(Microsoft.Extensions.Primitives.StringValues value) => value.ToString() is "true" or "1";
+
+    private static int Int(IQueryCollection query, string name)
+    {
+        var text = query[name].ToString();
+        if (text.Length == 0)
+        {
+            return 0;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw ApiException.BadRequest($"{name}: invalid value \"{text}\": must be a non-negative integer");
+    }
+}

@@ -1,0 +1,352 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using K8sWsProxy.KubeEmulator.Errors;
+using K8sWsProxy.KubeEmulator.Json;
+using K8sWsProxy.KubeEmulator.Patch;
+using K8sWsProxy.KubeEmulator.Registry;
+using K8sWsProxy.KubeEmulator.Selectors;
+using K8sWsProxy.KubeEmulator.Storage;
+using K8sWsProxy.KubeEmulator.Validation;
+
+namespace K8sWsProxy.KubeEmulator.Rest;
+
+/// <summary>
+/// The generic registry: create, read, update, patch and delete with the apiserver's rules, over the store.
+/// Takes and returns objects in the served form of the requested <see cref="ResourceKind"/>.
+/// </summary>
+internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, TimeProvider clock)
+{
+    private const string CrdKey = "apiextensions.k8s.io/customresourcedefinitions";
+
+    public ObjectStore Store => store;
+
+    public string Now() => clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    public JsonObject Get(ResourceKind kind, string ns, string name) =>
+        kind.ToServed(store.Get(kind.StorageKey, ns, name) ?? throw ApiException.NotFound(kind.Group, kind.Plural, name));
+
+    public ListPage List(ResourceKind kind, string ns, LabelSelector labels, FieldSelector fields, int limit, string? continueToken)
+    {
+        var (items, revision) = store.List(kind.StorageKey, ns);
+        var matching = items.Where(o => labels.Matches(o.Labels()) && fields.Matches(o));
+        return ListPage.Take(matching, revision, limit, continueToken, store.OldestResumable)
+            .Select(kind.ToServed);
+    }
+
+    public WriteResult Create(ResourceKind kind, string ns, JsonObject body, WriteOptions options)
+    {
+        CheckKind(kind, body);
+        var obj = kind.ToStored(body);
+        var meta = obj.Meta();
+        AdoptNamespace(kind, meta, ns);
+        if (meta.Str("name").Length == 0)
+        {
+            var prefix = meta.Str("generateName");
+            meta["name"] = prefix.Length > 0
+                ? ObjectNames.Generate(prefix)
+                : throw ApiException.Invalid(kind.Kind, kind.Group, "", [FieldError.Required("metadata.name", "name or generateName is required")]);
+        }
+
+        var name = meta.Str("name");
+        if (ObjectNames.Validate(name, label: kind.StorageKey == "/namespaces") is { } nameError)
+        {
+            throw ApiException.Invalid(kind.Kind, kind.Group, name, [nameError]);
+        }
+
+        var now = Now();
+        meta["uid"] = Guid.NewGuid().ToString();
+        meta["creationTimestamp"] = now;
+        foreach (var serverOwned in new[] { "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "resourceVersion", "generation" })
+        {
+            meta.Remove(serverOwned);
+        }
+
+        if (kind.TracksGeneration)
+        {
+            meta["generation"] = 1L;
+        }
+
+        if (kind.HasStatus)
+        {
+            obj.Remove("status");
+        }
+
+        var warnings = CustomResourceValidation.Apply(kind, obj, options.FieldValidation);
+        CreateDefaults.Apply(kind, obj, now);
+        var servedKinds = kind.StorageKey == CrdKey ? CrdDefinition.ServedKinds(obj) : null;
+
+        lock (store.Gate)
+        {
+            if (kind.Namespaced && store.Get("/namespaces", "", ns) is null)
+            {
+                throw ApiException.NotFound("", "namespaces", ns);
+            }
+
+            if (store.Get(kind.StorageKey, obj.Namespace(), name) is not null)
+            {
+                throw ApiException.AlreadyExists(kind.Group, kind.Plural, name);
+            }
+
+            if (options.DryRun)
+            {
+                return new WriteResult(kind.ToServed(obj), 201, warnings);
+            }
+
+            var stored = store.Commit(kind.StorageKey, ChangeType.Added, obj, null);
+            if (servedKinds is not null)
+            {
+                registry.Define(name, servedKinds);
+            }
+
+            if (kind.StorageKey == "/namespaces")
+            {
+                CreateDefaultServiceAccount(name);
+            }
+
+            return new WriteResult(kind.ToServed(stored), 201, warnings);
+        }
+    }
+
+    public WriteResult Update(ResourceKind kind, string ns, string name, JsonObject body, bool statusWrite, WriteOptions options)
+    {
+        CheckKind(kind, body);
+        var incoming = kind.ToStored(body);
+        var meta = incoming.Meta();
+        if (meta.Str("name") != name)
+        {
+            throw ApiException.BadRequest($"the name of the object ({meta.Str("name")}) does not match the name on the URL ({name})");
+        }
+
+        AdoptNamespace(kind, meta, ns);
+        lock (store.Gate)
+        {
+            var existing = store.Get(kind.StorageKey, ns, name) ?? throw ApiException.NotFound(kind.Group, kind.Plural, name);
+            var expected = meta.Str("resourceVersion");
+            if (expected.Length == 0 && kind.IsCustom)
+            {
+                throw ApiException.Invalid(kind.Kind, kind.Group, name,
+                    [FieldError.Invalid("metadata.resourceVersion", "0x0", "must be specified for an update")]);
+            }
+
+            if (expected.Length > 0 && expected != existing.ResourceVersion())
+            {
+                throw ApiException.Conflict(kind.Group, kind.Plural, name);
+            }
+
+            if (kind.StorageKey == "/secrets")
+            {
+                CreateDefaults.MergeStringData(incoming);
+            }
+
+            var updated = UpdateRules.Merge(kind, existing, incoming, statusWrite);
+            UpdateRules.CheckFinalizers(kind, existing, updated);
+            var warnings = CustomResourceValidation.Apply(kind, updated, options.FieldValidation);
+            var servedKinds = kind.StorageKey == CrdKey && !statusWrite ? CrdDefinition.ServedKinds(updated) : null;
+            if (options.DryRun || UpdateRules.IsNoOp(existing, updated))
+            {
+                return new WriteResult(kind.ToServed(options.DryRun ? updated : existing), 200, warnings);
+            }
+
+            if (updated.Path("metadata", "deletionTimestamp") is not null && updated.Finalizers().Count == 0)
+            {
+                // The write that removes the last finalizer of a deleting object completes the delete.
+                store.Commit(kind.StorageKey, ChangeType.Deleted, updated, existing);
+                AfterDelete(kind, updated);
+                return new WriteResult(kind.ToServed(updated), 200, warnings);
+            }
+
+            var stored = store.Commit(kind.StorageKey, ChangeType.Modified, updated, existing);
+            if (servedKinds is not null)
+            {
+                registry.Define(name, servedKinds);
+            }
+
+            return new WriteResult(kind.ToServed(stored), 200, warnings);
+        }
+    }
+
+    public WriteResult Patch(ResourceKind kind, string ns, string name, string mediaType, string patchText, bool statusWrite, WriteOptions options)
+    {
+        lock (store.Gate)
+        {
+            var current = Get(kind, ns, name);
+            JsonNode? patched = mediaType switch
+            {
+                "application/merge-patch+json" => MergePatch.Apply(current, Parse(patchText)),
+                "application/json-patch+json" => JsonPatch.Apply(current, Parse(patchText)),
+                "application/strategic-merge-patch+json" when !kind.IsCustom => StrategicMergePatch.Apply(current, Parse(patchText)),
+                _ => throw ApiException.UnsupportedMediaType(
+                    "the body of the request was in an unknown format - accepted media types include: "
+                    + (kind.IsCustom ? "" : "application/strategic-merge-patch+json, ")
+                    + "application/json-patch+json, application/merge-patch+json"),
+            };
+
+            if (patched is not JsonObject patchedObject)
+            {
+                throw ApiException.BadRequest("the patch must leave an object");
+            }
+
+            // A resourceVersion the patch did not set is the current one: patches are unconditional unless they say otherwise.
+            if (patchedObject.ResourceVersion().Length == 0)
+            {
+                patchedObject.Meta()["resourceVersion"] = current.ResourceVersion();
+            }
+
+            return Update(kind, ns, name, patchedObject, statusWrite, options);
+        }
+    }
+
+    /// <summary>Deletes, or with finalizers marks as deleting. Returns the body to send: the object or a Status of Success.</summary>
+    public JsonObject Delete(ResourceKind kind, string ns, string name, JsonObject? deleteOptions, bool dryRun)
+    {
+        lock (store.Gate)
+        {
+            var existing = store.Get(kind.StorageKey, ns, name) ?? throw ApiException.NotFound(kind.Group, kind.Plural, name);
+            CheckPreconditions(kind, existing, deleteOptions?["preconditions"] as JsonObject);
+            if (existing.Finalizers().Count > 0)
+            {
+                if (existing.Path("metadata", "deletionTimestamp") is not null || dryRun)
+                {
+                    return kind.ToServed(existing);
+                }
+
+                var deleting = existing.CloneObject();
+                deleting.Meta()["deletionTimestamp"] = Now();
+                deleting.Meta()["deletionGracePeriodSeconds"] = 0;
+                return kind.ToServed(store.Commit(kind.StorageKey, ChangeType.Modified, deleting, existing));
+            }
+
+            var deleted = existing.CloneObject();
+            if (!dryRun)
+            {
+                store.Commit(kind.StorageKey, ChangeType.Deleted, deleted, existing);
+                AfterDelete(kind, deleted);
+            }
+
+            return kind.ReturnsDeletedObject ? kind.ToServed(deleted) : SuccessStatus(kind, deleted);
+        }
+    }
+
+    private static JsonObject SuccessStatus(ResourceKind kind, JsonObject deleted)
+    {
+        var details = new JsonObject { ["name"] = deleted.Name() };
+        if (kind.Group.Length > 0)
+        {
+            details["group"] = kind.Group;
+        }
+
+        details["kind"] = kind.Plural;
+        details["uid"] = deleted.Path("metadata", "uid")?.DeepClone();
+        return new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Success",
+            ["details"] = details,
+        };
+    }
+
+    // What controllers do right after a delete commits: the CRD's instances go, a namespace's contents go.
+    private void AfterDelete(ResourceKind kind, JsonObject deleted)
+    {
+        switch (kind.StorageKey)
+        {
+            case CrdKey:
+                var served = registry.Kinds.FirstOrDefault(k => k.DefinedBy == deleted.Name());
+                registry.Remove(deleted.Name());
+                if (served is not null)
+                {
+                    DeleteAll(served.StorageKey, "");
+                }
+
+                break;
+            case "/namespaces":
+                foreach (var namespaced in registry.Kinds.Where(k => k.Namespaced && k.View is null))
+                {
+                    DeleteAll(namespaced.StorageKey, deleted.Name());
+                }
+
+                break;
+        }
+    }
+
+    private void DeleteAll(string storageKey, string ns)
+    {
+        foreach (var obj in store.List(storageKey, ns).Items)
+        {
+            store.Commit(storageKey, ChangeType.Deleted, obj.CloneObject(), obj);
+        }
+    }
+
+    private void CreateDefaultServiceAccount(string ns)
+    {
+        var account = new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "ServiceAccount",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = "default",
+                ["namespace"] = ns,
+                ["uid"] = Guid.NewGuid().ToString(),
+                ["creationTimestamp"] = Now(),
+            },
+        };
+        store.Commit("/serviceaccounts", ChangeType.Added, account, null);
+    }
+
+    private static void CheckKind(ResourceKind kind, JsonObject body)
+    {
+        var bodyKind = body.Str("kind");
+        if (bodyKind.Length > 0 && bodyKind != kind.Kind)
+        {
+            throw ApiException.BadRequest($"the kind in the body ({bodyKind}) does not match the kind on the URL ({kind.Kind})");
+        }
+    }
+
+    private static void AdoptNamespace(ResourceKind kind, JsonObject meta, string ns)
+    {
+        if (!kind.Namespaced)
+        {
+            meta.Remove("namespace");
+            return;
+        }
+
+        var bodyNamespace = meta.Str("namespace");
+        if (bodyNamespace.Length > 0 && bodyNamespace != ns)
+        {
+            throw ApiException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        }
+
+        meta["namespace"] = ns;
+    }
+
+    private static void CheckPreconditions(ResourceKind kind, JsonObject existing, JsonObject? preconditions)
+    {
+        var uid = preconditions.Str("uid");
+        var rv = preconditions.Str("resourceVersion");
+        var actualUid = (existing["metadata"] as JsonObject).Str("uid");
+        if (uid.Length > 0 && uid != actualUid)
+        {
+            throw ApiException.Conflict(kind.Group, kind.Plural, existing.Name());
+        }
+
+        if (rv.Length > 0 && rv != existing.ResourceVersion())
+        {
+            throw ApiException.Conflict(kind.Group, kind.Plural, existing.Name());
+        }
+    }
+
+    private static JsonNode? Parse(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw ApiException.BadRequest($"the body of the request was in an unknown format: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text.RegularExpressions;
+using K8sWsProxy.KubeEmulator.Errors;
+
+namespace K8sWsProxy.KubeEmulator.Selectors;
+
+/// <summary>A parsed <c>labelSelector</c>: equality, inequality, existence and set-based requirements, ANDed.</summary>
+internal sealed partial class LabelSelector
+{
+    private readonly IReadOnlyList<Func<IReadOnlyDictionary<string, string>, bool>> _requirements;
+
+    private LabelSelector(IReadOnlyList<Func<IReadOnlyDictionary<string, string>, bool>> requirements) => _requirements = requirements;
+
+    public static LabelSelector Everything { get; } = new([]);
+
+    public static LabelSelector Parse(string? selector)
+    {
+        if (string.IsNullOrWhiteSpace(selector))
+        {
+            return Everything;
+        }
+
+        return new LabelSelector(SelectorTerms.Split(selector).Select(Requirement).ToArray());
+    }
+
+    public bool Matches(IReadOnlyDictionary<string, string> labels) => _requirements.All(r => r(labels));
+
+    private static Func<IReadOnlyDictionary<string, string>, bool> Requirement(string term)
+    {
+        var set = SetRequirement().Match(term);
+        if (set.Success)
+        {
+            var key = ValidKey(set.Groups["key"].Value, term);
+            var values = set.Groups["values"].Value.Split(',', StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+            return set.Groups["op"].Value == "in"
+                ? labels => labels.TryGetValue(key, out var v) && values.Contains(v)
+                : labels => !labels.TryGetValue(key, out var v) || !values.Contains(v);
+        }
+
+        var comparison = Comparison().Match(term);
+        if (comparison.Success)
+        {
+            var key = ValidKey(comparison.Groups["key"].Value, term);
+            var value = comparison.Groups["value"].Value;
+            return comparison.Groups["op"].Value == "!="
+                ? labels => !labels.TryGetValue(key, out var v) || v != value
+                : labels => labels.TryGetValue(key, out var v) && v == value;
+        }
+
+        if (term.StartsWith('!'))
+        {
+            var key = ValidKey(term[1..].Trim(), term);
+            return labels => !labels.ContainsKey(key);
+        }
+
+        var existing = ValidKey(term, term);
+        return labels => labels.ContainsKey(existing);
+    }
+
+    private static string ValidKey(string key, string term) => LabelKey().IsMatch(key)
+        ? key
+        : throw ApiException.BadRequest($"unable to parse requirement: invalid label key \"{key}\" in \"{term}\"");
+
+    [GeneratedRegex(@"^(?<key>[^\s!=(),]+)\s+(?<op>in|notin)\s*\((?<values>[^()]*)\)$")]
+    private static partial Regex SetRequirement();
+
+    [GeneratedRegex(@"^(?<key>[^\s!=(),]+)\s*(?<op>==|=|!=)\s*(?<value>[A-Za-z0-9_.\-]*)$")]
+    private static partial Regex Comparison();
+
+    [GeneratedRegex(@"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
+    private static partial Regex LabelKey();
+}
