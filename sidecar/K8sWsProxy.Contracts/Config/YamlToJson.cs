@@ -8,7 +8,7 @@ namespace K8sWsProxy.Contracts.Config;
 
 /// <summary>
 /// YAML to JSON with the YAML 1.2 core schema: plain scalars that look like numbers, booleans or null get
-/// those types; quoted scalars stay strings. Duplicate keys are an error, as in Kubernetes.
+/// those types; quoted scalars stay strings. Duplicate keys are an error (YamlDotNet reports them), as in Kubernetes.
 /// Public so Kubernetes manifests (multi-document YAML) are read the way kubectl does, with the same rules.
 /// </summary>
 public static partial class YamlToJson
@@ -63,11 +63,6 @@ public static partial class YamlToJson
         foreach (var (key, value) in map.Children)
         {
             var name = (key as YamlScalarNode)?.Value ?? throw new FormatException($"line {key.Start.Line}: keys must be scalars");
-            if (obj.ContainsKey(name))
-            {
-                throw new FormatException($"line {key.Start.Line}: duplicate key '{name}'");
-            }
-
             obj[name] = ToNode(value);
         }
 

@@ -1,0 +1,99 @@
+using System.Text.Json;
+using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.Sidecar.Runtime;
+using K8sWsProxy.Sidecar.Tls;
+
+namespace K8sWsProxy.Sidecar.Configuration;
+
+/// <summary>
+/// The one way a document becomes active, whatever its source (file, operator): validate all of it, build
+/// everything it needs, then swap it in at once, or change nothing. Routes whose config is unchanged keep their
+/// runtime (and so their live connections and balancing state); the connections of removed or changed routes are
+/// drained.
+/// </summary>
+internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrainer drainer, ILogger<ConfigApplier> logger)
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile ActiveConfig _current = ActiveConfig.Empty;
+
+    public ActiveConfig Current => _current;
+
+    /// <summary>True once a document has been applied: what /readyz reports.</summary>
+    public bool HasDocument => _current != ActiveConfig.Empty;
+
+    public async Task<ApplyResult> ApplyAsync(SidecarConfigDocument document, CancellationToken cancellationToken)
+    {
+        var errors = SidecarConfigValidator.Validate(document);
+        if (errors.Count > 0)
+        {
+            return Refuse(document.Revision, [.. errors.Select(e => e.ToString())]);
+        }
+
+        document = RevisionHasher.WithRevision(document);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var previous = _current;
+            if (previous.Revision == document.Revision)
+            {
+                return ApplyResult.Ack(document.Revision!);
+            }
+
+            var built = new List<RouteRuntime>();
+            ActiveConfig next;
+            try
+            {
+                var routes = new Dictionary<string, RouteRuntime>(StringComparer.Ordinal);
+                foreach (var route in document.Routes)
+                {
+                    if (previous.Routes.TryGetValue(route.Key, out var existing) && SameConfig(existing.Config, route))
+                    {
+                        routes[route.Key] = existing;
+                        continue;
+                    }
+
+                    var runtime = new RouteRuntime(route, logger);
+                    built.Add(runtime);
+                    routes[route.Key] = runtime;
+                }
+
+                next = new ActiveConfig(document, routes, CertificateSet.Build(document.Routes));
+            }
+            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or ArgumentException or FormatException)
+            {
+                built.ForEach(r => r.Dispose());
+                return Refuse(document.Revision, [$"cannot build the document: {e.Message}"]);
+            }
+
+            _current = next;
+            yarp.Update(
+                [.. document.Routes.Select(YarpConfigBuilder.Route)],
+                [.. document.Routes.Select(YarpConfigBuilder.Cluster)],
+                document.Revision!);
+
+            foreach (var (key, old) in previous.Routes)
+            {
+                if (!next.Routes.TryGetValue(key, out var now) || now != old)
+                {
+                    drainer.Retire(old);
+                }
+            }
+
+            Log.ConfigApplied(logger, document.Revision!, document.Routes.Count);
+            return ApplyResult.Ack(document.Revision!);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private ApplyResult Refuse(string? revision, IReadOnlyList<string> reasons)
+    {
+        Log.ConfigRefused(logger, revision ?? "(none)", string.Join("; ", reasons));
+        return ApplyResult.Nack(revision, reasons);
+    }
+
+    private static bool SameConfig(RouteConfig a, RouteConfig b) =>
+        JsonSerializer.Serialize(a, ConfigJson.Options) == JsonSerializer.Serialize(b, ConfigJson.Options);
+}

@@ -1,0 +1,45 @@
+using System.Runtime.InteropServices;
+using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.Sidecar.Hosting;
+
+// Exit codes: 0 after a clean shutdown, 2 for a bad command line or config document (nothing listens then).
+var (options, errors) = SidecarOptions.Parse(args);
+if (options is null)
+{
+    foreach (var error in errors)
+    {
+        Console.Error.WriteLine($"error: {error}");
+    }
+
+    Console.Error.WriteLine(SidecarOptions.Usage);
+    return 2;
+}
+
+var loaded = ConfigDocumentLoader.LoadFile(options.ConfigFile!);
+if (!loaded.Ok)
+{
+    Console.Error.WriteLine($"error: {options.ConfigFile} is not a valid config document:");
+    foreach (var error in loaded.Errors)
+    {
+        Console.Error.WriteLine($"  {error}");
+    }
+
+    return 2;
+}
+
+var stop = new TaskCompletionSource();
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+
+await using var host = await SidecarHost.StartAsync(options, loaded.Document!);
+Console.WriteLine($"ready plain={host.PlainUrl} tls={host.TlsUrl?.ToString() ?? "off"} admin={host.AdminUrl} revision={host.ActiveRevision}");
+await stop.Task;
+await host.StopAsync();
+return 0;
+
+void Stop(PosixSignalContext context)
+{
+    // The host is stopped by us, in order: refuse new WebSockets, close live ones with 1001, then stop listening.
+    context.Cancel = true;
+    stop.TrySetResult();
+}

@@ -1,0 +1,63 @@
+using System.Net;
+using K8sWsProxy.Tunnel;
+
+namespace K8sWsProxy.Sidecar.Proxying;
+
+/// <summary>
+/// Sits under the upstream client: when the upstream answers 101, the response content (the upstream's side of
+/// the WebSocket) is handed to the forwarder through the request's tunnel, so both directions are tracked.
+/// </summary>
+internal sealed class TunnelHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+{
+    public static readonly HttpRequestOptionsKey<WebSocketTunnel> TunnelKey = new("wsproxy.tunnel");
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.SwitchingProtocols && request.Options.TryGetValue(TunnelKey, out var tunnel))
+        {
+            response.Content = new UpstreamStreamContent(response.Content, tunnel);
+        }
+
+        return response;
+    }
+
+    private sealed class UpstreamStreamContent : HttpContent
+    {
+        private readonly HttpContent _inner;
+        private readonly WebSocketTunnel _tunnel;
+
+        public UpstreamStreamContent(HttpContent inner, WebSocketTunnel tunnel)
+        {
+            _inner = inner;
+            _tunnel = tunnel;
+            foreach (var header in inner.Headers)
+            {
+                Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+        }
+
+        protected override async Task<Stream> CreateContentReadStreamAsync() => _tunnel.WrapUpstream(await _inner.ReadAsStreamAsync());
+
+        protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
+            _tunnel.WrapUpstream(await _inner.ReadAsStreamAsync(cancellationToken));
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => _inner.CopyToAsync(stream, context);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

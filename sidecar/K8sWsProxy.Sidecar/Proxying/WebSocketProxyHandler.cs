@@ -1,0 +1,191 @@
+using K8sWsProxy.Sidecar.Configuration;
+using K8sWsProxy.Sidecar.Runtime;
+using K8sWsProxy.Tunnel;
+using Microsoft.AspNetCore.Http.Features;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace K8sWsProxy.Sidecar.Proxying;
+
+/// <summary>
+/// The end of YARP's pipeline for our routes: checks the handshake, picks an endpoint, forwards with connect
+/// retries across endpoints and backoff under one handshake deadline, and runs the upgraded connection through a
+/// frame-tracking tunnel. Failures before the upgrade become small JSON errors. It is the last step: nothing after
+/// it in the pipeline runs.
+/// </summary>
+internal sealed class WebSocketProxyHandler(
+    IHttpForwarder forwarder,
+    ConfigApplier configs,
+    RouteDrainer drainer,
+    TunnelScheduler scheduler,
+    TimeProvider time,
+    ILogger<WebSocketProxyHandler> logger)
+{
+    /// <summary>YARP's activity timeout would cut an idle WebSocket without a close frame; the tunnel owns idleness instead.</summary>
+    private static readonly TimeSpan NoActivityTimeout = TimeSpan.FromDays(7);
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var routeId = context.GetReverseProxyFeature().Route.Config.RouteId;
+        if (!configs.Current.Routes.TryGetValue(routeId, out var route))
+        {
+            await ErrorResponses.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "route is being reconfigured, retry", routeId);
+            return;
+        }
+
+        if (!HandshakePolicy.IsWebSocketRequest(context))
+        {
+            await ErrorResponses.WriteAsync(context, StatusCodes.Status426UpgradeRequired, "this route only accepts WebSocket requests", route.Key);
+            return;
+        }
+
+        var options = route.Config.WebSocket;
+        if (!HandshakePolicy.OriginAllowed(options, context))
+        {
+            await Refuse(context, route, StatusCodes.Status403Forbidden, "origin not allowed");
+            return;
+        }
+
+        if (!HandshakePolicy.FilterSubprotocols(options, context, out var subprotocols))
+        {
+            await Refuse(context, route, StatusCodes.Status403Forbidden, "none of the requested subprotocols is allowed");
+            return;
+        }
+
+        if (drainer.ShuttingDown)
+        {
+            await Refuse(context, route, StatusCodes.Status503ServiceUnavailable, "proxy shutting down");
+            return;
+        }
+
+        if (!route.TryAcquireConnection())
+        {
+            await Refuse(context, route, StatusCodes.Status503ServiceUnavailable, "connection limit reached");
+            return;
+        }
+
+        try
+        {
+            await ForwardAsync(context, route, subprotocols);
+        }
+        finally
+        {
+            route.ReleaseConnection();
+        }
+    }
+
+    private async Task ForwardAsync(HttpContext context, RouteRuntime route, string? subprotocols)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(route.HandshakeTimeout);
+        var tunnel = new WebSocketTunnel(route.TunnelOptions, route.ToUpstream, route.ToClient, time);
+        IDisposable? registration = null;
+        void Upgraded()
+        {
+            // The upstream said 101: from here the connection lives as long as the peers want.
+            deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+            route.Tunnels.TryAdd(tunnel, 0);
+            registration = scheduler.Register(tunnel);
+        }
+
+        InstallUpgradeFeatures(context, tunnel, Upgraded);
+        var retry = route.Config.Upstream.Retry;
+        var delay = route.RetryInitialInterval;
+        var tried = 0UL;
+        var transforms = context.GetReverseProxyFeature().Route.Transformer;
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                var endpoint = route.Selector.Select(context, tried);
+                endpoint.ConnectionOpened();
+                ForwarderError error;
+                try
+                {
+                    error = await forwarder.SendAsync(
+                        context,
+                        endpoint.HttpUrl.GetLeftPart(UriPartial.Authority),
+                        route.Client,
+                        new ForwarderRequestConfig { ActivityTimeout = NoActivityTimeout, Version = endpoint.HttpVersion, VersionPolicy = HttpVersionPolicy.RequestVersionExact },
+                        new UpstreamRequestTransformer(transforms, route, endpoint, tunnel, subprotocols),
+                        deadline.Token);
+                }
+                finally
+                {
+                    endpoint.ConnectionClosed();
+                }
+
+                if (registration is not null)
+                {
+                    var outcome = await tunnel.Completion;
+                    Log.TunnelEnded(logger, route.Key, endpoint.Config.Url, outcome.ToString());
+                    return;
+                }
+
+                if (error == ForwarderError.None || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                var reason = context.Features.Get<IForwarderErrorFeature>()?.Exception?.GetBaseException().Message ?? error.ToString();
+                if (deadline.IsCancellationRequested)
+                {
+                    await Refuse(context, route, StatusCodes.Status504GatewayTimeout, $"upstream handshake timed out after {route.Config.Timeouts.Handshake}");
+                    return;
+                }
+
+                Log.ConnectFailed(logger, route.Key, endpoint.Config.Url, attempt, retry.Attempts, reason);
+                if (error is not (ForwarderError.Request or ForwarderError.RequestTimedOut) || attempt >= retry.Attempts)
+                {
+                    await Refuse(context, route, StatusCodes.Status502BadGateway, $"no upstream endpoint accepted the connection: {reason}");
+                    return;
+                }
+
+                tried |= 1UL << endpoint.Index;
+                context.Features.Set<IForwarderErrorFeature>(null);
+                context.Response.Clear();
+                try
+                {
+                    await Task.Delay(delay, time, deadline.Token);
+                }
+                catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+                {
+                    await Refuse(context, route, StatusCodes.Status504GatewayTimeout, $"upstream handshake timed out after {route.Config.Timeouts.Handshake}");
+                    return;
+                }
+
+                delay = TimeSpan.FromTicks((long)Math.Min(delay.Ticks * retry.Growth, route.HandshakeTimeout.Ticks));
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left during the handshake: nobody to answer.
+        }
+        finally
+        {
+            if (registration is not null)
+            {
+                registration.Dispose();
+                route.Tunnels.TryRemove(tunnel, out _);
+            }
+        }
+    }
+
+    private static void InstallUpgradeFeatures(HttpContext context, WebSocketTunnel tunnel, Action upgraded)
+    {
+        if (context.Features.Get<IHttpUpgradeFeature>() is { } upgrade)
+        {
+            context.Features.Set<IHttpUpgradeFeature>(new TunnelUpgradeFeature(upgrade, tunnel, upgraded));
+        }
+
+        if (context.Features.Get<IHttpExtendedConnectFeature>() is { } connect)
+        {
+            context.Features.Set<IHttpExtendedConnectFeature>(new TunnelExtendedConnectFeature(connect, tunnel, upgraded));
+        }
+    }
+
+    private Task Refuse(HttpContext context, RouteRuntime route, int status, string error)
+    {
+        Log.HandshakeFailed(logger, route.Key, status, error);
+        return ErrorResponses.WriteAsync(context, status, error, route.Key);
+    }
+}

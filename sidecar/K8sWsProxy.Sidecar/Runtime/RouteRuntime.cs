@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.Sidecar.Upstreams;
+using K8sWsProxy.Tunnel;
+
+namespace K8sWsProxy.Sidecar.Runtime;
+
+/// <summary>
+/// A route as the proxy runs it: its config, parsed once, plus what lives as long as the route: the upstream
+/// client, endpoint state, the connection count and the live tunnels (so a reload or shutdown can drain them).
+/// </summary>
+internal sealed class RouteRuntime : IDisposable
+{
+    private int _connections;
+
+    public RouteRuntime(RouteConfig config, ILogger logger)
+    {
+        Config = config;
+        Endpoints = [.. config.Upstream.Endpoints.Select((e, i) => new UpstreamEndpoint(e, i))];
+        Selector = new EndpointSelector(Endpoints, config.Upstream.LoadBalancing, config.Upstream.SessionAffinity);
+        Client = UpstreamClientFactory.Create(config, logger);
+        PathRegex = config.Match.PathType == PathType.RegularExpression
+            ? new Regex($"^(?:{config.Match.Path})$", RegexOptions.CultureInvariant | RegexOptions.Compiled, SidecarConfigValidator.RegexTimeout)
+            : null;
+        ConnectTimeout = Duration.Parse(config.Timeouts.Connect);
+        HandshakeTimeout = Duration.Parse(config.Timeouts.Handshake);
+        DrainTimeout = Duration.Parse(config.Timeouts.Drain);
+        RetryInitialInterval = Duration.Parse(config.Upstream.Retry.InitialInterval);
+        var idle = Duration.Parse(config.Timeouts.Idle);
+        TunnelOptions = new TunnelOptions
+        {
+            MaxMessageBytes = config.WebSocket.MaxMessageBytes,
+            KeepAliveInterval = config.WebSocket.KeepAliveInterval is { } k ? Duration.Parse(k) : null,
+            IdleTimeout = idle > TimeSpan.Zero ? idle : null,
+            MessagesPerSecond = config.Limits.MessagesPerSecond,
+        };
+    }
+
+    public RouteConfig Config { get; }
+
+    public string Key => Config.Key;
+
+    public IReadOnlyList<UpstreamEndpoint> Endpoints { get; }
+
+    public EndpointSelector Selector { get; }
+
+    public HttpMessageInvoker Client { get; }
+
+    /// <summary>Matches the whole path, as Envoy and the Gateway API implementations do.</summary>
+    public Regex? PathRegex { get; }
+
+    public TimeSpan ConnectTimeout { get; }
+
+    public TimeSpan HandshakeTimeout { get; }
+
+    public TimeSpan DrainTimeout { get; }
+
+    public TimeSpan RetryInitialInterval { get; }
+
+    public TunnelOptions TunnelOptions { get; }
+
+    public DirectionCounters ToUpstream { get; } = new();
+
+    public DirectionCounters ToClient { get; } = new();
+
+    public ConcurrentDictionary<WebSocketTunnel, byte> Tunnels { get; } = new();
+
+    public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Takes a connection slot; false when the route is at its limit.</summary>
+    public bool TryAcquireConnection()
+    {
+        var limit = Config.Limits.MaxConnections;
+        var now = Interlocked.Increment(ref _connections);
+        if (limit > 0 && now > limit)
+        {
+            Interlocked.Decrement(ref _connections);
+            return false;
+        }
+
+        return true;
+    }
+
+    public void ReleaseConnection() => Interlocked.Decrement(ref _connections);
+
+    public void Dispose() => Client.Dispose();
+}

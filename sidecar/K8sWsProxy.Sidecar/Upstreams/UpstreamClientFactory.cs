@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.Sidecar.Proxying;
+
+namespace K8sWsProxy.Sidecar.Upstreams;
+
+/// <summary>
+/// Builds the HTTP client a route's handshakes go through. We own it (rather than YARP's cluster client) so a
+/// change of CA, client certificate or server name always takes effect: a route whose upstream TLS changed gets
+/// a new client, and its new connections use it.
+/// </summary>
+internal static class UpstreamClientFactory
+{
+    public static HttpMessageInvoker Create(RouteConfig route, ILogger logger)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = Duration.Parse(route.Timeouts.Connect),
+            EnableMultipleHttp2Connections = true,
+            ActivityHeadersPropagator = null,
+        };
+
+        if (route.Upstream.Tls is { } tls)
+        {
+            handler.SslOptions = ClientTls(route, tls, logger);
+        }
+
+        return new HttpMessageInvoker(new TunnelHandler(handler), disposeHandler: true);
+    }
+
+    private static SslClientAuthenticationOptions ClientTls(RouteConfig route, UpstreamTlsConfig tls, ILogger logger)
+    {
+        var options = new SslClientAuthenticationOptions { TargetHost = tls.ServerName };
+        if (tls.ClientCertificatePem is not null && tls.ClientKeyPem is not null)
+        {
+            using var loaded = X509Certificate2.CreateFromPem(tls.ClientCertificatePem, tls.ClientKeyPem);
+            // Re-imported so the key is usable by SslStream on every platform (ephemeral PEM keys are not).
+            var certificate = X509CertificateLoader.LoadPkcs12(loaded.Export(X509ContentType.Pkcs12), null);
+            options.ClientCertificateContext = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true);
+        }
+
+        if (tls.InsecureSkipVerify)
+        {
+            Log.InsecureSkipVerify(logger, route.Key);
+            options.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+            return options;
+        }
+
+        if (tls.CaPem is not null)
+        {
+            var roots = new X509Certificate2Collection();
+            roots.ImportFromPem(tls.CaPem);
+            options.CertificateChainPolicy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            options.CertificateChainPolicy.CustomTrustStore.AddRange(roots);
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,126 @@
+using K8sWsProxy.Contracts.Config;
+
+namespace K8sWsProxy.Sidecar.Tests;
+
+/// <summary>The document loader and validator: every refusal names the field, as a user reading the error needs.</summary>
+public sealed class ConfigDocumentTests
+{
+    private const string Valid = """
+        routes:
+          - name: chat
+            namespace: demo
+            match: {hosts: [chat.example.com], path: /ws, pathType: Prefix, headers: [{name: x-region, value: eu}]}
+            upstream:
+              endpoints: [{url: "ws://127.0.0.1:8080/socket"}, {url: "wss://backend:8443/socket", weight: 2}]
+              loadBalancing: LeastConnections
+              sessionAffinity: {header: x-user-id}
+              retry: {attempts: 3, initialInterval: 500ms, growth: 2}
+            websocket: {subprotocols: [mqtt], allowedOrigins: ["https://chat.example.com"], maxMessageBytes: 1048576, keepAliveInterval: 30s}
+            headers: {set: {x-forwarded-by: k8s-ws-proxy}, remove: [cookie]}
+            timeouts: {connect: 5s, handshake: 5s, idle: 10m, drain: 30s}
+            limits: {maxConnections: 10000}
+        """;
+
+    [Fact]
+    public void Yaml_and_json_give_the_same_document_and_revision()
+    {
+        var yaml = ConfigDocumentLoader.Parse(Valid, null);
+        Assert.True(yaml.Ok, string.Join("\n", yaml.Errors));
+        var json = System.Text.Json.JsonSerializer.Serialize(yaml.Document! with { Revision = null }, ConfigJson.Options);
+        var fromJson = ConfigDocumentLoader.Parse(json, null);
+        Assert.True(fromJson.Ok, string.Join("\n", fromJson.Errors));
+        Assert.Equal(yaml.Document!.Revision, fromJson.Document!.Revision);
+        Assert.StartsWith("sha256:", yaml.Document.Revision, StringComparison.Ordinal);
+        var route = yaml.Document.Routes[0];
+        Assert.Equal(LoadBalancing.LeastConnections, route.Upstream.LoadBalancing);
+        Assert.Equal(2, route.Upstream.Endpoints[1].Weight);
+        Assert.Equal(TimeSpan.FromMinutes(10), Duration.Parse(route.Timeouts.Idle));
+    }
+
+    [Theory]
+    [InlineData("routes: [{name: a, upstream: {endpoints: [{url: 'ws://x'}]}, bogus: 1}]", "routes[0].bogus", "unknown field")]
+    [InlineData("routes: [{name: a, upstream: {endpoints: [{url: 'ws://x', colour: red}]}}]", "routes[0].upstream.endpoints[0].colour", "unknown field")]
+    [InlineData("routes: [{name: a, upstream: {endpoints: [{url: 'http://x'}]}}]", "routes[0].upstream.endpoints[0].url", "scheme must be ws or wss")]
+    [InlineData("routes: [{name: a, upstream: {endpoints: [{url: 'not a url'}]}}]", "routes[0].upstream.endpoints[0].url", "absolute URL")]
+    [InlineData("routes: [{name: a, upstream: {endpoints: []}}]", "routes[0].upstream.endpoints", "at least one endpoint")]
+    [InlineData("routes: [{name: a, match: {path: '([a-z', pathType: RegularExpression}, upstream: {endpoints: [{url: 'ws://x'}]}}]", "routes[0].match.path", "not a valid regular expression")]
+    [InlineData("routes: [{name: a, match: {pathType: Sideways}, upstream: {endpoints: [{url: 'ws://x'}]}}]", "routes[0].match.pathType", "invalid value")]
+    [InlineData("routes: [{name: a, timeouts: {connect: 5 seconds}, upstream: {endpoints: [{url: 'ws://x'}]}}]", "routes[0].timeouts.connect", "not a duration")]
+    [InlineData("routes: [{name: a, upstream: {endpoints: [{url: 'ws://x', weight: 0}]}}]", "routes[0].upstream.endpoints[0].weight", "from 1 to 10000")]
+    [InlineData("routes: [{name: a, websocket: {allowedOrigins: ['https://x/path']}, upstream: {endpoints: [{url: 'ws://x'}]}}]", "routes[0].websocket.allowedOrigins[0]", "no path")]
+    [InlineData("routes: [{name: a, upstream: {endpoints: [{url: 'ws://x'}], sessionAffinity: {header: a, cookie: b}}}]", "routes[0].upstream.sessionAffinity", "exactly one")]
+    [InlineData("routes: [{name: a, tls: {certificatePem: 'junk', privateKeyPem: 'junk'}, upstream: {endpoints: [{url: 'ws://x'}]}}]", "routes[0].tls.certificatePem", "")]
+    [InlineData("routes: [{name: Bad_Name, upstream: {endpoints: [{url: 'ws://x'}]}}]", "routes[0].name", "DNS name")]
+    public void Invalid_documents_name_the_field(string yaml, string field, string message)
+    {
+        var result = ConfigDocumentLoader.Parse(yaml, null);
+        Assert.False(result.Ok);
+        Assert.Contains(result.Errors, e => e.Path == field && e.Message.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Two_routes_on_the_same_host_and_path_are_refused()
+    {
+        var result = ConfigDocumentLoader.Parse("""
+            routes:
+              - {name: a, match: {hosts: [x.example.com], path: /ws}, upstream: {endpoints: [{url: 'ws://a'}]}}
+              - {name: b, match: {hosts: [X.example.com], path: /ws}, upstream: {endpoints: [{url: 'ws://b'}]}}
+              - {name: a, match: {path: /other}, upstream: {endpoints: [{url: 'ws://c'}]}}
+            """, null);
+        Assert.Contains(result.Errors, e => e.Path == "routes[1].match" && e.Message.Contains("routes[0]", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, e => e.Path == "routes[2].name" && e.Message.Contains("duplicate route", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Yaml_syntax_errors_and_duplicate_keys_give_the_line()
+    {
+        var broken = ConfigDocumentLoader.Parse("routes:\n  - name: a\n    name: b\n", null);
+        Assert.Contains(broken.Errors, e => e.Message.Contains("line 3", StringComparison.Ordinal) && e.Message.Contains("duplicate key", StringComparison.OrdinalIgnoreCase));
+        var syntax = ConfigDocumentLoader.Parse("routes: [\n  {name: a\n", null);
+        Assert.False(syntax.Ok);
+        Assert.Contains("not valid YAML or JSON", syntax.Errors[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Certificate_files_are_read_relative_to_the_document()
+    {
+        var dir = Directory.CreateTempSubdirectory("wsproxy-config-");
+        try
+        {
+            var issued = new Infrastructure.TestCertificates().Issue("chat", "chat.example.com");
+            File.WriteAllText(Path.Combine(dir.FullName, "tls.crt"), issued.CertificatePem);
+            File.WriteAllText(Path.Combine(dir.FullName, "tls.key"), issued.KeyPem);
+            var file = Path.Combine(dir.FullName, "config.yaml");
+            File.WriteAllText(file, "routes: [{name: a, tls: {certificateFile: tls.crt, privateKeyFile: tls.key}, upstream: {endpoints: [{url: 'ws://x'}]}}]");
+            var result = ConfigDocumentLoader.LoadFile(file);
+            Assert.True(result.Ok, string.Join("\n", result.Errors));
+            Assert.Equal(issued.CertificatePem, result.Document!.Routes[0].Tls!.CertificatePem);
+            Assert.Null(result.Document.Routes[0].Tls!.CertificateFile);
+
+            File.WriteAllText(file, "routes: [{name: a, tls: {certificateFile: missing.crt, privateKeyFile: tls.key}, upstream: {endpoints: [{url: 'ws://x'}]}}]");
+            Assert.Contains(ConfigDocumentLoader.LoadFile(file).Errors, e => e.Path == "routes[0].tls.certificateFile");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("500ms", 500)]
+    [InlineData("1h30m", 5_400_000)]
+    [InlineData("1.5s", 1_500)]
+    [InlineData("0", 0)]
+    public void Durations_parse_like_kubernetes(string text, int milliseconds)
+    {
+        Assert.True(Duration.TryParse(text, out var value));
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), value);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("5")]
+    [InlineData("-1s")]
+    [InlineData("5 s")]
+    public void Bad_durations_are_refused(string text) => Assert.False(Duration.TryParse(text, out _));
+}

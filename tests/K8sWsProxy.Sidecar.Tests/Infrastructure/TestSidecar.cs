@@ -1,0 +1,42 @@
+using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.Sidecar.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace K8sWsProxy.Sidecar.Tests.Infrastructure;
+
+/// <summary>A sidecar in the test process on free loopback ports, configured from YAML.</summary>
+public sealed class TestSidecar : IAsyncDisposable
+{
+    private TestSidecar(SidecarHost host) => Host = host;
+
+    public SidecarHost Host { get; }
+
+    public Uri Ws(string path) => new($"ws://127.0.0.1:{Host.PlainUrl.Port}{path}");
+
+    public Uri Wss(string path) => new($"wss://127.0.0.1:{Host.TlsUrl!.Port}{path}");
+
+    public static SidecarConfigDocument Parse(string yaml)
+    {
+        var loaded = ConfigDocumentLoader.Parse(yaml, null);
+        Assert.True(loaded.Ok, string.Join("\n", loaded.Errors));
+        return loaded.Document!;
+    }
+
+    public static async Task<TestSidecar> StartAsync(string yaml, TimeSpan? shutdownTimeout = null)
+    {
+        var options = new SidecarOptions
+        {
+            ConfigFile = null,
+            Listen = Ports.Any,
+            ListenTls = Ports.Any,
+            Admin = Ports.Any,
+            ShutdownTimeout = shutdownTimeout ?? TimeSpan.FromSeconds(5),
+        };
+        var host = await SidecarHost.StartAsync(options, Parse(yaml), logging => logging.SetMinimumLevel(LogLevel.Warning));
+        return new TestSidecar(host);
+    }
+
+    public Task<Configuration.ApplyResult> ApplyAsync(string yaml) => Host.ApplyAsync(Parse(yaml));
+
+    public ValueTask DisposeAsync() => Host.DisposeAsync();
+}

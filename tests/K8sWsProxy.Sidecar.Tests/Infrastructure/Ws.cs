@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+
+namespace K8sWsProxy.Sidecar.Tests.Infrastructure;
+
+/// <summary>Client-side helpers over System.Net.WebSockets, each bounded by a timeout.</summary>
+public static class Ws
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    public static async Task<ClientWebSocket> ConnectAsync(Uri uri, Action<ClientWebSocketOptions>? configure = null, HttpMessageInvoker? invoker = null)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        socket.Options.CollectHttpResponseDetails = true;
+        configure?.Invoke(socket.Options);
+        using var cts = new CancellationTokenSource(Timeout);
+        await socket.ConnectAsync(uri, invoker, cts.Token);
+        return socket;
+    }
+
+    /// <summary>The status the server answered a refused handshake with.</summary>
+    public static async Task<HttpStatusCode> RefusedStatusAsync(Uri uri, Action<ClientWebSocketOptions>? configure = null)
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        configure?.Invoke(socket.Options);
+        using var cts = new CancellationTokenSource(Timeout);
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, cts.Token));
+        return socket.HttpStatusCode;
+    }
+
+    public static Task SendTextAsync(this WebSocket socket, string text) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    public static async Task<string> ReceiveTextAsync(this WebSocket socket)
+    {
+        var (type, data) = await socket.ReceiveMessageAsync();
+        Assert.Equal(WebSocketMessageType.Text, type);
+        return Encoding.UTF8.GetString(data);
+    }
+
+    /// <summary>One whole message, reassembled from its fragments.</summary>
+    public static async Task<(WebSocketMessageType Type, byte[] Data)> ReceiveMessageAsync(this WebSocket socket, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? Timeout);
+        using var message = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, cts.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return (WebSocketMessageType.Close, []);
+            }
+
+            message.Write(buffer, 0, result.Count);
+            if (result.EndOfMessage)
+            {
+                return (result.MessageType, message.ToArray());
+            }
+        }
+    }
+
+    /// <summary>Reads until the peer's close frame arrives and returns its status and reason.</summary>
+    public static async Task<(WebSocketCloseStatus? Status, string? Reason)> ReceiveCloseAsync(this WebSocket socket, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? Timeout);
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, cts.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return (result.CloseStatus, result.CloseStatusDescription);
+            }
+        }
+    }
+}
