@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace K8sWsProxy.Sidecar.Tests.Infrastructure;
+
+/// <summary>An upstream that completes WebSocket handshakes and can then vanish without a close frame.</summary>
+public sealed class RawUpstream : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly ConcurrentQueue<Socket> _accepted = new();
+    private readonly CancellationTokenSource _stop = new();
+
+    public RawUpstream()
+    {
+        _listener.Start();
+        _ = AcceptLoopAsync();
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Resets every accepted connection: the TCP equivalent of a crashed upstream.</summary>
+    public void DropAll()
+    {
+        while (_accepted.TryDequeue(out var socket))
+        {
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Dispose();
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptSocketAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            _accepted.Enqueue(socket);
+            _ = HandshakeAsync(socket);
+        }
+    }
+
+    private static async Task HandshakeAsync(Socket socket)
+    {
+        try
+        {
+            var buffer = new byte[8192];
+            var received = 0;
+            string head;
+            while (!(head = Encoding.ASCII.GetString(buffer, 0, received)).Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                var n = await socket.ReceiveAsync(buffer.AsMemory(received));
+                if (n == 0)
+                {
+                    return;
+                }
+
+                received += n;
+            }
+
+            var key = head.Split("\r\n").First(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase)).Split(':', 2)[1].Trim();
+            var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+            await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"));
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Dropped by the test.
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        DropAll();
+    }
+}
