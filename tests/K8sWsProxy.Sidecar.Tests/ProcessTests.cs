@@ -1,0 +1,71 @@
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using K8sWsProxy.Sidecar.Tests.Infrastructure;
+
+namespace K8sWsProxy.Sidecar.Tests;
+
+/// <summary>The sidecar as the container runs it: command line, exit codes, SIGTERM.</summary>
+public sealed class ProcessTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("wsproxy-process-");
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    private string Write(string yaml)
+    {
+        var file = Path.Combine(_dir.FullName, "config.yaml");
+        File.WriteAllText(file, yaml);
+        return file;
+    }
+
+    private static string[] Listen(int plain, int admin) =>
+        ["--listen", $"127.0.0.1:{plain}", "--listen-tls", "off", "--admin", $"127.0.0.1:{admin}"];
+
+    [Theory]
+    [InlineData("routes: [{name: a, upstream: {endpoints: [{url: 'ws://x'}]}, unknownField: 1}]", "routes[0].unknownField: unknown field")]
+    [InlineData("routes: [{name: a, match: {path: '(', pathType: RegularExpression}, upstream: {endpoints: [{url: 'ws://x'}]}}]", "routes[0].match.path: not a valid regular expression")]
+    [InlineData("routes: [{name: a, upstream: {endpoints: [{url: 'ftp://x'}]}}]", "routes[0].upstream.endpoints[0].url: scheme must be ws or wss")]
+    [InlineData("routes: [{name: a, match: {path: /x}, upstream: {endpoints: [{url: 'ws://x'}]}}, {name: b, match: {path: /x}, upstream: {endpoints: [{url: 'ws://y'}]}}]", "routes[1].match: duplicate host and path")]
+    public async Task A_bad_config_file_exits_2_naming_the_field_with_nothing_listening(string yaml, string expected)
+    {
+        var plain = Ports.Closed();
+        using var sidecar = SidecarProcess.Start(["--config", Write(yaml), .. Listen(plain, Ports.Closed())]);
+        Assert.Equal(2, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains(expected, sidecar.Stderr, StringComparison.Ordinal);
+        using var probe = new TcpClient();
+        await Assert.ThrowsAnyAsync<SocketException>(() => probe.ConnectAsync("127.0.0.1", plain));
+    }
+
+    [Fact]
+    public async Task A_bad_command_line_exits_2_with_usage()
+    {
+        using var sidecar = SidecarProcess.Start("--listen", "nonsense", "--config", Write("routes: []"));
+        Assert.Equal(2, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("--listen: 'nonsense' is not ADDRESS:PORT", sidecar.Stderr, StringComparison.Ordinal);
+        Assert.Contains("usage:", sidecar.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sigterm_sends_1001_to_client_and_upstream_then_exits_0()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var config = Write($"routes: [{{name: echo, match: {{path: /}}, upstream: {{endpoints: [{{url: '{upstream.WsUrl()}'}}]}}, timeouts: {{drain: 10s}}}}]");
+        using var sidecar = SidecarProcess.Start(["--config", config, .. Listen(0, 0), "--shutdown-timeout", "10s"]);
+        await sidecar.WaitReadyAsync();
+        var plain = new Uri(sidecar.Ready["plain"]);
+        using var ws = await Ws.ConnectAsync(new Uri($"ws://127.0.0.1:{plain.Port}/"));
+        await ws.SendTextAsync("before");
+        Assert.Equal("before", await ws.ReceiveTextAsync());
+
+        var started = DateTime.UtcNow;
+        sidecar.Terminate();
+        var (status, reason) = await ws.ReceiveCloseAsync();
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
+        Assert.Contains("shutting down", reason, StringComparison.Ordinal);
+        await ws.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, null, CancellationToken.None);
+        await Wait.UntilAsync(() => upstream.Closes.Any(c => c.Status == WebSocketCloseStatus.EndpointUnavailable), "the upstream to get 1001");
+        Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        // Both peers answered, so the sidecar did not sit out its 10 s drain.
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), $"took {DateTime.UtcNow - started}");
+    }
+}
