@@ -30,8 +30,9 @@ public static class ConfigCompiler
             })
             .ToList();
 
-        var conflicts = new List<Conflict>();
-        var documents = pods.Select(p => new SidecarDocument(p.Ref, Document(p.Ref, routes, conflicts))).ToList();
+        var perPod = pods.Select(p => (p.Ref, Built: Document(p.Ref, routes))).ToList();
+        var documents = perPod.Select(p => new SidecarDocument(p.Ref, p.Built.Document)).ToList();
+        var conflicts = perPod.SelectMany(p => p.Built.Conflicts).ToList();
         var revisions = documents.ToDictionary(d => d.Pod.Key, d => d.Document.Revision!, StringComparer.Ordinal);
         var verdicts = routes
             .OrderBy(r => r.Route.Key, StringComparer.Ordinal)
@@ -41,8 +42,9 @@ public static class ConfigCompiler
     }
 
     /// <summary>The pod's document: its accepted routes, less those that lose a host and path to an older route.</summary>
-    private static SidecarConfigDocument Document(PodRef pod, List<CompiledRoute> routesOldestFirst, List<Conflict> conflicts)
+    private static (SidecarConfigDocument Document, List<Conflict> Conflicts) Document(PodRef pod, List<CompiledRoute> routesOldestFirst)
     {
+        var conflicts = new List<Conflict>();
         var claims = new Dictionary<string, string>(StringComparer.Ordinal);
         var served = new List<RouteConfig>();
         foreach (var route in routesOldestFirst)
@@ -64,7 +66,7 @@ public static class ConfigCompiler
             served.Add(config);
         }
 
-        return RevisionHasher.WithRevision(new SidecarConfigDocument { Routes = [.. served.OrderBy(r => r.Key, StringComparer.Ordinal)] });
+        return (RevisionHasher.WithRevision(new SidecarConfigDocument { Routes = [.. served.OrderBy(r => r.Key, StringComparer.Ordinal)] }), conflicts);
     }
 
     private static RouteVerdict Verdict(CompiledRoute route, List<Conflict> lost, Dictionary<string, string> revisions)
