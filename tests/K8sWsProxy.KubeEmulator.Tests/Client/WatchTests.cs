@@ -106,8 +106,9 @@ public sealed class WatchTests
     {
         await using var kube = await TestEmulator.StartAsync(withCrd: false);
         var client = kube.Client;
+        var from = kube.Emulator.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await using var watch = new WatchRecorder<V1Pod>((onError, ct) => client.CoreV1.WatchListNamespacedPodAsync(
-            "default", labelSelector: "app=chat", resourceVersion: kube.Emulator.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), onError: onError, cancellationToken: ct));
+            "default", labelSelector: "app=chat", resourceVersion: from, onError: onError, cancellationToken: ct));
 
         await client.CoreV1.CreateNamespacedPodAsync(Pod("p", "other"), "default");
         await client.CoreV1.PatchNamespacedPodAsync(new V1Patch("""{"metadata":{"labels":{"app":"chat"}}}""", V1Patch.PatchType.MergePatch), "p", "default");
@@ -153,9 +154,10 @@ public sealed class WatchTests
     {
         await using var kube = await TestEmulator.StartAsync();
         await kube.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "demo" } });
+        var from = kube.Emulator.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await using var watch = new WatchRecorder<object>((onError, ct) => kube.Client.CustomObjects.WatchListCustomObjectForAllNamespacesAsync(
-            TestEmulator.Group, TestEmulator.Version, TestEmulator.Plural, allowWatchBookmarks: true,
-            resourceVersion: kube.Emulator.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), onError: onError, cancellationToken: ct));
+            TestEmulator.RouteGroup, TestEmulator.RouteVersion, TestEmulator.RoutePlural, allowWatchBookmarks: true,
+            resourceVersion: from, onError: onError, cancellationToken: ct));
         await kube.CreateRouteAsync(TestEmulator.Route("a"), "demo");
         await kube.CreateRouteAsync(TestEmulator.Route("b"), "default");
         var first = TestEmulator.ToNode((await watch.NextAsync()).Object);

@@ -7,9 +7,9 @@ namespace K8sWsProxy.KubeEmulator.Tests.Infrastructure;
 /// <summary>Starts an emulator with the sample WebSocketRoute CRD loaded, plus a KubernetesClient pointed at it.</summary>
 internal sealed class TestEmulator : IAsyncDisposable
 {
-    public const string Group = "k8swsproxy.io";
-    public const string Version = "v1alpha1";
-    public const string Plural = "websocketroutes";
+    public const string RouteGroup = "k8swsproxy.io";
+    public const string RouteVersion = "v1alpha1";
+    public const string RoutePlural = "websocketroutes";
 
     private TestEmulator(KubeEmulator emulator)
     {
@@ -49,7 +49,7 @@ internal sealed class TestEmulator : IAsyncDisposable
 
         return new JsonObject
         {
-            ["apiVersion"] = $"{Group}/{Version}",
+            ["apiVersion"] = $"{RouteGroup}/{RouteVersion}",
             ["kind"] = "WebSocketRoute",
             ["metadata"] = metadata,
             ["spec"] = new JsonObject
@@ -61,10 +61,10 @@ internal sealed class TestEmulator : IAsyncDisposable
     }
 
     public async Task<JsonObject> CreateRouteAsync(JsonObject route, string ns = "default") =>
-        ToNode(await Client.CustomObjects.CreateNamespacedCustomObjectAsync(route, Group, Version, ns, Plural));
+        ToNode(await Client.CustomObjects.CreateNamespacedCustomObjectAsync(route, RouteGroup, RouteVersion, ns, RoutePlural));
 
     public async Task<JsonObject> GetRouteAsync(string name, string ns = "default") =>
-        ToNode(await Client.CustomObjects.GetNamespacedCustomObjectAsync(Group, Version, ns, Plural, name));
+        ToNode(await Client.CustomObjects.GetNamespacedCustomObjectAsync(RouteGroup, RouteVersion, ns, RoutePlural, name));
 
     public static JsonObject ToNode(object result) => JsonSerializer.SerializeToNode(result)!.AsObject();
 
