@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using K8sWsProxy.Sidecar.Tests.Infrastructure;
+
+namespace K8sWsProxy.Sidecar.Tests;
+
+/// <summary>The TLS listener (certificate by SNI), WebSockets over HTTP/2 (RFC 8441) and TLS to the upstream.</summary>
+public sealed class TlsAndHttp2Tests
+{
+    private static readonly TestCertificates Authority = new();
+
+    private static string Indent(string pem, int width = 8) => string.Join("\n", pem.Split('\n').Select(l => new string(' ', width) + l));
+
+    private static HttpMessageInvoker Client(string? expectName, Action<X509Certificate2>? seen = null, Version? version = null) =>
+        new(new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                TargetHost = expectName,
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    seen?.Invoke(new X509Certificate2(certificate!));
+                    return true;
+                },
+            },
+        });
+
+    [Fact]
+    public async Task Sni_picks_the_routes_certificate_and_http2_websockets_work()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var chat = Authority.Issue("chat", "chat.example.com");
+        var admin = Authority.Issue("admin", "admin.example.com");
+        await using var sidecar = await TestSidecar.StartAsync($$$"""
+            routes:
+              - name: chat
+                match: {hosts: [chat.example.com], path: /}
+                upstream: {endpoints: [{url: "{{{upstream.WsUrl()}}}"}]}
+                tls:
+                  certificatePem: |
+            {{{Indent(chat.CertificatePem)}}}
+                  privateKeyPem: |
+            {{{Indent(chat.KeyPem)}}}
+              - name: admin
+                match: {hosts: [admin.example.com], path: /}
+                upstream: {endpoints: [{url: "{{{upstream.WsUrl()}}}"}]}
+                tls:
+                  certificatePem: |
+            {{{Indent(admin.CertificatePem)}}}
+                  privateKeyPem: |
+            {{{Indent(admin.KeyPem)}}}
+            """);
+
+        foreach (var (host, expected) in new[] { ("chat.example.com", chat), ("admin.example.com", admin) })
+        {
+            foreach (var version in new[] { HttpVersion.Version11, HttpVersion.Version20 })
+            {
+                X509Certificate2? served = null;
+                using var invoker = Client(host, c => served = c);
+                using var ws = await Ws.ConnectAsync(sidecar.Wss("/room"), o =>
+                {
+                    o.HttpVersion = version;
+                    o.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+                    o.SetRequestHeader("Host", host);
+                }, invoker);
+                Assert.Equal(expected.Certificate.Thumbprint, served!.Thumbprint);
+                await ws.SendTextAsync("__info");
+                using var info = JsonDocument.Parse(await ws.ReceiveTextAsync());
+                // The upstream always gets an HTTP/1.1 upgrade, whatever the client spoke.
+                Assert.Equal("HTTP/1.1", info.RootElement.GetProperty("protocol").GetString());
+                Assert.Equal("https", info.RootElement.GetProperty("headers").GetProperty("x-forwarded-proto").GetString());
+                var big = new byte[300_000];
+                Random.Shared.NextBytes(big);
+                await ws.SendAsync(big, WebSocketMessageType.Binary, true, CancellationToken.None);
+                Assert.Equal(big, (await ws.ReceiveMessageAsync()).Data);
+                await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+                Assert.Equal(WebSocketCloseStatus.NormalClosure, ws.CloseStatus);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Upstream_mtls_with_a_private_ca_and_a_server_name_override()
+    {
+        var upstreamCa = new TestCertificates("upstream-ca");
+        var server = upstreamCa.Issue("backend", "backend.internal");
+        var client = upstreamCa.Issue("proxy-client");
+        await using var upstream = await TestUpstream.StartAsync(certificate: server.Certificate, clientCa: upstreamCa.Ca);
+        await using var sidecar = await TestSidecar.StartAsync($$$"""
+            routes:
+              - name: secure
+                match: {path: /secure}
+                upstream:
+                  endpoints: [{url: "{{{upstream.WsUrl()}}}"}]
+                  tls:
+                    serverName: backend.internal
+                    caPem: |
+            {{{Indent(upstreamCa.CaPem, 10)}}}
+                    clientCertificatePem: |
+            {{{Indent(client.CertificatePem, 10)}}}
+                    clientKeyPem: |
+            {{{Indent(client.KeyPem, 10)}}}
+              - name: wrong-ca
+                match: {path: /wrong}
+                upstream:
+                  endpoints: [{url: "{{{upstream.WsUrl()}}}"}]
+                  retry: {attempts: 1}
+                  tls:
+                    serverName: backend.internal
+                    caPem: |
+            {{{Indent(Authority.CaPem, 10)}}}
+            """);
+
+        using (var ws = await Ws.ConnectAsync(sidecar.Ws("/secure")))
+        {
+            await ws.SendTextAsync("__info");
+            using var info = JsonDocument.Parse(await ws.ReceiveTextAsync());
+            Assert.Equal("CN=proxy-client", info.RootElement.GetProperty("clientCertificate").GetString());
+        }
+
+        var refused = await RawHandshake.SendAsync(sidecar.Ws("/wrong"));
+        Assert.Equal(502, refused.Status);
+        Assert.Contains("remote certificate is invalid", refused.Body, StringComparison.Ordinal);
+    }
+}
