@@ -285,12 +285,14 @@ internal sealed class DirectionRelay
             await ForwardAsync(buffer[run..headerStart], cancellationToken);
             _header.Reset();
             _state = State.Discard;
+
+            // The tunnel records the outcome before our close goes out: the receiver may answer at once.
+            _tunnel.OnProtocolError(this);
             if (!_closeSent)
             {
                 await SendCloseAsync(1002, "protocol error", cancellationToken);
             }
 
-            _tunnel.OnProtocolError(this);
             return pos;
         }
 
@@ -327,8 +329,8 @@ internal sealed class DirectionRelay
         {
             await ForwardAsync(buffer[run..headerStart], cancellationToken);
             run = headerStart;
-            await SendCloseAsync(1009, "message too big", cancellationToken);
             _tunnel.OnMessageTooBig();
+            await SendCloseAsync(1009, "message too big", cancellationToken);
         }
 
         _forward = !_closeSent;
@@ -414,6 +416,13 @@ internal sealed class DirectionRelay
             return; // the answer to our own keep-alive ping: the other peer never asked for it
         }
 
+        if (opcode == Opcode.Close)
+        {
+            // Recorded before forwarding: the answer to this close may come back before the write returns.
+            ReadClose(out var code, out var reason);
+            _tunnel.RecordPeerClose(this, code, reason);
+        }
+
         if (!_closeSent)
         {
             if (opcode == Opcode.Close)
@@ -430,9 +439,8 @@ internal sealed class DirectionRelay
 
         if (opcode == Opcode.Close)
         {
-            ReadClose(out var code, out var reason);
             _senderSentClose = true;
-            _tunnel.OnPeerClose(this, code, reason);
+            _tunnel.OnPeerClosed();
         }
     }
 

@@ -38,13 +38,15 @@ public sealed class WebSocketTunnel
         _options = options;
         _time = time;
 
+        // Before the relays stamp their peers' first activity: a peer is never silent before its first ping.
+        _lastData = _lastPing = time.GetTimestamp();
+
         // Keep-alive pings carry a magic prefix and a per-tunnel random tag, so their pongs are recognised and not forwarded.
         var pingPayload = new byte[8];
         "k8ws"u8.CopyTo(pingPayload);
         RandomNumberGenerator.Fill(pingPayload.AsSpan(4));
         _toUpstream = new DirectionRelay(Direction.ToUpstream, this, toUpstream, options, time, pingPayload);
         _toClient = new DirectionRelay(Direction.ToClient, this, toClient, options, time, pingPayload);
-        _lastData = _lastPing = time.GetTimestamp();
     }
 
     /// <summary>Completes once both wrapped streams ended (read end or disposal).</summary>
@@ -100,8 +102,7 @@ public sealed class WebSocketTunnel
         var now = _time.GetTimestamp();
         if (_options.KeepAliveInterval is { } interval && interval > TimeSpan.Zero)
         {
-            var quietSince = Math.Min(_toUpstream.SenderLastRead, _toClient.SenderLastRead);
-            if (_time.GetElapsedTime(quietSince, now) >= 2 * interval)
+            if (IsSilent(_toUpstream, interval, now) || IsSilent(_toClient, interval, now))
             {
                 _ = StartClose(1001, "keepalive timeout", "keepalive timeout");
                 return;
@@ -123,6 +124,17 @@ public sealed class WebSocketTunnel
 
     internal long Timestamp() => _time.GetTimestamp();
 
+    /// <summary>
+    /// Silent: nothing read from the peer for two intervals, and not even an answer to a ping that went out an
+    /// interval ago. The second part keeps a late tick (a busy machine) from closing a peer that never got its ping.
+    /// </summary>
+    private bool IsSilent(DirectionRelay from, TimeSpan interval, long now)
+    {
+        var lastRead = from.SenderLastRead;
+        var lastPing = Volatile.Read(ref _lastPing);
+        return lastRead < lastPing && _time.GetElapsedTime(lastPing, now) >= interval && _time.GetElapsedTime(lastRead, now) >= 2 * interval;
+    }
+
     internal void MarkDataActivity() => Volatile.Write(ref _lastData, _time.GetTimestamp());
 
     internal void OnMessageTooBig() => _ = StartClose(1009, "message too big", "message too big");
@@ -130,9 +142,12 @@ public sealed class WebSocketTunnel
     internal void OnProtocolError(DirectionRelay from) =>
         _ = StartClose(1002, "protocol error", from.Sender == CloseInitiator.Client ? "protocol error by client" : "protocol error by upstream");
 
-    internal void OnPeerClose(DirectionRelay from, int? code, string? reason)
-    {
+    internal void RecordPeerClose(DirectionRelay from, int? code, string? reason) =>
         RecordOutcome(code, reason, from.Sender, from.Sender == CloseInitiator.Client ? "closed by client" : "closed by upstream");
+
+    /// <summary>A peer's close frame went through (or was dropped after ours): the other peer must answer in time.</summary>
+    internal void OnPeerClosed()
+    {
         if (Interlocked.Exchange(ref _peerCloseWatched, 1) == 0)
         {
             _ = AbortUnlessAnsweredAsync();
