@@ -23,7 +23,7 @@ public static class EchoServerApp
             k.Limits.MaxRequestBodySize = null;
             k.Listen(options.Listen, l =>
             {
-                l.Protocols = HttpProtocols.Http1AndHttp2;
+                l.Protocols = options.Certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
                 if (options.Certificate is { } certificate)
                 {
                     l.UseHttps(https =>

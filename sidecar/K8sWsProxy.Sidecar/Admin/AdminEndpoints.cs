@@ -15,6 +15,7 @@ internal static class AdminEndpoints
     public static WebApplication Build(SidecarOptions options, ConfigApplier configs, Action<ILoggingBuilder>? logging)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         logging?.Invoke(builder.Logging);
         builder.WebHost.ConfigureKestrel(k => k.Listen(options.Admin, l => l.Protocols = HttpProtocols.Http1));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJson.Default));

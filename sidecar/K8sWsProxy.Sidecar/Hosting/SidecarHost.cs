@@ -69,6 +69,7 @@ public sealed class SidecarHost : IAsyncDisposable
     private static WebApplication BuildTraffic(SidecarOptions options, Action<ILoggingBuilder>? logging, ListenOptions?[] listeners)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         logging?.Invoke(builder.Logging);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(options);
