@@ -203,7 +203,7 @@ internal sealed class ApiHandler(
         {
             from = long.TryParse(rv, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
                 ? parsed
-                : throw ApiException.Invalid(kind.Kind, kind.Group, "", [FieldError.Invalid("resourceVersion", rv, "must be a non-negative integer")]);
+                : throw ApiException.BadRequest($"resourceVersion: Invalid value: \"{rv}\": must be a non-negative integer");
         }
 
         var timeout = Int(query, "timeoutSeconds") is > 0 and var seconds ? TimeSpan.FromSeconds(seconds) : maxWatchTimeout;
