@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Reflection;
 using System.Text;
 
 namespace K8sWsProxy.Tunnel.Tests;
@@ -38,6 +40,36 @@ public sealed class FrameBoundaryTests
     {
         var frame = RawFrames.Build(0x2, MessageRelayTests.RandomBytes(70_000, seed: 9), mask: true);
         await AssertRelayedAsync(frame, frame.Chunk(chunkSize), messages: 1, bytes: 70_000);
+    }
+
+    [Fact]
+    public async Task RelayingSmallMessagesDoesNotAllocate()
+    {
+        // Debug builds compile async state machines as classes, one allocation per call: only optimized code
+        // (the Release build that `make test` and CI run) can show the hot path's real behaviour.
+        if (typeof(WebSocketTunnel).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled == true)
+        {
+            return;
+        }
+
+        var counters = new DirectionCounters();
+        var tunnel = new WebSocketTunnel(new TunnelOptions { MaxMessageBytes = 1 << 20 }, counters, new DirectionCounters(), TimeProvider.System);
+        var frames = MixedFrames;
+        using var sink = new MemoryStream(frames.Length * 1100);
+        await using var upstream = tunnel.WrapUpstream(sink);
+        await upstream.WriteAsync(frames); // warm-up: first-call allocations are not per message
+
+        // Every write completes synchronously into memory, so the whole loop stays on this thread.
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            await upstream.WriteAsync(frames.AsMemory(0, 100));
+            await upstream.WriteAsync(frames.AsMemory(100));
+            await upstream.FlushAsync();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(4 * 1001, counters.Messages);
     }
 
     [Fact]
