@@ -73,9 +73,10 @@ internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrain
 
             foreach (var (key, old) in previous.Routes)
             {
-                if (!next.Routes.TryGetValue(key, out var now) || now != old)
+                var successor = next.Routes.GetValueOrDefault(key);
+                if (successor != old)
                 {
-                    drainer.Retire(old);
+                    drainer.Retire(old, successor);
                 }
             }
 

@@ -82,6 +82,7 @@ public sealed class SidecarHost : IAsyncDisposable
         builder.Services.AddSingleton<WebSocketProxyHandler>();
         builder.Services.AddSingleton<MatcherPolicy, RegexPathMatcherPolicy>();
         builder.Services.AddHostedService<ShutdownDrain>();
+        builder.Services.AddHostedService<FileConfigSource>();
         builder.Services.AddReverseProxy();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -79,11 +79,12 @@ internal sealed class WebSocketProxyHandler(
         deadline.CancelAfter(route.HandshakeTimeout);
         var tunnel = new WebSocketTunnel(route.TunnelOptions, route.ToUpstream, route.ToClient, time);
         IDisposable? registration = null;
+        var endpointUrl = "";
         void Upgraded()
         {
             // The upstream said 101: from here the connection lives as long as the peers want.
             deadline.CancelAfter(Timeout.InfiniteTimeSpan);
-            route.Tunnels.TryAdd(tunnel, 0);
+            route.Tunnels.TryAdd(tunnel, endpointUrl);
             registration = scheduler.Register(tunnel);
         }
 
@@ -97,6 +98,7 @@ internal sealed class WebSocketProxyHandler(
             for (var attempt = 1; ; attempt++)
             {
                 var endpoint = route.Selector.Select(context, tried);
+                endpointUrl = endpoint.Config.Url;
                 endpoint.ConnectionOpened();
                 ForwarderError error;
                 try
@@ -166,6 +168,8 @@ internal sealed class WebSocketProxyHandler(
             {
                 registration.Dispose();
                 route.Tunnels.TryRemove(tunnel, out _);
+                // A reload may have handed the connection to the route's successor.
+                configs.Current.Routes.GetValueOrDefault(route.Key)?.Tunnels.TryRemove(tunnel, out _);
             }
         }
     }

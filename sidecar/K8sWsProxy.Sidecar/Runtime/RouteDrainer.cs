@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
+using K8sWsProxy.Tunnel;
 
 namespace K8sWsProxy.Sidecar.Runtime;
 
 /// <summary>
-/// Ends the connections of routes that left the active document: each retired route's tunnels get its drain
-/// timeout to finish on their own, then a 1001 close; the route's upstream client goes once they are gone.
-/// On shutdown every tunnel gets the 1001 at once.
+/// Ends the connections a new document no longer serves. A retired route's connection survives when the route
+/// still exists with the same match and the connection's endpoint is still one of its endpoints; every other
+/// connection gets the route's drain timeout to finish on its own, then a 1001 close. The retired route's upstream
+/// client goes once all its connections are gone. On shutdown every connection gets the 1001 at once.
 /// </summary>
 internal sealed class RouteDrainer(ILogger<RouteDrainer> logger, TimeProvider time)
 {
@@ -14,27 +16,48 @@ internal sealed class RouteDrainer(ILogger<RouteDrainer> logger, TimeProvider ti
     /// <summary>Set once shutdown began: new WebSockets are refused from then on.</summary>
     public bool ShuttingDown { get; private set; }
 
-    public void Retire(RouteRuntime route)
+    /// <param name="successor">The route of the same name in the new document, if any.</param>
+    public void Retire(RouteRuntime route, RouteRuntime? successor)
     {
         _retired.TryAdd(route, 0);
-        _ = DrainAsync(route);
+        _ = DrainAsync(route, successor);
     }
 
-    private async Task DrainAsync(RouteRuntime route)
+    private async Task DrainAsync(RouteRuntime route, RouteRuntime? successor)
     {
+        var everyone = route.Tunnels.Keys.ToArray();
         try
         {
-            if (!route.Tunnels.IsEmpty && route.DrainTimeout > TimeSpan.Zero)
+            var doomed = new List<WebSocketTunnel>();
+            foreach (var (tunnel, endpointUrl) in route.Tunnels)
             {
-                await Task.Delay(route.DrainTimeout, time);
+                if (!Survives(endpointUrl, route, successor))
+                {
+                    doomed.Add(tunnel);
+                    continue;
+                }
+
+                // The successor owns it from now on, so its own retirement (or shutdown) finds it.
+                successor!.Tunnels.TryAdd(tunnel, endpointUrl);
+                if (tunnel.Completion.IsCompleted)
+                {
+                    successor.Tunnels.TryRemove(tunnel, out _);
+                }
             }
 
-            var open = route.Tunnels.Keys.ToArray();
-            if (open.Length > 0)
+            if (doomed.Count > 0)
             {
+                if (route.DrainTimeout > TimeSpan.Zero)
+                {
+                    await Task.WhenAny(Task.WhenAll(doomed.Select(t => t.Completion)), Task.Delay(route.DrainTimeout, time));
+                }
+
+                var open = doomed.Where(t => !t.Completion.IsCompleted).ToArray();
                 Log.DrainingRoute(logger, route.Key, open.Length);
                 await Task.WhenAll(open.Select(t => t.CloseAsync(1001, "route changed or removed")));
             }
+
+            await Task.WhenAll(everyone.Select(t => t.Completion));
         }
         finally
         {
@@ -42,6 +65,11 @@ internal sealed class RouteDrainer(ILogger<RouteDrainer> logger, TimeProvider ti
             route.Dispose();
         }
     }
+
+    private static bool Survives(string endpointUrl, RouteRuntime route, RouteRuntime? successor) =>
+        successor is not null
+        && System.Text.Json.JsonSerializer.Serialize(route.Config.Match, Contracts.Config.ConfigJson.Options) == System.Text.Json.JsonSerializer.Serialize(successor.Config.Match, Contracts.Config.ConfigJson.Options)
+        && successor.Endpoints.Any(e => e.Config.Url == endpointUrl);
 
     /// <summary>Shutdown: 1001 to every client and upstream now, then wait for the close handshakes up to <paramref name="timeout"/>.</summary>
     public async Task CloseAllAsync(IEnumerable<RouteRuntime> routes, TimeSpan timeout)

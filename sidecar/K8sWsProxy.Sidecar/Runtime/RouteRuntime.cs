@@ -64,7 +64,8 @@ internal sealed class RouteRuntime : IDisposable
 
     public DirectionCounters ToClient { get; } = new();
 
-    public ConcurrentDictionary<WebSocketTunnel, byte> Tunnels { get; } = new();
+    /// <summary>Live tunnels and the endpoint URL each one is connected to.</summary>
+    public ConcurrentDictionary<WebSocketTunnel, string> Tunnels { get; } = new();
 
     public int Connections => Volatile.Read(ref _connections);
 

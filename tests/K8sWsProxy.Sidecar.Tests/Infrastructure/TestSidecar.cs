@@ -22,11 +22,11 @@ public sealed class TestSidecar : IAsyncDisposable
         return loaded.Document!;
     }
 
-    public static async Task<TestSidecar> StartAsync(string yaml, TimeSpan? shutdownTimeout = null)
+    public static async Task<TestSidecar> StartAsync(string yaml, TimeSpan? shutdownTimeout = null, string? configFile = null)
     {
         var options = new SidecarOptions
         {
-            ConfigFile = null,
+            ConfigFile = configFile,
             Listen = Ports.Any,
             ListenTls = Ports.Any,
             Admin = Ports.Any,

@@ -31,6 +31,22 @@ public static class Ws
         return socket.HttpStatusCode;
     }
 
+    /// <summary>The "__info" name of the echo server behind <paramref name="uri"/>, or null when the handshake is refused.</summary>
+    public static async Task<string?> RefusedOrNameAsync(Uri uri)
+    {
+        try
+        {
+            using var socket = await ConnectAsync(uri);
+            await socket.SendTextAsync("__info");
+            using var info = System.Text.Json.JsonDocument.Parse(await socket.ReceiveTextAsync());
+            return info.RootElement.GetProperty("name").GetString();
+        }
+        catch (WebSocketException)
+        {
+            return null;
+        }
+    }
+
     public static Task SendTextAsync(this WebSocket socket, string text) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
 

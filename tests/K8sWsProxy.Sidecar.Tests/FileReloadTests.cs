@@ -1,0 +1,78 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using K8sWsProxy.Sidecar.Tests.Infrastructure;
+
+namespace K8sWsProxy.Sidecar.Tests;
+
+/// <summary>Standalone hot reload: edits of the config file apply under live traffic and touch only what they change.</summary>
+public sealed class FileReloadTests : IAsyncLifetime
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("wsproxy-reload-");
+    private TestUpstream _u0 = null!;
+    private TestUpstream _u1 = null!;
+
+    public async Task InitializeAsync()
+    {
+        _u0 = await TestUpstream.StartAsync(name: "u0");
+        _u1 = await TestUpstream.StartAsync(name: "u1");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _u0.DisposeAsync();
+        await _u1.DisposeAsync();
+        _dir.Delete(recursive: true);
+    }
+
+    private string Route(string name, string path, TestUpstream upstream, string extra = "") =>
+        $"  - {{name: {name}, match: {{path: {path}}}, upstream: {{endpoints: [{{url: \"{upstream.WsUrl()}\"}}]}}, timeouts: {{drain: 300ms}}{extra}}}\n";
+
+    private static async Task<string> Echo(ClientWebSocket ws, string text)
+    {
+        await ws.SendTextAsync(text);
+        return await ws.ReceiveTextAsync();
+    }
+
+    private static async Task<string> NameBehind(Uri uri)
+    {
+        using var ws = await Ws.ConnectAsync(uri);
+        await ws.SendTextAsync("__info");
+        using var info = JsonDocument.Parse(await ws.ReceiveTextAsync());
+        return info.RootElement.GetProperty("name").GetString()!;
+    }
+
+    [Fact]
+    public async Task File_edits_apply_and_touch_only_what_they_change()
+    {
+        var file = Path.Combine(_dir.FullName, "config.yaml");
+        var initial = "routes:\n" + Route("a", "/a", _u0) + Route("b", "/b", _u0);
+        await File.WriteAllTextAsync(file, initial);
+        await using var sidecar = await TestSidecar.StartAsync(initial, configFile: file);
+        using var onA = await Ws.ConnectAsync(sidecar.Ws("/a"));
+        using var onB = await Ws.ConnectAsync(sidecar.Ws("/b"));
+        var first = sidecar.Host.ActiveRevision;
+
+        // Add route c and change a's forwarded headers: a's live connection is not touched.
+        await File.WriteAllTextAsync(file, "routes:\n" + Route("a", "/a", _u0, ", headers: {set: {x-new: '1'}}") + Route("b", "/b", _u0) + Route("c", "/c", _u1));
+        await Wait.UntilAsync(async () => await Ws.RefusedOrNameAsync(sidecar.Ws("/c")) == "u1", "route c to serve");
+        Assert.Equal("still a", await Echo(onA, "still a"));
+
+        // A half-written file is refused; everything keeps serving.
+        var revision = sidecar.Host.ActiveRevision;
+        await File.WriteAllTextAsync(file, "routes:\n  - {name: a, match: {path: /a}, upstream: {endpoi");
+        await Task.Delay(TimeSpan.FromMilliseconds(800));
+        Assert.Equal(revision, sidecar.Host.ActiveRevision);
+        Assert.NotEqual(first, revision);
+        Assert.Equal("u1", await NameBehind(sidecar.Ws("/c")));
+        Assert.Equal("still b", await Echo(onB, "still b"));
+
+        // Remove b and move a to another endpoint: both live connections drain with 1001; new a connections use u1.
+        await File.WriteAllTextAsync(file, "routes:\n" + Route("a", "/a", _u1) + Route("c", "/c", _u1));
+        var (statusB, _) = await onB.ReceiveCloseAsync(TimeSpan.FromSeconds(3));
+        var (statusA, _) = await onA.ReceiveCloseAsync(TimeSpan.FromSeconds(3));
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, statusB);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, statusA);
+        Assert.Equal("u1", await NameBehind(sidecar.Ws("/a")));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, await Ws.RefusedStatusAsync(sidecar.Ws("/b")));
+    }
+}
