@@ -16,6 +16,8 @@ public sealed record RouteConfig
 
     public UpstreamConfig Upstream { get; init; } = new();
 
+    /// <summary>Spelled "websocket" in YAML and JSON, as in the WebSocketRoute spec.</summary>
+    [JsonPropertyName("websocket")]
     public WebSocketOptions WebSocket { get; init; } = new();
 
     public HeadersConfig Headers { get; init; } = new();
