@@ -29,4 +29,10 @@ internal static partial class Log
 
     [LoggerMessage(9, LogLevel.Warning, "TLS handshake for '{ServerName}': no certificate configured")]
     public static partial void NoCertificate(ILogger logger, string serverName);
+
+    [LoggerMessage(10, LogLevel.Warning, "Could not save the last good document to {Path}: {Reason}")]
+    public static partial void StateNotSaved(ILogger logger, string path, string reason);
+
+    [LoggerMessage(11, LogLevel.Warning, "Ignoring the saved document {Path}, it is not valid: {Reasons}")]
+    public static partial void StateIgnored(ILogger logger, string path, string reasons);
 }

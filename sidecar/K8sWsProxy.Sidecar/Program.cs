@@ -15,8 +15,8 @@ if (options is null)
     return 2;
 }
 
-var loaded = ConfigDocumentLoader.LoadFile(options.ConfigFile!);
-if (!loaded.Ok)
+var loaded = options.ConfigFile is null ? null : ConfigDocumentLoader.LoadFile(options.ConfigFile);
+if (loaded is { Ok: false })
 {
     Console.Error.WriteLine($"error: {options.ConfigFile} is not a valid config document:");
     foreach (var error in loaded.Errors)
@@ -31,7 +31,7 @@ var stop = new TaskCompletionSource();
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
-await using var host = await SidecarHost.StartAsync(options, loaded.Document!);
+await using var host = await SidecarHost.StartAsync(options, loaded?.Document);
 Console.WriteLine($"ready plain={host.PlainUrl} tls={host.TlsUrl?.ToString() ?? "off"} admin={host.AdminUrl} revision={host.ActiveRevision}");
 await stop.Task;
 await host.StopAsync();

@@ -68,4 +68,36 @@ public sealed class ProcessTests : IDisposable
         // Both peers answered, so the sidecar did not sit out its 10 s drain.
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), $"took {DateTime.UtcNow - started}");
     }
+
+    [Fact]
+    public async Task A_restarted_sidecar_serves_its_saved_document_and_ignores_a_corrupt_one()
+    {
+        await using var upstream = await TestUpstream.StartAsync(name: "saved");
+        var state = Path.Combine(_dir.FullName, "state");
+        var config = Write($"routes: [{{name: kept, match: {{path: /kept}}, upstream: {{endpoints: [{{url: '{upstream.WsUrl()}'}}]}}}}]");
+        using (var first = SidecarProcess.Start(["--config", config, "--state-dir", state, .. Listen(0, 0)]))
+        {
+            await first.WaitReadyAsync();
+            first.Terminate();
+            Assert.Equal(0, await first.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        }
+
+        // No --config: the saved document serves from the first request.
+        using (var second = SidecarProcess.Start(["--state-dir", state, .. Listen(0, 0)]))
+        {
+            await second.WaitReadyAsync();
+            var plain = new Uri(second.Ready["plain"]);
+            using var ws = await Ws.ConnectAsync(new Uri($"ws://127.0.0.1:{plain.Port}/kept"));
+            await ws.SendTextAsync("__info");
+            Assert.Contains("\"saved\"", await ws.ReceiveTextAsync(), StringComparison.Ordinal);
+        }
+
+        await File.WriteAllTextAsync(Directory.GetFiles(state).Single(), "{\"routes\": [{\"name\": ");
+        using var third = SidecarProcess.Start(["--state-dir", state, .. Listen(0, 0)]);
+        await third.WaitReadyAsync();
+        Assert.Contains("Ignoring the saved document", third.Stdout + third.Stderr, StringComparison.Ordinal);
+        using var http = new HttpClient();
+        var ready = await http.GetAsync(new Uri(new Uri(third.Ready["admin"]), "/readyz"));
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+    }
 }

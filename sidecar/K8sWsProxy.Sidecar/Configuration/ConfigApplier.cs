@@ -11,7 +11,7 @@ namespace K8sWsProxy.Sidecar.Configuration;
 /// runtime (and so their live connections and balancing state); the connections of removed or changed routes are
 /// drained.
 /// </summary>
-internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrainer drainer, ILogger<ConfigApplier> logger)
+internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrainer drainer, StateStore state, ILogger<ConfigApplier> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile ActiveConfig _current = ActiveConfig.Empty;
@@ -80,6 +80,7 @@ internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrain
                 }
             }
 
+            state.Save(document);
             Log.ConfigApplied(logger, document.Revision!, document.Routes.Count);
             return ApplyResult.Ack(document.Revision!);
         }

@@ -41,16 +41,22 @@ public sealed class SidecarHost : IAsyncDisposable
 
     public string? ActiveRevision => _traffic.Services.GetRequiredService<ConfigApplier>().Current.Revision;
 
-    /// <summary>Builds and starts both servers with <paramref name="initial"/> applied before the first connection is accepted.</summary>
-    public static async Task<SidecarHost> StartAsync(SidecarOptions options, SidecarConfigDocument initial, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Builds and starts both servers with <paramref name="initial"/> applied before the first connection is
+    /// accepted; without one, the document saved in the state directory, if any (else not ready until one comes).
+    /// </summary>
+    public static async Task<SidecarHost> StartAsync(SidecarOptions options, SidecarConfigDocument? initial, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
     {
         var listeners = new ListenOptions?[2];
         var traffic = BuildTraffic(options, logging, listeners);
         var applier = traffic.Services.GetRequiredService<ConfigApplier>();
-        var result = await applier.ApplyAsync(initial, cancellationToken);
-        if (!result.Accepted)
+        if ((initial ?? traffic.Services.GetRequiredService<StateStore>().Load()) is { } document)
         {
-            throw new InvalidOperationException(result.ToString());
+            var result = await applier.ApplyAsync(document, cancellationToken);
+            if (!result.Accepted)
+            {
+                throw new InvalidOperationException(result.ToString());
+            }
         }
 
         var admin = AdminEndpoints.Build(options, applier, logging);
@@ -78,6 +84,7 @@ public sealed class SidecarHost : IAsyncDisposable
         builder.Services.AddSingleton<DocumentProxyConfigProvider>();
         builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<DocumentProxyConfigProvider>());
         builder.Services.AddSingleton<RouteDrainer>();
+        builder.Services.AddSingleton<StateStore>();
         builder.Services.AddSingleton<ConfigApplier>();
         builder.Services.AddSingleton<WebSocketProxyHandler>();
         builder.Services.AddSingleton<MatcherPolicy, RegexPathMatcherPolicy>();

@@ -17,12 +17,16 @@ public sealed record SidecarOptions
     /// <summary>/healthz, /readyz, /v1/config (and /metrics), on a port of their own.</summary>
     public IPEndPoint Admin { get; init; } = new(IPAddress.Any, 9901);
 
+    /// <summary>Where the last accepted document is kept, to serve at once after a restart. Null: not kept.</summary>
+    public string? StateDirectory { get; init; }
+
     /// <summary>Longest a SIGTERM waits for WebSockets to finish their close handshakes.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public const string Usage = """
-        usage: k8s-ws-proxy-sidecar --config FILE [options]
-          --config FILE             the sidecar config document (YAML or JSON)
+        usage: k8s-ws-proxy-sidecar (--config FILE | --state-dir DIR) [options]
+          --config FILE             the sidecar config document (YAML or JSON), reloaded when it changes
+          --state-dir DIR           keep the last accepted document here; serve it at start when no --config
           --listen ADDR:PORT        plain listener (default 0.0.0.0:8080)
           --listen-tls ADDR:PORT    TLS listener, "off" for none (default 0.0.0.0:8443)
           --admin ADDR:PORT         health, config and metrics (default 0.0.0.0:9901)
@@ -48,6 +52,9 @@ public sealed record SidecarOptions
             {
                 case "--config":
                     options = options with { ConfigFile = value };
+                    break;
+                case "--state-dir":
+                    options = options with { StateDirectory = value };
                     break;
                 case "--listen":
                     options = options with { Listen = EndPoint(name, value, errors) ?? options.Listen };
@@ -75,9 +82,9 @@ public sealed record SidecarOptions
             }
         }
 
-        if (options.ConfigFile is null && errors.Count == 0)
+        if (options.ConfigFile is null && options.StateDirectory is null && errors.Count == 0)
         {
-            errors.Add("--config: required");
+            errors.Add("--config or --state-dir: one is required");
         }
 
         return errors.Count == 0 ? (options, []) : (null, errors);

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.Sidecar.Hosting;
+
+namespace K8sWsProxy.Sidecar.Configuration;
+
+/// <summary>
+/// The last document the sidecar accepted, kept on local disk so a restarted sidecar serves at once, before any
+/// source answers. Written atomically (temporary file, then rename); a corrupt file is reported and ignored.
+/// </summary>
+internal sealed class StateStore(SidecarOptions options, ILogger<StateStore> logger)
+{
+    private const string FileName = "last-good-document.json";
+
+    private string? FilePath => options.StateDirectory is { } dir ? Path.Combine(dir, FileName) : null;
+
+    public void Save(SidecarConfigDocument document)
+    {
+        if (FilePath is not { } path)
+        {
+            return;
+        }
+
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var temporary = path + ".tmp";
+            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(document, ConfigJson.Options));
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.StateNotSaved(logger, path, e.Message);
+        }
+    }
+
+    public SidecarConfigDocument? Load()
+    {
+        if (FilePath is not { } path || !File.Exists(path))
+        {
+            return null;
+        }
+
+        var loaded = ConfigDocumentLoader.LoadFile(path);
+        if (!loaded.Ok)
+        {
+            Log.StateIgnored(logger, path, string.Join("; ", loaded.Errors));
+            return null;
+        }
+
+        return loaded.Document;
+    }
+}
