@@ -105,7 +105,10 @@ public sealed class KubectlTests
             Metadata = new V1ObjectMeta { GenerateName = "chat." },
             InvolvedObject = new V1ObjectReference
             {
-                ApiVersion = $"{RouteGroup}/{RouteVersion}", Kind = "WebSocketRoute", Name = "chat", NamespaceProperty = "default",
+                ApiVersion = $"{RouteGroup}/{RouteVersion}",
+                Kind = "WebSocketRoute",
+                Name = "chat",
+                NamespaceProperty = "default",
                 Uid = route["metadata"]!["uid"]!.ToString(),
             },
             Reason = "Synced",

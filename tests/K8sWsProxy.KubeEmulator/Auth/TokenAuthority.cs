@@ -67,12 +67,12 @@ internal sealed class TokenAuthority(ObjectStore store, TimeProvider clock)
         var response = tokenRequest.CloneObject();
         response["apiVersion"] = "authentication.k8s.io/v1";
         response["kind"] = "TokenRequest";
-        response["metadata"] = new JsonObject { ["name"] = serviceAccount, ["namespace"] = ns, ["creationTimestamp"] = Timestamp(now) };
+        response["metadata"] = new JsonObject { ["name"] = serviceAccount, ["namespace"] = ns, ["creationTimestamp"] = Rfc3339.Format(now) };
         spec = spec.CloneObject();
         spec["audiences"] = payload["aud"]!.DeepClone();
         spec["expirationSeconds"] = lifetime;
         response["spec"] = spec;
-        response["status"] = new JsonObject { ["token"] = Sign(payload), ["expirationTimestamp"] = Timestamp(expires) };
+        response["status"] = new JsonObject { ["token"] = Sign(payload), ["expirationTimestamp"] = Rfc3339.Format(expires) };
         return response;
     }
 
@@ -220,9 +220,6 @@ internal sealed class TokenAuthority(ObjectStore store, TimeProvider clock)
         var s = base64Url.Replace('-', '+').Replace('_', '/');
         return s + new string('=', (4 - (s.Length % 4)) % 4);
     }
-
-    private static string Timestamp(DateTimeOffset at) =>
-        at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private sealed class InvalidTokenException(string message) : Exception(message);
 }

@@ -6,8 +6,6 @@ namespace K8sWsProxy.KubeEmulator.Json;
 /// <summary>Small null-tolerant accessors for the untyped objects the emulator stores.</summary>
 internal static class JsonNodeExtensions
 {
-    public static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
-
     /// <summary>The string at <paramref name="key"/>, or "" when absent or not a string.</summary>
     public static string Str(this JsonObject? obj, string key) =>
         obj?[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";

@@ -33,8 +33,14 @@ internal static class BuiltinKinds
     /// <summary>Kinds served only as a POST that answers and stores nothing (TokenReview).</summary>
     public static ResourceKind TokenReview { get; } = new()
     {
-        Group = "authentication.k8s.io", Version = "v1", Plural = "tokenreviews", Singular = "tokenreview",
-        Kind = "TokenReview", Namespaced = false, Verbs = ["create"], StorageKey = "authentication.k8s.io/tokenreviews",
+        Group = "authentication.k8s.io",
+        Version = "v1",
+        Plural = "tokenreviews",
+        Singular = "tokenreview",
+        Kind = "TokenReview",
+        Namespaced = false,
+        Verbs = ["create"],
+        StorageKey = "authentication.k8s.io/tokenreviews",
     };
 
     private static ResourceKind Core(

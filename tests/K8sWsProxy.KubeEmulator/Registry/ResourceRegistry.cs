@@ -15,8 +15,6 @@ internal sealed class ResourceRegistry
         ?? (BuiltinKinds.TokenReview.Group == group && BuiltinKinds.TokenReview.Version == version && BuiltinKinds.TokenReview.Plural == plural
             ? BuiltinKinds.TokenReview : null);
 
-    public ResourceKind? FindByStorageKey(string storageKey) => _kinds.FirstOrDefault(k => k.StorageKey == storageKey);
-
     /// <summary>Group/versions in discovery order: core first, then groups as they were registered.</summary>
     public IEnumerable<IGrouping<string, ResourceKind>> ByGroupVersion() =>
         _kinds.Append(BuiltinKinds.TokenReview).GroupBy(k => k.ApiVersion);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using K8sWsProxy.KubeEmulator.Errors;
 using K8sWsProxy.KubeEmulator.Json;
@@ -20,7 +19,7 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
 
     public ObjectStore Store => store;
 
-    public string Now() => clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private string Now() => Rfc3339.Format(clock.GetUtcNow());
 
     public JsonObject Get(ResourceKind kind, string ns, string name) =>
         kind.ToServed(store.Get(kind.StorageKey, ns, name) ?? throw ApiException.NotFound(kind.Group, kind.Plural, name));

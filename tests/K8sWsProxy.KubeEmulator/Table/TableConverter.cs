@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using K8sWsProxy.KubeEmulator.Json;
 using K8sWsProxy.KubeEmulator.Registry;
@@ -49,6 +50,8 @@ internal static class TableConverter
         },
     };
 
+    // apiextensions tableconvertor: the first match only; string columns print any JSON value, other
+    // types keep the value only when it has that type, dates become ages.
     private static JsonNode? Cell(JsonObject obj, Column column, DateTimeOffset now)
     {
         if (column.JsonPath is null)
@@ -56,22 +59,28 @@ internal static class TableConverter
             return obj.Name();
         }
 
-        var values = JsonPathEvaluator.Evaluate(obj, column.JsonPath);
-        if (values.Count == 0)
+        var value = JsonPathEvaluator.Evaluate(obj, column.JsonPath).FirstOrDefault();
+        if (value is null)
         {
             return null;
         }
 
-        if (column.Type == "date" && DateTimeOffset.TryParse(values[0].ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+        var kind = value.GetValueKind();
+        return column.Type switch
         {
-            return HumanDuration(now - at);
-        }
-
-        return values.Count == 1 ? values[0].DeepClone() : string.Join(",", values.Select(v => v.ToString()));
+            "string" => kind == JsonValueKind.String ? value.DeepClone() : value.ToJsonString(),
+            "integer" when kind == JsonValueKind.Number => (long)double.Parse(value.ToJsonString(), CultureInfo.InvariantCulture),
+            "number" when kind == JsonValueKind.Number => value.DeepClone(),
+            "boolean" when kind is JsonValueKind.True or JsonValueKind.False => value.DeepClone(),
+            "date" when kind == JsonValueKind.String => DateTimeOffset.TryParse(value.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+                ? HumanDuration(now - at)
+                : "<invalid>",
+            _ => null,
+        };
     }
 
     /// <summary>k8s.io/apimachinery duration.HumanDuration, the AGE column format.</summary>
-    internal static string HumanDuration(TimeSpan age)
+    private static string HumanDuration(TimeSpan age)
     {
         var seconds = (long)Math.Max(0, age.TotalSeconds);
         return seconds switch
