@@ -124,5 +124,6 @@ public sealed class TlsAndHttp2Tests
         var refused = await RawHandshake.SendAsync(sidecar.Ws("/wrong"));
         Assert.Equal(502, refused.Status);
         Assert.Contains("remote certificate is invalid", refused.Body, StringComparison.Ordinal);
+        Assert.Contains(sidecar.Logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("default/wrong-ca", StringComparison.Ordinal) && l.Contains("remote certificate is invalid", StringComparison.Ordinal));
     }
 }

@@ -7,9 +7,15 @@ namespace K8sWsProxy.Sidecar.Tests.Infrastructure;
 /// <summary>A sidecar in the test process on free loopback ports, configured from YAML.</summary>
 public sealed class TestSidecar : IAsyncDisposable
 {
-    private TestSidecar(SidecarHost host) => Host = host;
+    private TestSidecar(SidecarHost host, LogCapture logs)
+    {
+        Host = host;
+        Logs = logs;
+    }
 
     public SidecarHost Host { get; }
+
+    public LogCapture Logs { get; }
 
     public Uri Ws(string path) => new($"ws://127.0.0.1:{Host.PlainUrl.Port}{path}");
 
@@ -22,6 +28,10 @@ public sealed class TestSidecar : IAsyncDisposable
         return loaded.Document!;
     }
 
+    /// <summary>The document as written, not validated: for feeding invalid documents to the apply entry point.</summary>
+    public static SidecarConfigDocument ParseUnvalidated(string yaml) =>
+        System.Text.Json.JsonSerializer.Deserialize<SidecarConfigDocument>(YamlToJson.Convert(yaml), ConfigJson.Options)!;
+
     public static async Task<TestSidecar> StartAsync(string yaml, TimeSpan? shutdownTimeout = null, string? configFile = null)
     {
         var options = new SidecarOptions
@@ -32,8 +42,13 @@ public sealed class TestSidecar : IAsyncDisposable
             Admin = Ports.Any,
             ShutdownTimeout = shutdownTimeout ?? TimeSpan.FromSeconds(5),
         };
-        var host = await SidecarHost.StartAsync(options, Parse(yaml), logging => logging.SetMinimumLevel(LogLevel.Warning));
-        return new TestSidecar(host);
+        var logs = new LogCapture();
+        var host = await SidecarHost.StartAsync(options, Parse(yaml), logging =>
+        {
+            logging.ClearProviders();
+            logging.AddProvider(logs);
+        });
+        return new TestSidecar(host, logs);
     }
 
     public Task<Configuration.ApplyResult> ApplyAsync(string yaml) => Host.ApplyAsync(Parse(yaml));
