@@ -2,6 +2,7 @@ using System.Net;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using K8sWsProxy.KubeEmulator.Tests.Infrastructure;
 using Xunit;
 using static K8sWsProxy.KubeEmulator.Tests.Infrastructure.TestEmulator;
 
@@ -71,6 +72,69 @@ public sealed class ListTests
     }
 
     [Fact]
+    public async Task A_CRD_being_deleted_waits_for_its_objects_finalizers()
+    {
+        await using var kube = await StartAsync();
+        var held = Route("held");
+        held["metadata"]!["finalizers"] = new System.Text.Json.Nodes.JsonArray("k8swsproxy.io/cleanup");
+        await kube.CreateRouteAsync(held);
+        await kube.CreateRouteAsync(Route("free"));
+
+        await kube.Client.ApiextensionsV1.DeleteCustomResourceDefinitionAsync("websocketroutes.k8swsproxy.io");
+        var crd = await kube.Client.ApiextensionsV1.ReadCustomResourceDefinitionAsync("websocketroutes.k8swsproxy.io");
+        Assert.NotNull(crd.Metadata.DeletionTimestamp);
+        Assert.Equal(["customresourcecleanup.apiextensions.k8s.io"], crd.Metadata.Finalizers);
+        var remaining = ToNode(await kube.Client.CustomObjects.ListNamespacedCustomObjectAsync(RouteGroup, RouteVersion, "default", RoutePlural));
+        var only = Assert.Single(remaining["items"]!.AsArray());
+        Assert.Equal("held", only!["metadata"]!["name"]!.ToString());
+        Assert.NotNull(only["metadata"]!["deletionTimestamp"]);
+
+        var refused = await Assert.ThrowsAsync<HttpOperationException>(() => kube.CreateRouteAsync(Route("late")));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, refused.Response.StatusCode);
+
+        // The operator removes its finalizer; the CRD then goes too.
+        await kube.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch("""{"metadata":{"finalizers":null}}""", V1Patch.PatchType.MergePatch), RouteGroup, RouteVersion, "default", RoutePlural, "held");
+        var gone = await Assert.ThrowsAsync<HttpOperationException>(() =>
+            kube.Client.ApiextensionsV1.ReadCustomResourceDefinitionAsync("websocketroutes.k8swsproxy.io"));
+        Assert.Equal(HttpStatusCode.NotFound, gone.Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_namespace_being_deleted_is_Terminating_until_its_contents_are_gone()
+    {
+        await using var kube = await StartAsync();
+        await kube.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "demo" } });
+        await kube.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("plain", "web"), "demo");
+        var held = Route("held");
+        held["metadata"]!["finalizers"] = new System.Text.Json.Nodes.JsonArray("k8swsproxy.io/cleanup");
+        await kube.CreateRouteAsync(held, "demo");
+
+        await kube.Client.CoreV1.DeleteNamespaceAsync("demo");
+        var ns = await kube.Client.CoreV1.ReadNamespaceAsync("demo");
+        Assert.Equal("Terminating", ns.Status.Phase);
+        Assert.Empty((await kube.Client.CoreV1.ListNamespacedConfigMapAsync("demo")).Items);
+        var refused = await Assert.ThrowsAsync<HttpOperationException>(() => kube.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("late", "web"), "demo"));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.Response.StatusCode);
+        Assert.Contains("because it is being terminated", refused.Response.Content, StringComparison.Ordinal);
+
+        await kube.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch("""{"metadata":{"finalizers":null}}""", V1Patch.PatchType.MergePatch), RouteGroup, RouteVersion, "demo", RoutePlural, "held");
+        var gone = await Assert.ThrowsAsync<HttpOperationException>(() => kube.Client.CoreV1.ReadNamespaceAsync("demo"));
+        Assert.Equal(HttpStatusCode.NotFound, gone.Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Deletecollection_deletes_what_the_selector_matches()
+    {
+        await using var kube = await StartAsync(withCrd: false);
+        await kube.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("a", "web"), "default");
+        await kube.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("b", "db"), "default");
+        await kube.Client.CoreV1.DeleteCollectionNamespacedConfigMapAsync("default", labelSelector: "tier=web");
+        Assert.Equal(["b"], (await kube.Client.CoreV1.ListNamespacedConfigMapAsync("default")).Items.Select(i => i.Metadata.Name));
+    }
+
+    [Fact]
     public async Task A_CRD_is_established_at_once_and_deleting_it_deletes_its_objects()
     {
         await using var kube = await StartAsync();
@@ -85,6 +149,7 @@ public sealed class ListTests
         Assert.Equal(2, all["items"]!.AsArray().Count);
 
         await kube.Client.ApiextensionsV1.DeleteCustomResourceDefinitionAsync("websocketroutes.k8swsproxy.io");
+        await Eventually.TrueAsync(async () => (await kube.Client.ApiextensionsV1.ListCustomResourceDefinitionAsync()).Items.Count == 0, "the CRD to go");
         var gone = await Assert.ThrowsAsync<HttpOperationException>(() =>
             kube.Client.CustomObjects.ListCustomObjectForAllNamespacesAsync(RouteGroup, RouteVersion, RoutePlural));
         Assert.Equal(HttpStatusCode.NotFound, gone.Response.StatusCode);

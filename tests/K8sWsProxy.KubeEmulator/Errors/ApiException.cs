@@ -38,6 +38,11 @@ internal sealed class ApiException : Exception
             $"Operation cannot be fulfilled on {Qualified(resource, group)} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
             Detail(name, group, resource));
 
+    public static ApiException Forbidden(string group, string resource, string name, string why) =>
+        new(403, "Forbidden", $"{Qualified(resource, group)} \"{name}\" is forbidden: {why}", Detail(name, group, resource));
+
+    public static ApiException MethodNotAllowedFor(string message) => new(405, "MethodNotAllowed", message, new JsonObject());
+
     public static ApiException Gone(string message) => new(410, "Expired", message, null);
 
     public static ApiException Invalid(string kind, string group, string name, IReadOnlyList<FieldError> errors)

@@ -7,4 +7,6 @@ internal static class Rfc3339
 {
     public static string Format(DateTimeOffset at) =>
         at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    public static string Now(TimeProvider clock) => Format(clock.GetUtcNow());
 }

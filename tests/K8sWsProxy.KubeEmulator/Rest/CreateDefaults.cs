@@ -30,8 +30,14 @@ internal static class CreateDefaults
                 labels["kubernetes.io/metadata.name"] = obj.Name();
                 obj.Meta()["labels"] = labels;
                 break;
-            case "apiextensions.k8s.io/customresourcedefinitions":
+            case ContentCleanup.CrdKey:
                 obj["status"] = CrdDefinition.EstablishedStatus(obj, now);
+                var finalizers = obj.Finalizers();
+                if (!finalizers.Contains(ContentCleanup.CrdFinalizer))
+                {
+                    obj.Meta()["finalizers"] = new JsonArray(finalizers.Append(ContentCleanup.CrdFinalizer).Select(f => (JsonNode)f).ToArray());
+                }
+
                 break;
         }
     }

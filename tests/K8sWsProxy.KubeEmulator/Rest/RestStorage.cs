@@ -15,11 +15,12 @@ namespace K8sWsProxy.KubeEmulator.Rest;
 /// </summary>
 internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, TimeProvider clock)
 {
-    private const string CrdKey = "apiextensions.k8s.io/customresourcedefinitions";
+    private const string CrdKey = ContentCleanup.CrdKey;
+    private readonly ContentCleanup _cleanup = new(store, registry, clock);
 
     public ObjectStore Store => store;
 
-    private string Now() => Rfc3339.Format(clock.GetUtcNow());
+    private string Now() => Rfc3339.Now(clock);
 
     public JsonObject Get(ResourceKind kind, string ns, string name) =>
         kind.ToServed(store.Get(kind.StorageKey, ns, name) ?? throw ApiException.NotFound(kind.Group, kind.Plural, name));
@@ -80,6 +81,8 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
             {
                 throw ApiException.NotFound("", "namespaces", ns);
             }
+
+            _cleanup.CheckCanCreate(kind, ns, name);
 
             if (store.Get(kind.StorageKey, obj.Namespace(), name) is not null)
             {
@@ -146,11 +149,11 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
                 return new WriteResult(kind.ToServed(options.DryRun ? updated : existing), 200, warnings);
             }
 
-            if (updated.Path("metadata", "deletionTimestamp") is not null && updated.Finalizers().Count == 0)
+            if (updated.Path("metadata", "deletionTimestamp") is not null && !ContentCleanup.HoldsDeletion(kind, updated))
             {
                 // The write that removes the last finalizer of a deleting object completes the delete.
                 store.Commit(kind.StorageKey, ChangeType.Deleted, updated, existing);
-                AfterDelete(kind, updated);
+                _cleanup.Removed(kind, updated);
                 return new WriteResult(kind.ToServed(updated), 200, warnings);
             }
 
@@ -202,24 +205,33 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
         {
             var existing = store.Get(kind.StorageKey, ns, name) ?? throw ApiException.NotFound(kind.Group, kind.Plural, name);
             CheckPreconditions(kind, existing, deleteOptions?["preconditions"] as JsonObject);
-            if (existing.Finalizers().Count > 0)
+            if (ContentCleanup.HoldsDeletion(kind, existing))
             {
                 if (existing.Path("metadata", "deletionTimestamp") is not null || dryRun)
                 {
                     return kind.ToServed(existing);
                 }
 
-                var deleting = existing.CloneObject();
-                deleting.Meta()["deletionTimestamp"] = Now();
-                deleting.Meta()["deletionGracePeriodSeconds"] = 0;
-                return kind.ToServed(store.Commit(kind.StorageKey, ChangeType.Modified, deleting, existing));
+                var deleting = ContentCleanup.MarkDeleting(existing, Now());
+                if (kind.StorageKey == ContentCleanup.NamespaceKey)
+                {
+                    deleting["status"] = new JsonObject { ["phase"] = "Terminating" };
+                }
+
+                var marked = store.Commit(kind.StorageKey, ChangeType.Modified, deleting, existing);
+                if (kind.StorageKey is ContentCleanup.NamespaceKey or CrdKey)
+                {
+                    _cleanup.Drain(kind, marked);
+                }
+
+                return kind.ToServed(store.Get(kind.StorageKey, ns, name) ?? marked);
             }
 
             var deleted = existing.CloneObject();
             if (!dryRun)
             {
                 store.Commit(kind.StorageKey, ChangeType.Deleted, deleted, existing);
-                AfterDelete(kind, deleted);
+                _cleanup.Removed(kind, deleted);
             }
 
             return kind.ReturnsDeletedObject ? kind.ToServed(deleted) : SuccessStatus(kind, deleted);
@@ -244,38 +256,6 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
             ["status"] = "Success",
             ["details"] = details,
         };
-    }
-
-    // What controllers do right after a delete commits: the CRD's instances go, a namespace's contents go.
-    private void AfterDelete(ResourceKind kind, JsonObject deleted)
-    {
-        switch (kind.StorageKey)
-        {
-            case CrdKey:
-                var served = registry.Kinds.FirstOrDefault(k => k.DefinedBy == deleted.Name());
-                registry.Remove(deleted.Name());
-                if (served is not null)
-                {
-                    DeleteAll(served.StorageKey, "");
-                }
-
-                break;
-            case "/namespaces":
-                foreach (var namespaced in registry.Kinds.Where(k => k.Namespaced && k.View is null))
-                {
-                    DeleteAll(namespaced.StorageKey, deleted.Name());
-                }
-
-                break;
-        }
-    }
-
-    private void DeleteAll(string storageKey, string ns)
-    {
-        foreach (var obj in store.List(storageKey, ns).Items)
-        {
-            store.Commit(storageKey, ChangeType.Deleted, obj.CloneObject(), obj);
-        }
     }
 
     private void CreateDefaultServiceAccount(string ns)
