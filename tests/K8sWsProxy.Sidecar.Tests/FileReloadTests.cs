@@ -75,4 +75,35 @@ public sealed class FileReloadTests : IAsyncLifetime
         Assert.Equal("u1", await NameBehind(sidecar.Ws("/a")));
         Assert.Equal(System.Net.HttpStatusCode.NotFound, await Ws.RefusedStatusAsync(sidecar.Ws("/b")));
     }
+
+    [Fact]
+    public async Task Replacing_the_certificate_files_rotates_the_certificate()
+    {
+        var authority = new TestCertificates();
+        var before = authority.Issue("before", "files.example.com");
+        var after = authority.Issue("after", "files.example.com");
+        var certificate = Path.Combine(_dir.FullName, "tls.crt");
+        var key = Path.Combine(_dir.FullName, "tls.key");
+        await File.WriteAllTextAsync(certificate, before.CertificatePem);
+        await File.WriteAllTextAsync(key, before.KeyPem);
+        var file = Path.Combine(_dir.FullName, "config.yaml");
+        var yaml = $"routes: [{{name: files, match: {{path: /}}, upstream: {{endpoints: [{{url: \"{_u0.WsUrl()}\"}}]}}, tls: {{certificateFile: {certificate}, privateKeyFile: {key}}}}}]";
+        await File.WriteAllTextAsync(file, yaml);
+        await using var sidecar = await TestSidecar.StartAsync(yaml, configFile: file);
+
+        async Task<string> ServedSubject()
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync("127.0.0.1", sidecar.Host.TlsUrl!.Port);
+            using var tls = new System.Net.Security.SslStream(client.GetStream(), false, (_, _, _, _) => true);
+            await tls.AuthenticateAsClientAsync("files.example.com");
+            return tls.RemoteCertificate!.Subject;
+        }
+
+        Assert.Equal("CN=before", await ServedSubject());
+        // A pair written one file after the other: in between, the mismatched pair is refused and "before" stays.
+        await File.WriteAllTextAsync(key, after.KeyPem);
+        await File.WriteAllTextAsync(certificate, after.CertificatePem);
+        await Wait.UntilAsync(async () => await ServedSubject() == "CN=after", "the rotated certificate");
+    }
 }

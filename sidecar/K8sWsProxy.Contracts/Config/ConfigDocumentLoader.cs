@@ -8,6 +8,9 @@ namespace K8sWsProxy.Contracts.Config;
 public sealed record ConfigLoadResult(SidecarConfigDocument? Document, IReadOnlyList<ConfigError> Errors)
 {
     public bool Ok => Document is not null && Errors.Count == 0;
+
+    /// <summary>The certificate and key files the document named and the loader read (full paths).</summary>
+    public IReadOnlyList<string> ReferencedFiles { get; init; } = [];
 }
 
 /// <summary>
@@ -65,14 +68,15 @@ public static partial class ConfigDocumentLoader
         }
 
         var errors = new List<ConfigError>();
-        document = TlsFiles.Inline(document, baseDirectory ?? Directory.GetCurrentDirectory(), errors);
+        var files = new List<string>();
+        document = TlsFiles.Inline(document, baseDirectory ?? Directory.GetCurrentDirectory(), errors, files);
         errors.AddRange(SidecarConfigValidator.Validate(document));
         if (errors.Count > 0)
         {
-            return new ConfigLoadResult(null, errors);
+            return new ConfigLoadResult(null, errors) { ReferencedFiles = files };
         }
 
-        return new ConfigLoadResult(RevisionHasher.WithRevision(document), []);
+        return new ConfigLoadResult(RevisionHasher.WithRevision(document), []) { ReferencedFiles = files };
     }
 
     private static bool LooksLikeJson(string text)

@@ -3,7 +3,7 @@ namespace K8sWsProxy.Contracts.Config;
 /// <summary>Reads the certificate and key files a standalone document names into its PEM fields.</summary>
 internal static class TlsFiles
 {
-    public static SidecarConfigDocument Inline(SidecarConfigDocument document, string baseDirectory, List<ConfigError> errors)
+    public static SidecarConfigDocument Inline(SidecarConfigDocument document, string baseDirectory, List<ConfigError> errors, List<string> read)
     {
         var routes = new List<RouteConfig>(document.Routes.Count);
         for (var i = 0; i < document.Routes.Count; i++)
@@ -61,9 +61,11 @@ internal static class TlsFiles
                 return pem;
             }
 
+            var path = Path.GetFullPath(Path.Combine(baseDirectory, file));
+            read.Add(path);
             try
             {
-                return File.ReadAllText(Path.Combine(baseDirectory, file));
+                return File.ReadAllText(path);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -5,7 +5,8 @@ using K8sWsProxy.Sidecar.Hosting;
 namespace K8sWsProxy.Sidecar.Configuration;
 
 /// <summary>
-/// Standalone mode: re-reads the config file when its content changes and applies it through the applier. A
+/// Standalone mode: re-reads the config file when its content, or that of a certificate file it names, changes, and
+/// applies it through the applier. A
 /// half-written or invalid file is refused (logged) and the running document stays. Polling rather than a file
 /// watcher, because Kubernetes replaces mounted ConfigMaps by swapping symlinks, which watchers miss.
 /// </summary>
@@ -20,18 +21,21 @@ internal sealed class FileConfigSource(SidecarOptions options, ConfigApplier app
             return;
         }
 
-        var seen = Hash(file);
+        // The config file and the certificate files it names: a rotated certificate file is a change too.
+        IReadOnlyList<string> watched = [file, .. ConfigDocumentLoader.LoadFile(file).ReferencedFiles];
+        var seen = Hash(watched);
         using var timer = new PeriodicTimer(PollInterval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            var now = Hash(file);
-            if (now is null || now == seen)
+            var now = Hash(watched);
+            if (now == seen)
             {
                 continue;
             }
 
-            seen = now;
             var loaded = ConfigDocumentLoader.LoadFile(file);
+            watched = [file, .. loaded.ReferencedFiles];
+            seen = Hash(watched);
             if (!loaded.Ok)
             {
                 Log.ConfigRefused(logger, "(file " + file + ")", string.Join("; ", loaded.Errors));
@@ -42,15 +46,23 @@ internal sealed class FileConfigSource(SidecarOptions options, ConfigApplier app
         }
     }
 
-    private static string? Hash(string file)
+    /// <summary>One hash over every watched file's content; a missing file hashes as empty.</summary>
+    private static string Hash(IReadOnlyList<string> files)
     {
-        try
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var file in files)
         {
-            return Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file)));
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(file));
+            try
+            {
+                hash.AppendData(File.ReadAllBytes(file));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Mid-replacement or gone: hashed as empty, so its reappearance is seen as a change.
+            }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
+
+        return Convert.ToHexString(hash.GetHashAndReset());
     }
 }
