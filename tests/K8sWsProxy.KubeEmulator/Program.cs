@@ -39,7 +39,18 @@ internal static class Program
             i++;
         }
 
-        await using var emulator = await KubeEmulator.StartAsync(options);
+        KubeEmulator emulator;
+        try
+        {
+            emulator = await KubeEmulator.StartAsync(options);
+        }
+        catch (Exception e) when (e is Errors.ApiException or IOException or YamlDotNet.Core.YamlException)
+        {
+            await Console.Error.WriteLineAsync($"kube-emulator: cannot start: {e.Message}");
+            return 1;
+        }
+
+        await using var running = emulator;
         Console.WriteLine($"kube-emulator listening on {emulator.Url}");
         Console.WriteLine($"kubeconfig: {emulator.KubeconfigPath}");
         using var stop = new CancellationTokenSource();
