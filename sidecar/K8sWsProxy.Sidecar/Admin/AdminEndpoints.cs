@@ -1,5 +1,7 @@
 using K8sWsProxy.Sidecar.Configuration;
 using K8sWsProxy.Sidecar.Hosting;
+using K8sWsProxy.Sidecar.Metrics;
+using Prometheus;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -8,11 +10,11 @@ namespace K8sWsProxy.Sidecar.Admin;
 
 /// <summary>
 /// The admin server, on its own port so traffic routes can never shadow it: liveness, readiness (a document is
-/// active) and the active config summary (never a key).
+/// active), Prometheus metrics and the active config summary (never a key).
 /// </summary>
 internal static class AdminEndpoints
 {
-    public static WebApplication Build(SidecarOptions options, ConfigApplier configs, Action<ILoggingBuilder>? logging)
+    public static WebApplication Build(SidecarOptions options, ConfigApplier configs, SidecarMetrics metrics, Action<ILoggingBuilder>? logging)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
@@ -24,6 +26,7 @@ internal static class AdminEndpoints
         app.MapGet("/readyz", () => configs.HasDocument
             ? Results.Text($"ready {configs.Current.Revision}\n")
             : Results.Text("no config document yet\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapMetrics("/metrics", metrics.Registry);
         app.MapGet("/v1/config", () => Results.Json(ConfigSummary.From(configs.Current), AdminJson.Default.ConfigSummary));
         return app;
     }

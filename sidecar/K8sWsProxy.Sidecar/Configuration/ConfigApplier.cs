@@ -1,5 +1,6 @@
 using System.Text.Json;
 using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.Sidecar.Metrics;
 using K8sWsProxy.Sidecar.Runtime;
 using K8sWsProxy.Sidecar.Tls;
 
@@ -11,7 +12,7 @@ namespace K8sWsProxy.Sidecar.Configuration;
 /// runtime (and so their live connections and balancing state); the connections of removed or changed routes are
 /// drained.
 /// </summary>
-internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrainer drainer, StateStore state, ILogger<ConfigApplier> logger)
+internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrainer drainer, StateStore state, SidecarMetrics metrics, ILogger<ConfigApplier> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile ActiveConfig _current = ActiveConfig.Empty;
@@ -52,7 +53,7 @@ internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrain
                         continue;
                     }
 
-                    var runtime = new RouteRuntime(route, logger);
+                    var runtime = new RouteRuntime(route, metrics, logger);
                     built.Add(runtime);
                     routes[route.Key] = runtime;
                 }
@@ -66,6 +67,7 @@ internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrain
             }
 
             _current = next;
+            metrics.ConfigApplied(next);
             yarp.Update(
                 [.. document.Routes.Select(YarpConfigBuilder.Route)],
                 [.. document.Routes.Select(YarpConfigBuilder.Cluster)],
@@ -92,6 +94,7 @@ internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrain
 
     private ApplyResult Refuse(string? revision, IReadOnlyList<string> reasons)
     {
+        metrics.ConfigRefused();
         Log.ConfigRefused(logger, revision ?? "(none)", string.Join("; ", reasons));
         return ApplyResult.Nack(revision, reasons);
     }

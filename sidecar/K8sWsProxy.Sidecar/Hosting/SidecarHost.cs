@@ -4,6 +4,7 @@ using System.Security.Authentication;
 using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.Sidecar.Admin;
 using K8sWsProxy.Sidecar.Configuration;
+using K8sWsProxy.Sidecar.Metrics;
 using K8sWsProxy.Sidecar.Proxying;
 using K8sWsProxy.Sidecar.Routing;
 using K8sWsProxy.Sidecar.Runtime;
@@ -59,7 +60,7 @@ public sealed class SidecarHost : IAsyncDisposable
             }
         }
 
-        var admin = AdminEndpoints.Build(options, applier, logging);
+        var admin = AdminEndpoints.Build(options, applier, traffic.Services.GetRequiredService<SidecarMetrics>(), logging);
         var host = new SidecarHost(traffic, admin);
         await traffic.StartAsync(cancellationToken);
         await admin.StartAsync(cancellationToken);
@@ -83,6 +84,7 @@ public sealed class SidecarHost : IAsyncDisposable
         builder.Services.AddSingleton(sp => new TunnelScheduler(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMilliseconds(100)));
         builder.Services.AddSingleton<DocumentProxyConfigProvider>();
         builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<DocumentProxyConfigProvider>());
+        builder.Services.AddSingleton<SidecarMetrics>();
         builder.Services.AddSingleton<RouteDrainer>();
         builder.Services.AddSingleton<StateStore>();
         builder.Services.AddSingleton<ConfigApplier>();

@@ -34,32 +34,32 @@ internal sealed class WebSocketProxyHandler(
 
         if (!HandshakePolicy.IsWebSocketRequest(context))
         {
-            await ErrorResponses.WriteAsync(context, StatusCodes.Status426UpgradeRequired, "this route only accepts WebSocket requests", route.Key);
+            await Refuse(context, route, StatusCodes.Status426UpgradeRequired, "this route only accepts WebSocket requests", "not_websocket");
             return;
         }
 
         var options = route.Config.WebSocket;
         if (!HandshakePolicy.OriginAllowed(options, context))
         {
-            await Refuse(context, route, StatusCodes.Status403Forbidden, "origin not allowed");
+            await Refuse(context, route, StatusCodes.Status403Forbidden, "origin not allowed", "origin");
             return;
         }
 
         if (!HandshakePolicy.FilterSubprotocols(options, context, out var subprotocols))
         {
-            await Refuse(context, route, StatusCodes.Status403Forbidden, "none of the requested subprotocols is allowed");
+            await Refuse(context, route, StatusCodes.Status403Forbidden, "none of the requested subprotocols is allowed", "subprotocol");
             return;
         }
 
         if (drainer.ShuttingDown)
         {
-            await Refuse(context, route, StatusCodes.Status503ServiceUnavailable, "proxy shutting down");
+            await Refuse(context, route, StatusCodes.Status503ServiceUnavailable, "proxy shutting down", "shutting_down");
             return;
         }
 
         if (!route.TryAcquireConnection())
         {
-            await Refuse(context, route, StatusCodes.Status503ServiceUnavailable, "connection limit reached");
+            await Refuse(context, route, StatusCodes.Status503ServiceUnavailable, "connection limit reached", "connection_limit");
             return;
         }
 
@@ -80,10 +80,14 @@ internal sealed class WebSocketProxyHandler(
         var tunnel = new WebSocketTunnel(route.TunnelOptions, route.ToUpstream, route.ToClient, time);
         IDisposable? registration = null;
         var endpointUrl = "";
+        var started = time.GetTimestamp();
+        var upgradedAt = 0L;
         void Upgraded()
         {
             // The upstream said 101: from here the connection lives as long as the peers want.
             deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+            upgradedAt = time.GetTimestamp();
+            route.Metrics.Upgraded(time.GetElapsedTime(started, upgradedAt));
             route.Tunnels.TryAdd(tunnel, endpointUrl);
             registration = scheduler.Register(tunnel);
         }
@@ -119,26 +123,35 @@ internal sealed class WebSocketProxyHandler(
                 if (registration is not null)
                 {
                     var outcome = await tunnel.Completion;
+                    route.Metrics.Ended(outcome, time.GetElapsedTime(upgradedAt));
                     Log.TunnelEnded(logger, route.Key, endpoint.Config.Url, outcome.ToString());
                     return;
                 }
 
-                if (error == ForwarderError.None || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+                if (context.RequestAborted.IsCancellationRequested)
                 {
+                    route.Metrics.HandshakeFailed("client_gone", upstream: false);
+                    return;
+                }
+
+                if (error == ForwarderError.None || context.Response.HasStarted)
+                {
+                    // The upstream answered the handshake with a status of its own, which went to the client as it was.
+                    route.Metrics.HandshakeFailed("upstream_status", upstream: true);
                     return;
                 }
 
                 var reason = context.Features.Get<IForwarderErrorFeature>()?.Exception?.GetBaseException().Message ?? error.ToString();
                 if (deadline.IsCancellationRequested)
                 {
-                    await Refuse(context, route, StatusCodes.Status504GatewayTimeout, $"upstream handshake timed out after {route.Config.Timeouts.Handshake}");
+                    await Refuse(context, route, StatusCodes.Status504GatewayTimeout, $"upstream handshake timed out after {route.Config.Timeouts.Handshake}", "handshake_timeout");
                     return;
                 }
 
                 Log.ConnectFailed(logger, route.Key, endpoint.Config.Url, attempt, retry.Attempts, reason);
                 if (error is not (ForwarderError.Request or ForwarderError.RequestTimedOut) || attempt >= retry.Attempts)
                 {
-                    await Refuse(context, route, StatusCodes.Status502BadGateway, $"no upstream endpoint accepted the connection: {reason}");
+                    await Refuse(context, route, StatusCodes.Status502BadGateway, $"no upstream endpoint accepted the connection: {reason}", "upstream_unreachable");
                     return;
                 }
 
@@ -151,7 +164,7 @@ internal sealed class WebSocketProxyHandler(
                 }
                 catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
                 {
-                    await Refuse(context, route, StatusCodes.Status504GatewayTimeout, $"upstream handshake timed out after {route.Config.Timeouts.Handshake}");
+                    await Refuse(context, route, StatusCodes.Status504GatewayTimeout, $"upstream handshake timed out after {route.Config.Timeouts.Handshake}", "handshake_timeout");
                     return;
                 }
 
@@ -161,6 +174,7 @@ internal sealed class WebSocketProxyHandler(
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client left during the handshake: nobody to answer.
+            route.Metrics.HandshakeFailed("client_gone", upstream: false);
         }
         finally
         {
@@ -187,8 +201,10 @@ internal sealed class WebSocketProxyHandler(
         }
     }
 
-    private Task Refuse(HttpContext context, RouteRuntime route, int status, string error)
+    /// <param name="reason">The metric label: a short, fixed word, never request data.</param>
+    private Task Refuse(HttpContext context, RouteRuntime route, int status, string error, string reason)
     {
+        route.Metrics.HandshakeFailed(reason, upstream: status is >= 502 and <= 504 && reason is not ("shutting_down" or "connection_limit"));
         Log.HandshakeFailed(logger, route.Key, status, error);
         return ErrorResponses.WriteAsync(context, status, error, route.Key);
     }

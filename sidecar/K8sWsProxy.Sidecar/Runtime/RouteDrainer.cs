@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using K8sWsProxy.Sidecar.Metrics;
 using K8sWsProxy.Tunnel;
 
 namespace K8sWsProxy.Sidecar.Runtime;
@@ -9,7 +10,7 @@ namespace K8sWsProxy.Sidecar.Runtime;
 /// connection gets the route's drain timeout to finish on its own, then a 1001 close. The retired route's upstream
 /// client goes once all its connections are gone. On shutdown every connection gets the 1001 at once.
 /// </summary>
-internal sealed class RouteDrainer(ILogger<RouteDrainer> logger, TimeProvider time)
+internal sealed class RouteDrainer(SidecarMetrics metrics, ILogger<RouteDrainer> logger, TimeProvider time)
 {
     private readonly ConcurrentDictionary<RouteRuntime, byte> _retired = new();
 
@@ -63,6 +64,10 @@ internal sealed class RouteDrainer(ILogger<RouteDrainer> logger, TimeProvider ti
         {
             _retired.TryRemove(route, out _);
             route.Dispose();
+            if (successor is null)
+            {
+                metrics.RouteGone(route.Key);
+            }
         }
     }
 

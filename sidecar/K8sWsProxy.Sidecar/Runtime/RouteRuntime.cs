@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.Sidecar.Metrics;
 using K8sWsProxy.Sidecar.Upstreams;
 using K8sWsProxy.Tunnel;
 
@@ -14,9 +15,13 @@ internal sealed class RouteRuntime : IDisposable
 {
     private int _connections;
 
-    public RouteRuntime(RouteConfig config, ILogger logger)
+    public RouteRuntime(RouteConfig config, SidecarMetrics metrics, ILogger logger)
     {
         Config = config;
+        var counters = metrics.CountersFor(config.Key);
+        ToUpstream = counters.ToUpstream;
+        ToClient = counters.ToClient;
+        Metrics = metrics.ForRoute(config.Namespace, config.Name);
         Endpoints = [.. config.Upstream.Endpoints.Select((e, i) => new UpstreamEndpoint(e, i))];
         Selector = new EndpointSelector(Endpoints, config.Upstream.LoadBalancing, config.Upstream.SessionAffinity);
         Client = UpstreamClientFactory.Create(config, logger);
@@ -60,9 +65,11 @@ internal sealed class RouteRuntime : IDisposable
 
     public TunnelOptions TunnelOptions { get; }
 
-    public DirectionCounters ToUpstream { get; } = new();
+    public DirectionCounters ToUpstream { get; }
 
-    public DirectionCounters ToClient { get; } = new();
+    public DirectionCounters ToClient { get; }
+
+    public SidecarMetrics.RouteMetrics Metrics { get; }
 
     /// <summary>Live tunnels and the endpoint URL each one is connected to.</summary>
     public ConcurrentDictionary<WebSocketTunnel, string> Tunnels { get; } = new();
