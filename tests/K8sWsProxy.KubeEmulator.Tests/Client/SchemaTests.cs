@@ -75,4 +75,23 @@ public sealed class SchemaTests
             kube.Client.CustomObjects.ReplaceNamespacedCustomObjectAsync(valid, RouteGroup, RouteVersion, "default", RoutePlural, "r2"));
         Assert.Contains("should be greater than or equal to 1", update.Response.Content, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Lists_keep_their_declared_limits_and_map_keys_unique()
+    {
+        await using var kube = await StartAsync();
+        await kube.CreateRouteAsync(Route("r1"));
+
+        var twice = await Assert.ThrowsAsync<HttpOperationException>(() => kube.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new k8s.Models.V1Patch("""{"status":{"conditions":[{"type":"Ready","status":"True"},{"type":"Ready","status":"False"}]}}""", k8s.Models.V1Patch.PatchType.MergePatch),
+            RouteGroup, RouteVersion, "default", RoutePlural, "r1"));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, twice.Response.StatusCode);
+        Assert.Contains("status.conditions[1]: Duplicate value", JsonNode.Parse(twice.Response.Content)!["message"]!.ToString(), StringComparison.Ordinal);
+
+        var three = Route("r2");
+        three["spec"]!["upstream"]!["endpoints"] = new JsonArray(
+            new JsonObject { ["url"] = "ws://a" }, new JsonObject { ["url"] = "ws://b" }, new JsonObject { ["url"] = "ws://c" });
+        var tooMany = await Assert.ThrowsAsync<HttpOperationException>(() => kube.CreateRouteAsync(three));
+        Assert.Contains("spec.upstream.endpoints: Too many: 3: must have at most 2 items", JsonNode.Parse(tooMany.Response.Content)!["message"]!.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -76,6 +76,9 @@ public sealed class KubectlTests
         Assert.Contains("kubectl.kubernetes.io/last-applied-configuration", yaml, StringComparison.Ordinal);
 
         Assert.Equal("/ws", (await Ok(kubectl.RunAsync("get", "wsr", "chat", "-o", "jsonpath={.spec.match.path}"))).Stdout.Trim());
+
+        // Builtins get the columns a JSONPath can express.
+        Assert.Matches(@"(?m)^demo\s+Active\s+\d+s$", (await Ok(kubectl.RunAsync("get", "namespaces"))).Stdout);
     }
 
     [Fact]

@@ -18,6 +18,16 @@ internal sealed record FieldError(string Field, string Type, string Reason, stri
     public static FieldError TypeInvalid(string field, JsonNode? value, string detail) =>
         new(field, "Invalid value: " + Render(value), "FieldValueTypeInvalid", detail);
 
+    public static FieldError TooLong(string field, JsonNode? max) =>
+        new(field, "Too long", "FieldValueTooLong", $"may not be more than {max} bytes");
+
+    public static FieldError TooMany(string field, int count, JsonNode? max, string noun) =>
+        new(field, $"Too many: {count}", "FieldValueTooMany", $"must have at most {max} {noun}");
+
+    /// <summary><paramref name="value"/> is already rendered, Go-style, by the caller.</summary>
+    public static FieldError Duplicate(string field, string value) =>
+        new(field, "Duplicate value: " + value, "FieldValueDuplicate", "");
+
     public static FieldError Forbidden(string field, string detail) =>
         new(field, "Forbidden", "FieldValueForbidden", detail);
 

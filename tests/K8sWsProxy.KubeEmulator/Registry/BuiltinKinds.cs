@@ -1,13 +1,27 @@
+using System.Text.Json.Nodes;
+
 namespace K8sWsProxy.KubeEmulator.Registry;
 
 /// <summary>The built-in resources the operator and kubectl need; everything else comes from CRDs.</summary>
 internal static class BuiltinKinds
 {
+    // Before All: static fields initialise in textual order.
+    private static readonly (string, string, string, int) Age = ("Age", "date", ".metadata.creationTimestamp", 0);
+
     public static IReadOnlyList<ResourceKind> All { get; } =
     [
-        Core("namespaces", "namespace", "Namespace", namespaced: false, ["ns"], hasStatus: true),
-        Core("pods", "pod", "Pod", namespaced: true, ["po"], hasStatus: true, returnsDeletedObject: true, categories: ["all"]),
-        Core("secrets", "secret", "Secret", namespaced: true, []),
+        Core("namespaces", "namespace", "Namespace", namespaced: false, ["ns"], hasStatus: true) with
+        {
+            PrinterColumns = Columns(("Status", "string", ".status.phase", 0), Age),
+        },
+        Core("pods", "pod", "Pod", namespaced: true, ["po"], hasStatus: true, returnsDeletedObject: true, categories: ["all"]) with
+        {
+            PrinterColumns = Columns(("Status", "string", ".status.phase", 0), Age, ("IP", "string", ".status.podIP", 1), ("Node", "string", ".spec.nodeName", 1)),
+        },
+        Core("secrets", "secret", "Secret", namespaced: true, []) with
+        {
+            PrinterColumns = Columns(("Type", "string", ".type", 0), Age),
+        },
         Core("configmaps", "configmap", "ConfigMap", namespaced: true, ["cm"]),
         Core("serviceaccounts", "serviceaccount", "ServiceAccount", namespaced: true, ["sa"]),
         Core("events", "event", "Event", namespaced: true, ["ev"]),
@@ -20,6 +34,7 @@ internal static class BuiltinKinds
         {
             Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease",
             Namespaced = true, StorageKey = "coordination.k8s.io/leases",
+            PrinterColumns = Columns(("Holder", "string", ".spec.holderIdentity", 0), Age),
         },
         new ResourceKind
         {
@@ -27,6 +42,7 @@ internal static class BuiltinKinds
             Singular = "customresourcedefinition", Kind = "CustomResourceDefinition", Namespaced = false,
             ShortNames = ["crd", "crds"], HasStatus = true, TracksGeneration = true,
             StorageKey = "apiextensions.k8s.io/customresourcedefinitions",
+            PrinterColumns = Columns(("Created At", "string", ".metadata.creationTimestamp", 0)),
         },
     ];
 
@@ -42,6 +58,10 @@ internal static class BuiltinKinds
         Verbs = ["create"],
         StorageKey = "authentication.k8s.io/tokenreviews",
     };
+
+    // The columns of the real server's table printers that a JSONPath can express (no READY 1/1, no DATA count).
+    private static JsonArray Columns(params (string Name, string Type, string JsonPath, int Priority)[] columns) =>
+        new(columns.Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["jsonPath"] = c.JsonPath, ["priority"] = c.Priority }).ToArray());
 
     private static ResourceKind Core(
         string plural, string singular, string kind, bool namespaced, IReadOnlyList<string> shortNames,

@@ -43,15 +43,12 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
         {
             var prefix = meta.Str("generateName");
             meta["name"] = prefix.Length > 0
-                ? ObjectNames.Generate(prefix)
+                ? ObjectMetaRules.Generate(prefix)
                 : throw ApiException.Invalid(kind.Kind, kind.Group, "", [FieldError.Required("metadata.name", "name or generateName is required")]);
         }
 
         var name = meta.Str("name");
-        if (ObjectNames.Validate(name, label: kind.StorageKey == "/namespaces") is { } nameError)
-        {
-            throw ApiException.Invalid(kind.Kind, kind.Group, name, [nameError]);
-        }
+        CheckMetadata(kind, obj);
 
         var now = Now();
         meta["uid"] = Guid.NewGuid().ToString();
@@ -141,6 +138,7 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
             }
 
             var updated = UpdateRules.Merge(kind, existing, incoming, statusWrite);
+            CheckMetadata(kind, updated);
             UpdateRules.CheckFinalizers(kind, existing, updated);
             var warnings = CustomResourceValidation.Apply(kind, updated, options.FieldValidation);
             var servedKinds = kind.StorageKey == CrdKey && !statusWrite ? CrdDefinition.ServedKinds(updated) : null;
@@ -273,6 +271,15 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
             },
         };
         store.Commit("/serviceaccounts", ChangeType.Added, account, null);
+    }
+
+    private static void CheckMetadata(ResourceKind kind, JsonObject obj)
+    {
+        var errors = ObjectMetaRules.Validate(obj, nameIsLabel: kind.StorageKey == ContentCleanup.NamespaceKey);
+        if (errors.Count > 0)
+        {
+            throw ApiException.Invalid(kind.Kind, kind.Group, obj.Name(), errors);
+        }
     }
 
     private static void CheckKind(ResourceKind kind, JsonObject body)

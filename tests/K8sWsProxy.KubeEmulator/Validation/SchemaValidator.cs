@@ -141,6 +141,30 @@ internal sealed class SchemaValidator
         }
 
         Count(array.Count, schema, "minItems", "maxItems", path, "items");
+        Unique(array, schema, path);
+    }
+
+    // x-kubernetes-list-type: set and map lists may not repeat an element or a key (two Ready conditions, say).
+    private void Unique(JsonArray array, JsonObject schema, string path)
+    {
+        var listType = (schema["x-kubernetes-list-type"] as JsonValue)?.ToString();
+        var keys = (schema["x-kubernetes-list-map-keys"] as JsonArray)?.Select(k => k?.ToString() ?? "").ToArray() ?? [];
+        if (listType is not ("set" or "map"))
+        {
+            return;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < array.Count; i++)
+        {
+            var identity = listType == "set"
+                ? array[i]?.ToJsonString() ?? "null"
+                : "map[string]interface {}" + new JsonObject(keys.Select(k => KeyValuePair.Create(k, array[i]?[k]?.DeepClone()))).ToJsonString();
+            if (!seen.Add(identity))
+            {
+                _errors.Add(FieldError.Duplicate($"{path}[{i}]", identity));
+            }
+        }
     }
 
     private void Scalar(JsonValue value, JsonObject schema, string path)
@@ -159,7 +183,7 @@ internal sealed class SchemaValidator
 
             if (schema["maxLength"] is JsonValue maxLength && text.Length > Number(maxLength))
             {
-                _errors.Add(FieldError.TypeInvalid(path, value, $"may not be more than {maxLength} bytes"));
+                _errors.Add(FieldError.TooLong(path, maxLength));
             }
 
             return;
@@ -207,7 +231,7 @@ internal sealed class SchemaValidator
 
         if (schema[maxKey] is JsonValue max && count > Number(max))
         {
-            _errors.Add(FieldError.TypeInvalid(path, count, $"must have at most {max} {noun}"));
+            _errors.Add(FieldError.TooMany(path, count, max, noun));
         }
     }
 
