@@ -1,2 +1,45 @@
-Console.Error.WriteLine("usage: K8sWsProxy.Operator (the controller is not wired up yet)");
-return 2;
+using System.Runtime.InteropServices;
+using K8sWsProxy.Operator.Hosting;
+
+// Exit codes: 0 after a clean shutdown, 2 for a bad command line (nothing starts then).
+var (options, errors) = OperatorOptions.Parse(args, Environment.GetEnvironmentVariable);
+if (options is null)
+{
+    foreach (var error in errors)
+    {
+        Console.Error.WriteLine($"error: {error}");
+    }
+
+    Console.Error.WriteLine(OperatorOptions.Usage);
+    return 2;
+}
+
+var stop = new TaskCompletionSource();
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+
+OperatorHost host;
+try
+{
+    host = await OperatorHost.StartAsync(options);
+}
+catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or k8s.Exceptions.KubeConfigException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+
+await using (host)
+{
+    Console.WriteLine($"ready identity={options.Identity} {string.Join(' ', host.Addresses)}");
+    await stop.Task;
+    await host.StopAsync();
+}
+
+return 0;
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.TrySetResult();
+}

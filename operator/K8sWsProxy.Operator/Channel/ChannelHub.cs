@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using K8sWsProxy.Operator.Compilation;
+
+namespace K8sWsProxy.Operator.Channel;
+
+/// <summary>
+/// The sidecars connected to this replica, the document each must serve, and the last answer of each. A new
+/// document reaches a connected sidecar at once; a sidecar that connects gets its current document first.
+/// </summary>
+internal sealed class ChannelHub
+{
+    private readonly ConcurrentDictionary<string, SidecarDocument> _documents = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SidecarSession> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SidecarAck> _answers = new(StringComparer.Ordinal);
+
+    /// <summary>A sidecar answered a document (pod key).</summary>
+    public event Action<string>? Answered;
+
+    /// <summary>A sidecar connected before its pod's document was compiled.</summary>
+    public event Action? DocumentMissing;
+
+    public int Connected => _sessions.Count;
+
+    public SidecarAck? AnswerOf(string podKey) => _answers.GetValueOrDefault(podKey);
+
+    /// <summary>Makes <paramref name="documents"/> current and offers each changed one to its sidecar.</summary>
+    /// <returns>How many pods' documents changed.</returns>
+    public int Publish(IReadOnlyList<SidecarDocument> documents)
+    {
+        var changed = 0;
+        var current = documents.Select(d => d.Pod.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var document in documents)
+        {
+            var key = document.Pod.Key;
+            if (_documents.TryGetValue(key, out var old) && old.Document.Revision == document.Document.Revision)
+            {
+                continue;
+            }
+
+            _documents[key] = document;
+            changed++;
+            if (_sessions.TryGetValue(key, out var session))
+            {
+                session.Offer(document);
+            }
+        }
+
+        foreach (var gone in _documents.Keys.Where(k => !current.Contains(k)).ToList())
+        {
+            _documents.TryRemove(gone, out _);
+        }
+
+        return changed;
+    }
+
+    /// <summary>Registers the sidecar's session, replacing (and closing) an older one of the same pod, and offers its document.</summary>
+    public void Attach(SidecarSession session)
+    {
+        var key = session.Pod.Key;
+        if (_sessions.TryGetValue(key, out var older))
+        {
+            older.Close("replaced by a newer connection of the same pod");
+        }
+
+        _sessions[key] = session;
+        if (_documents.TryGetValue(key, out var document))
+        {
+            session.Offer(document);
+        }
+        else
+        {
+            DocumentMissing?.Invoke();
+        }
+    }
+
+    public void Detach(SidecarSession session) => _sessions.TryRemove(new KeyValuePair<string, SidecarSession>(session.Pod.Key, session));
+
+    public void Record(PodRef pod, SidecarAck answer)
+    {
+        _answers[pod.Key] = answer;
+        Answered?.Invoke(pod.Key);
+    }
+
+    /// <summary>Graceful shutdown: every sidecar is told to go elsewhere (1001); it keeps serving meanwhile.</summary>
+    public void CloseAll()
+    {
+        foreach (var session in _sessions.Values)
+        {
+            session.Close("operator shutting down");
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using System.Security.Cryptography.X509Certificates;
+using k8s;
+using K8sWsProxy.Operator.Channel;
+using K8sWsProxy.Operator.Events;
+using K8sWsProxy.Operator.Informers;
+using K8sWsProxy.Operator.Leadership;
+using K8sWsProxy.Operator.Queue;
+using K8sWsProxy.Operator.Reconcile;
+using K8sWsProxy.Operator.Status;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace K8sWsProxy.Operator.Hosting;
+
+/// <summary>
+/// The operator process: the controller (informers, work queue, compile, push, status), leader election, the
+/// TLS config channel the sidecars dial, and a plain health listener.
+/// </summary>
+public sealed class OperatorHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private OperatorHost(WebApplication app) => _app = app;
+
+    /// <summary>The bound addresses, "https://…" (channel) and "http://…" (health), ports resolved.</summary>
+    public IReadOnlyList<string> Addresses =>
+        [.. _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses];
+
+    public static async Task<OperatorHost> StartAsync(OperatorOptions options, CancellationToken cancellationToken = default)
+    {
+        var certificate = X509Certificate2.CreateFromPemFile(options.TlsCertificateFile, options.TlsKeyFile);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IKubernetes>(_ => new Kubernetes(options.Kubeconfig is { } file
+            ? KubernetesClientConfiguration.BuildConfigFromConfigFile(file)
+            : KubernetesClientConfiguration.InClusterConfig()));
+        builder.Services.AddSingleton(sp => new WorkQueue(new ExponentialBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(30)), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<ClusterCache>();
+        builder.Services.AddSingleton<ChannelHub>();
+        builder.Services.AddSingleton<CompiledState>();
+        builder.Services.AddSingleton<ConfigReconciler>();
+        builder.Services.AddSingleton<AckRecorder>();
+        builder.Services.AddSingleton<EventRecorder>();
+        builder.Services.AddSingleton<StatusWriter>();
+        builder.Services.AddSingleton<SidecarAuthenticator>();
+        builder.Services.AddSingleton<LeaderElection>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaderElection>());
+        builder.Services.AddSingleton<Controller>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Controller>());
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(options.Listen, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.UseHttps(certificate);
+            });
+            kestrel.Listen(options.HealthListen, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+
+        var app = builder.Build();
+        app.UseWebSockets();
+        ChannelEndpoint.Map(app);
+        var controller = app.Services.GetRequiredService<Controller>();
+        var hub = app.Services.GetRequiredService<ChannelHub>();
+        var leader = app.Services.GetRequiredService<LeaderElection>();
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", () => controller.Synced.IsCompletedSuccessfully
+            ? Results.Text($"ready leader={leader.IsLeader} sidecars={hub.Connected}\n")
+            : Results.Text("caches not synced yet\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.Lifetime.ApplicationStopping.Register(hub.CloseAll);
+        await app.StartAsync(cancellationToken);
+        return new OperatorHost(app);
+    }
+
+    /// <summary>Graceful stop, as on SIGTERM: sidecars are told to reconnect elsewhere, workers finish, watches end.</summary>
+    public Task StopAsync() => _app.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+}

@@ -1,0 +1,62 @@
+namespace K8sWsProxy.Operator;
+
+/// <summary>Every log line of the operator, each with its own event id. None carries a token or a key.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Listed {Source}: {Count} objects at resourceVersion {ResourceVersion}")]
+    public static partial void Listed(ILogger logger, string source, int count, string resourceVersion);
+
+    [LoggerMessage(2, LogLevel.Information, "Watch of {Source} from resourceVersion {ResourceVersion} expired (410 Gone): relisting")]
+    public static partial void WatchExpired(ILogger logger, string source, string resourceVersion);
+
+    [LoggerMessage(3, LogLevel.Warning, "List/watch of {Source} failed, retrying in {DelayMs} ms: {Reason}")]
+    public static partial void ListWatchFailed(ILogger logger, string source, double delayMs, string reason);
+
+    [LoggerMessage(4, LogLevel.Warning, "Reconcile of {Key} failed, retrying with backoff: {Reason}")]
+    public static partial void ReconcileFailed(ILogger logger, string key, string reason);
+
+    [LoggerMessage(5, LogLevel.Debug, "Compiled {Routes} routes into {Documents} sidecar documents, {Changed} changed")]
+    public static partial void Compiled(ILogger logger, int routes, int documents, int changed);
+
+    [LoggerMessage(6, LogLevel.Information, "Status of {Route}: {Synced} sidecars synced, Ready reason {Reason}")]
+    public static partial void StatusWritten(ILogger logger, string route, string synced, string reason);
+
+    [LoggerMessage(7, LogLevel.Warning, "Event {Reason} on {Route} not recorded: {Error}")]
+    public static partial void EventNotRecorded(ILogger logger, string route, string reason, string error);
+
+    [LoggerMessage(8, LogLevel.Information, "{Identity} is now the leader (lease {Namespace}/{Name})")]
+    public static partial void StartedLeading(ILogger logger, string identity, string @namespace, string name);
+
+    [LoggerMessage(9, LogLevel.Information, "{Identity} stopped leading")]
+    public static partial void StoppedLeading(ILogger logger, string identity);
+
+    [LoggerMessage(10, LogLevel.Information, "Leader is {Leader}")]
+    public static partial void NewLeader(ILogger logger, string leader);
+
+    [LoggerMessage(11, LogLevel.Warning, "Leader election: {Reason}")]
+    public static partial void LeaderElectionError(ILogger logger, string reason);
+
+    [LoggerMessage(12, LogLevel.Warning, "Config channel refused for {Remote}: {Status} {Reason}")]
+    public static partial void ChannelRefused(ILogger logger, string remote, int status, string reason);
+
+    [LoggerMessage(13, LogLevel.Warning, "TokenReview failed with HTTP {Status}")]
+    public static partial void TokenReviewFailed(ILogger logger, int status);
+
+    [LoggerMessage(14, LogLevel.Information, "Sidecar {Pod} connected from {Remote}")]
+    public static partial void SidecarConnected(ILogger logger, string pod, string remote);
+
+    [LoggerMessage(15, LogLevel.Information, "Sidecar {Pod} disconnected")]
+    public static partial void SidecarDisconnected(ILogger logger, string pod);
+
+    [LoggerMessage(16, LogLevel.Debug, "Sent revision {Revision} ({Routes} routes) to {Pod}")]
+    public static partial void DocumentSent(ILogger logger, string pod, string revision, int routes);
+
+    [LoggerMessage(17, LogLevel.Debug, "Sidecar {Pod} acked {Revision}")]
+    public static partial void SidecarAcked(ILogger logger, string pod, string revision);
+
+    [LoggerMessage(18, LogLevel.Warning, "Sidecar {Pod} rejected {Revision}: {Reasons}")]
+    public static partial void SidecarRejected(ILogger logger, string pod, string revision, string reasons);
+
+    [LoggerMessage(19, LogLevel.Warning, "Sidecar {Pod} sent a bad message: {Reason}")]
+    public static partial void BadSidecarMessage(ILogger logger, string pod, string reason);
+}

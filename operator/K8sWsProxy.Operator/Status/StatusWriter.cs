@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using K8sWsProxy.Operator.Compilation;
+using K8sWsProxy.Operator.Events;
+using K8sWsProxy.Operator.Informers;
+using K8sWsProxy.Operator.Leadership;
+using K8sWsProxy.Operator.Reconcile;
+using K8sWsProxy.Operator.Routes;
+
+namespace K8sWsProxy.Operator.Status;
+
+/// <summary>
+/// Report: a route's status from its latest verdict and the sidecars' answers, written through the /status
+/// subresource by the leader only, and only when it differs from what the route already says (or what this
+/// replica last wrote, while the cache catches up). A change of the Ready reason is also an Event.
+/// </summary>
+internal sealed class StatusWriter(
+    IKubernetes client,
+    ClusterCache cache,
+    CompiledState state,
+    LeaderElection leader,
+    EventRecorder events,
+    TimeProvider time,
+    ILogger<StatusWriter> logger)
+{
+    private readonly ConcurrentDictionary<string, WebSocketRouteStatus> _written = new(StringComparer.Ordinal);
+
+    /// <summary>Forget what was written: on taking the lead (another replica may have written since) and on resync.</summary>
+    public void Forget() => _written.Clear();
+
+    public async Task WriteAsync(string routeKey, CancellationToken cancellationToken)
+    {
+        if (!leader.IsLeader || cache.Routes.Get(routeKey) is not { } route || state.Verdict(routeKey) is not { } verdict)
+        {
+            return;
+        }
+
+        var uid = route.Metadata.Uid ?? "";
+        var written = _written.GetValueOrDefault(uid);
+        var previous = written ?? route.Status;
+        var acks = SidecarAnnotations.ReadAll(cache.Pods.Items);
+        var status = RouteStatusCalculator.Compute(route, verdict, acks, previous, time.GetUtcNow().UtcDateTime);
+        if (status.Equals(route.Status) || status.Equals(written))
+        {
+            return;
+        }
+
+        var patch = $$"""{"status":{{KubernetesJson.Serialize(status)}}}""";
+        try
+        {
+            await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+                new V1Patch(patch, V1Patch.PatchType.MergePatch),
+                WebSocketRoute.Group, WebSocketRoute.Version, route.Namespace, WebSocketRoute.Plural, route.Metadata.Name, cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return;
+        }
+
+        _written[uid] = status;
+        Log.StatusWritten(logger, route.Key, status.Sidecars.Summary, Ready(status)?.Reason ?? "");
+        await RecordTransitionAsync(route, previous, status, cancellationToken);
+    }
+
+    /// <summary>Failures are Warnings, reaching Synced is Normal; Pending is how every change starts, not news.</summary>
+    private Task RecordTransitionAsync(WebSocketRoute route, WebSocketRouteStatus? previous, WebSocketRouteStatus status, CancellationToken cancellationToken)
+    {
+        var now = Ready(status);
+        var before = Ready(previous);
+        var news = now is not null && now.Reason != RouteReasons.Pending
+            && (before?.Reason != now.Reason || (now.Status != "True" && before.Message != now.Message));
+        if (!news)
+        {
+            return Task.CompletedTask;
+        }
+
+        var type = now!.Status == "True" ? "Normal" : "Warning";
+        return events.RecordAsync(route, type, now.Reason, now.Message, cancellationToken);
+    }
+
+    private static V1Condition? Ready(WebSocketRouteStatus? status) =>
+        status?.Conditions.FirstOrDefault(c => c.Type == RouteReasons.ReadyType);
+}
