@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.Sidecar.Admin;
+using K8sWsProxy.Sidecar.Channel;
 using K8sWsProxy.Sidecar.Configuration;
 using K8sWsProxy.Sidecar.Metrics;
 using K8sWsProxy.Sidecar.Proxying;
@@ -92,6 +93,7 @@ public sealed class SidecarHost : IAsyncDisposable
         builder.Services.AddSingleton<MatcherPolicy, RegexPathMatcherPolicy>();
         builder.Services.AddHostedService<ShutdownDrain>();
         builder.Services.AddHostedService<FileConfigSource>();
+        builder.Services.AddHostedService<OperatorChannelClient>();
         builder.Services.AddReverseProxy();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -20,13 +20,25 @@ public sealed record SidecarOptions
     /// <summary>Where the last accepted document is kept, to serve at once after a restart. Null: not kept.</summary>
     public string? StateDirectory { get; init; }
 
+    /// <summary>Operator mode: the operator's config channel (wss://…/v1/channel). Null: no operator.</summary>
+    public Uri? OperatorUrl { get; init; }
+
+    /// <summary>The projected service-account token (audience k8s-ws-proxy) presented to the operator; re-read on every dial.</summary>
+    public string TokenFile { get; init; } = "/var/run/secrets/k8s-ws-proxy/token";
+
+    /// <summary>PEM CA bundle the operator's certificate must chain to. Null: the system store.</summary>
+    public string? OperatorCaFile { get; init; }
+
     /// <summary>Longest a SIGTERM waits for WebSockets to finish their close handshakes.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public const string Usage = """
-        usage: k8s-ws-proxy-sidecar (--config FILE | --state-dir DIR) [options]
+        usage: k8s-ws-proxy-sidecar (--config FILE | --operator URL | --state-dir DIR) [options]
           --config FILE             the sidecar config document (YAML or JSON), reloaded when it changes
           --state-dir DIR           keep the last accepted document here; serve it at start when no --config
+          --operator URL            get documents from the operator's config channel (wss://HOST:PORT/v1/channel)
+          --token-file FILE         service-account token for the operator (default /var/run/secrets/k8s-ws-proxy/token)
+          --operator-ca FILE        PEM CA bundle the operator's certificate must chain to (default: system store)
           --listen ADDR:PORT        plain listener (default 0.0.0.0:8080)
           --listen-tls ADDR:PORT    TLS listener, "off" for none (default 0.0.0.0:8443)
           --admin ADDR:PORT         health, config and metrics (default 0.0.0.0:9901)
@@ -56,6 +68,21 @@ public sealed record SidecarOptions
                 case "--state-dir":
                     options = options with { StateDirectory = value };
                     break;
+                case "--operator" when Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme == "wss":
+                    options = options with { OperatorUrl = url };
+                    break;
+                case "--operator":
+                    errors.Add($"{name}: '{value}' is not a wss:// URL (e.g. wss://k8s-ws-proxy-operator.system.svc:9443/v1/channel)");
+                    break;
+                case "--token-file":
+                    options = options with { TokenFile = value };
+                    break;
+                case "--operator-ca" when File.Exists(value):
+                    options = options with { OperatorCaFile = value };
+                    break;
+                case "--operator-ca":
+                    errors.Add($"{name}: {value} does not exist");
+                    break;
                 case "--listen":
                     options = options with { Listen = EndPoint(name, value, errors) ?? options.Listen };
                     break;
@@ -82,9 +109,14 @@ public sealed record SidecarOptions
             }
         }
 
-        if (options.ConfigFile is null && options.StateDirectory is null && errors.Count == 0)
+        if (options.ConfigFile is null && options.StateDirectory is null && options.OperatorUrl is null && errors.Count == 0)
         {
-            errors.Add("--config or --state-dir: one is required");
+            errors.Add("--config, --operator or --state-dir: one is required");
+        }
+
+        if (options is { ConfigFile: not null, OperatorUrl: not null })
+        {
+            errors.Add("--config and --operator: one source of documents, not both");
         }
 
         return errors.Count == 0 ? (options, []) : (null, errors);

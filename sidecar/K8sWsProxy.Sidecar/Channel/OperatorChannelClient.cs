@@ -1,0 +1,140 @@
+using System.Net.Security;
+using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
+using K8sWsProxy.Contracts.Channel;
+using K8sWsProxy.Sidecar.Configuration;
+using K8sWsProxy.Sidecar.Hosting;
+
+namespace K8sWsProxy.Sidecar.Channel;
+
+/// <summary>
+/// Operator mode: dials the operator's config channel over TLS with the pod's projected service-account token,
+/// applies every document it sends through the applier and answers ack or nack. When the channel is lost, the
+/// last good document keeps serving and the client redials with exponential backoff and jitter; the token file
+/// is re-read on every dial, since projected tokens rotate.
+/// </summary>
+internal sealed class OperatorChannelClient(SidecarOptions options, ConfigApplier applier, ILogger<OperatorChannelClient> logger) : BackgroundService
+{
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.OperatorUrl is not { } url)
+        {
+            return;
+        }
+
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = TrustedOperator(options.OperatorCaFile) },
+        });
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            string reason;
+            try
+            {
+                await RunOnceAsync(url, invoker, () => failures = 0, stoppingToken);
+                reason = "closed by the operator";
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is WebSocketException or IOException or HttpRequestException or OperationCanceledException or UnauthorizedAccessException)
+            {
+                reason = e.Message;
+            }
+
+            // "Equal jitter": half the exponential delay, plus up to as much again at random, so a fleet of sidecars
+            // that lost the operator together does not come back together.
+            var cap = Math.Min(FirstRetry.TotalMilliseconds * Math.Pow(2, Math.Min(failures++, 20)), LastRetry.TotalMilliseconds);
+            var delay = TimeSpan.FromMilliseconds((cap / 2) + (Random.Shared.NextDouble() * cap / 2));
+            ChannelLog.Disconnected(logger, url, reason, (long)delay.TotalMilliseconds, applier.Current.Revision ?? "(none)");
+            try
+            {
+                await Task.Delay(delay, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task RunOnceAsync(Uri url, HttpMessageInvoker invoker, Action connected, CancellationToken stoppingToken)
+    {
+        var token = (await File.ReadAllTextAsync(options.TokenFile, stoppingToken)).Trim();
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(15);
+        using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+        {
+            connecting.CancelAfter(ConnectTimeout);
+            await socket.ConnectAsync(url, invoker, connecting.Token);
+        }
+
+        ChannelLog.Connected(logger, url);
+        connected();
+        var buffer = new byte[64 * 1024];
+        using var message = new MemoryStream();
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, stoppingToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return;
+            }
+
+            if (message.Length + result.Count > ChannelProtocol.MaxMessageBytes)
+            {
+                throw new IOException("the operator sent a message over the size limit");
+            }
+
+            message.Write(buffer, 0, result.Count);
+            if (!result.EndOfMessage)
+            {
+                continue;
+            }
+
+            var parsed = ChannelMessage.Parse(message.GetBuffer().AsSpan(0, (int)message.Length), out var error);
+            message.SetLength(0);
+            if (parsed is not { Type: ChannelMessage.DocumentType, Document: { } document })
+            {
+                ChannelLog.BadMessage(logger, error ?? $"unexpected '{parsed?.Type}' message");
+                continue;
+            }
+
+            var applied = await applier.ApplyAsync(document, stoppingToken);
+            var answer = applied.Accepted ? ChannelMessage.Ack(applied.Revision!) : ChannelMessage.Nack(document.Revision ?? applied.Revision, applied.Reasons);
+            await socket.SendAsync(answer.ToUtf8(), WebSocketMessageType.Text, true, stoppingToken);
+        }
+    }
+
+    /// <summary>With a CA file, the operator's certificate must chain to it (and only it); without, the system store decides.</summary>
+    private static RemoteCertificateValidationCallback? TrustedOperator(string? caFile)
+    {
+        if (caFile is null)
+        {
+            return null;
+        }
+
+        var authorities = new X509Certificate2Collection();
+        authorities.ImportFromPemFile(caFile);
+        return (_, certificate, _, errors) =>
+        {
+            if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+            {
+                return false;
+            }
+
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+        };
+    }
+}
