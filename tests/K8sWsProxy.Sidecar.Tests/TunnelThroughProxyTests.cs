@@ -122,4 +122,20 @@ public sealed class TunnelThroughProxyTests : IAsyncLifetime
         Assert.Contains("idle", reason, StringComparison.OrdinalIgnoreCase);
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(3));
     }
+
+    [Fact]
+    public async Task With_frame_tracking_off_bytes_pass_untouched_and_limits_do_not_apply()
+    {
+        await using var sidecar = await TestSidecar.StartAsync($$$"""
+            routes: [{name: raw, match: {path: /}, upstream: {endpoints: [{url: "{{{_upstream.WsUrl()}}}"}]}, websocket: {maxMessageBytes: 1000}}]
+            """, frameTracking: false);
+        using var ws = await Ws.ConnectAsync(sidecar.Ws("/"));
+        var big = new byte[5000];
+        Random.Shared.NextBytes(big);
+        await ws.SendAsync(big, WebSocketMessageType.Binary, true, CancellationToken.None);
+        Assert.Equal(big, (await ws.ReceiveMessageAsync()).Data);
+        await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, ws.CloseStatus);
+        await Wait.UntilAsync(async () => (await Scrape.FromAsync(sidecar.Host.AdminUrl)).Value("wsproxy_connections_active", ("route", "raw")) == 0, "the connection to be counted as ended");
+    }
 }

@@ -20,6 +20,12 @@ public sealed record SidecarOptions
     /// <summary>Where the last accepted document is kept, to serve at once after a restart. Null: not kept.</summary>
     public string? StateDirectory { get; init; }
 
+    /// <summary>
+    /// Off only to price the tunnel in benchmarks: bytes are copied untouched, so message limits, keep-alive,
+    /// idle close, 1014/1001 injection and message metrics are all off too.
+    /// </summary>
+    public bool FrameTracking { get; init; } = true;
+
     /// <summary>Operator mode: the operator's config channel (wss://…/v1/channel). Null: no operator.</summary>
     public Uri? OperatorUrl { get; init; }
 
@@ -43,6 +49,7 @@ public sealed record SidecarOptions
           --listen-tls ADDR:PORT    TLS listener, "off" for none (default 0.0.0.0:8443)
           --admin ADDR:PORT         health, config and metrics (default 0.0.0.0:9901)
           --shutdown-timeout DUR    how long SIGTERM waits for close handshakes (default 30s)
+          --frame-tracking on|off   off only for benchmarks: no message limits, keep-alive, idle close or message metrics
         """;
 
     /// <summary>Parses the command line; every problem is listed, with the option it concerns.</summary>
@@ -91,6 +98,17 @@ public sealed record SidecarOptions
                     break;
                 case "--admin":
                     options = options with { Admin = EndPoint(name, value, errors) ?? options.Admin };
+                    break;
+                case "--frame-tracking":
+                    if (value is "on" or "off")
+                    {
+                        options = options with { FrameTracking = value == "on" };
+                    }
+                    else
+                    {
+                        errors.Add($"{name}: '{value}' must be on or off");
+                    }
+
                     break;
                 case "--shutdown-timeout":
                     if (Duration.TryParse(value, out var timeout))

@@ -11,7 +11,7 @@ namespace K8sWsProxy.Sidecar.Proxying;
 /// The route's YARP transforms (X-Forwarded-*, header set/remove) plus what is ours: the upstream URL with the
 /// endpoint's path in place of the matched prefix, the filtered subprotocol list, and the tunnel for the handler.
 /// </summary>
-internal sealed class UpstreamRequestTransformer(HttpTransformer routeTransforms, RouteRuntime route, UpstreamEndpoint endpoint, WebSocketTunnel tunnel, string? subprotocols)
+internal sealed class UpstreamRequestTransformer(HttpTransformer routeTransforms, RouteRuntime route, UpstreamEndpoint endpoint, WebSocketTunnel? tunnel, string? subprotocols)
     : HttpTransformer
 {
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
@@ -25,7 +25,10 @@ internal sealed class UpstreamRequestTransformer(HttpTransformer routeTransforms
             proxyRequest.Headers.TryAddWithoutValidation(HeaderNames.SecWebSocketProtocol, subprotocols);
         }
 
-        proxyRequest.Options.Set(TunnelHandler.TunnelKey, tunnel);
+        if (tunnel is not null)
+        {
+            proxyRequest.Options.Set(TunnelHandler.TunnelKey, tunnel);
+        }
     }
 
     public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken) =>

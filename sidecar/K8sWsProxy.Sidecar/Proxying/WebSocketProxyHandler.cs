@@ -1,4 +1,5 @@
 using K8sWsProxy.Sidecar.Configuration;
+using K8sWsProxy.Sidecar.Hosting;
 using K8sWsProxy.Sidecar.Runtime;
 using K8sWsProxy.Tunnel;
 using Microsoft.AspNetCore.Http.Features;
@@ -16,6 +17,7 @@ internal sealed class WebSocketProxyHandler(
     IHttpForwarder forwarder,
     ConfigApplier configs,
     RouteDrainer drainer,
+    SidecarOptions sidecarOptions,
     TunnelScheduler scheduler,
     TimeProvider time,
     ILogger<WebSocketProxyHandler> logger)
@@ -78,6 +80,8 @@ internal sealed class WebSocketProxyHandler(
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(route.HandshakeTimeout);
         var tunnel = new WebSocketTunnel(route.TunnelOptions, route.ToUpstream, route.ToClient, time);
+        var track = sidecarOptions.FrameTracking;
+        var upgraded = false;
         IDisposable? registration = null;
         var endpointUrl = "";
         var started = time.GetTimestamp();
@@ -88,11 +92,15 @@ internal sealed class WebSocketProxyHandler(
             deadline.CancelAfter(Timeout.InfiniteTimeSpan);
             upgradedAt = time.GetTimestamp();
             route.Metrics.Upgraded(time.GetElapsedTime(started, upgradedAt));
-            route.Tunnels.TryAdd(tunnel, endpointUrl);
-            registration = scheduler.Register(tunnel);
+            upgraded = true;
+            if (track)
+            {
+                route.Tunnels.TryAdd(tunnel, endpointUrl);
+                registration = scheduler.Register(tunnel);
+            }
         }
 
-        InstallUpgradeFeatures(context, tunnel, Upgraded);
+        InstallUpgradeFeatures(context, track ? tunnel : null, Upgraded);
         var retry = route.Config.Upstream.Retry;
         var delay = route.RetryInitialInterval;
         var tried = 0UL;
@@ -112,7 +120,7 @@ internal sealed class WebSocketProxyHandler(
                         endpoint.HttpUrl.GetLeftPart(UriPartial.Authority),
                         route.Client,
                         new ForwarderRequestConfig { ActivityTimeout = NoActivityTimeout, Version = endpoint.HttpVersion, VersionPolicy = HttpVersionPolicy.RequestVersionExact },
-                        new UpstreamRequestTransformer(transforms, route, endpoint, tunnel, subprotocols),
+                        new UpstreamRequestTransformer(transforms, route, endpoint, track ? tunnel : null, subprotocols),
                         deadline.Token);
                 }
                 finally
@@ -120,9 +128,9 @@ internal sealed class WebSocketProxyHandler(
                     endpoint.ConnectionClosed();
                 }
 
-                if (registration is not null)
+                if (upgraded)
                 {
-                    var outcome = await tunnel.Completion;
+                    var outcome = track ? await tunnel.Completion : Untracked;
                     route.Metrics.Ended(outcome, time.GetElapsedTime(upgradedAt));
                     Log.TunnelEnded(logger, route.Key, endpoint.Config.Url, outcome.ToString());
                     return;
@@ -188,7 +196,11 @@ internal sealed class WebSocketProxyHandler(
         }
     }
 
-    private static void InstallUpgradeFeatures(HttpContext context, WebSocketTunnel tunnel, Action upgraded)
+    /// <summary>What an untracked connection (frame tracking off) reports when it ends: nothing was seen.</summary>
+    private static readonly TunnelOutcome Untracked = new(null, null, CloseInitiator.Proxy, "untracked");
+
+    /// <param name="tunnel">Null when frame tracking is off: the upgrade is noticed, the streams are not wrapped.</param>
+    private static void InstallUpgradeFeatures(HttpContext context, WebSocketTunnel? tunnel, Action upgraded)
     {
         if (context.Features.Get<IHttpUpgradeFeature>() is { } upgrade)
         {

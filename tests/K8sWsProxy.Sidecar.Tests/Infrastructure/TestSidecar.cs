@@ -32,10 +32,11 @@ public sealed class TestSidecar : IAsyncDisposable
     public static SidecarConfigDocument ParseUnvalidated(string yaml) =>
         System.Text.Json.JsonSerializer.Deserialize<SidecarConfigDocument>(YamlToJson.Convert(yaml), ConfigJson.Options)!;
 
-    public static async Task<TestSidecar> StartAsync(string yaml, TimeSpan? shutdownTimeout = null, string? configFile = null)
+    public static async Task<TestSidecar> StartAsync(string yaml, TimeSpan? shutdownTimeout = null, string? configFile = null, bool frameTracking = true)
     {
         var options = new SidecarOptions
         {
+            FrameTracking = frameTracking,
             ConfigFile = configFile,
             Listen = Ports.Any,
             ListenTls = Ports.Any,
