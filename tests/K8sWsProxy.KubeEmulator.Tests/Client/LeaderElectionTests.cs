@@ -19,8 +19,9 @@ public sealed class LeaderElectionTests
         {
             var elector = new LeaderElector(new LeaderElectionConfig(new LeaseLock(kube.Client, "default", "operator-leader", identity))
             {
-                LeaseDuration = TimeSpan.FromSeconds(1.5),
-                RenewDeadline = TimeSpan.FromSeconds(1),
+                // Generous enough that a loaded 2-core machine does not miss renewals.
+                LeaseDuration = TimeSpan.FromSeconds(3),
+                RenewDeadline = TimeSpan.FromSeconds(2),
                 RetryPeriod = TimeSpan.FromMilliseconds(100),
             });
             elector.OnStartedLeading += () => leaders.Enqueue(identity);
@@ -36,13 +37,13 @@ public sealed class LeaderElectionTests
         using var b = Candidate("b");
         var runB = b.RunUntilLeadershipLostAsync(stopB.Token);
         // While a renews, b must not take over (a full lease duration and then some).
-        await Task.WhenAny(runB, Task.Delay(TimeSpan.FromSeconds(2)));
+        await Task.WhenAny(runB, Task.Delay(TimeSpan.FromSeconds(3.5)));
         Assert.Equal(["a"], leaders);
         var lease = await kube.Client.CoordinationV1.ReadNamespacedLeaseAsync("operator-leader", "default");
         Assert.Equal("a", lease.Spec.HolderIdentity);
 
         await stopA.CancelAsync();
-        await Eventually.TrueAsync(() => Task.FromResult(leaders.Contains("b")), "b to take over", TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(() => Task.FromResult(leaders.Contains("b")), "b to take over", TimeSpan.FromSeconds(15));
         lease = await kube.Client.CoordinationV1.ReadNamespacedLeaseAsync("operator-leader", "default");
         Assert.Equal("b", lease.Spec.HolderIdentity);
         Assert.True(lease.Spec.LeaseTransitions >= 1);

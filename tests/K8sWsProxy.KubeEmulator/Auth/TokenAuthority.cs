@@ -54,7 +54,7 @@ internal sealed class TokenAuthority(ObjectStore store, TimeProvider clock)
         var expires = now.AddSeconds(lifetime);
         var payload = new JsonObject
         {
-            ["aud"] = new JsonArray(audiences.Select(a => (JsonNode)a).ToArray()),
+            ["aud"] = audiences.ToJsonArray(),
             ["exp"] = expires.ToUnixTimeSeconds(),
             ["iat"] = now.ToUnixTimeSeconds(),
             ["nbf"] = now.ToUnixTimeSeconds(),
@@ -153,7 +153,7 @@ internal sealed class TokenAuthority(ObjectStore store, TimeProvider clock)
                 ["groups"] = new JsonArray("system:serviceaccounts", $"system:serviceaccounts:{ns}", "system:authenticated"),
                 ["extra"] = extra,
             },
-            ["audiences"] = new JsonArray(audiences.Select(a => (JsonNode)a).ToArray()),
+            ["audiences"] = audiences.ToJsonArray(),
         };
     }
 

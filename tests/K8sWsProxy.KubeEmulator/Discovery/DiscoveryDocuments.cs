@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using K8sWsProxy.KubeEmulator.Json;
 using K8sWsProxy.KubeEmulator.Registry;
 
 namespace K8sWsProxy.KubeEmulator.Discovery;
@@ -59,30 +60,36 @@ internal static class DiscoveryDocuments
                 ["singularName"] = kind.Singular,
                 ["namespaced"] = kind.Namespaced,
                 ["kind"] = kind.Kind,
-                ["verbs"] = Strings(kind.Verbs),
+                ["verbs"] = kind.Verbs.ToJsonArray(),
             };
             if (kind.ShortNames.Count > 0)
             {
-                resource["shortNames"] = Strings(kind.ShortNames);
+                resource["shortNames"] = kind.ShortNames.ToJsonArray();
             }
 
             if (kind.Categories.Count > 0)
             {
-                resource["categories"] = Strings(kind.Categories);
+                resource["categories"] = kind.Categories.ToJsonArray();
             }
 
             resources.Add(resource);
-            if (kind.HasStatus)
+            foreach (var sub in Subresource.Of(kind))
             {
-                resources.Add(Subresource(kind.Plural + "/status", kind.Namespaced, kind.Kind, ["get", "patch", "update"]));
-            }
+                var entry = new JsonObject
+                {
+                    ["name"] = $"{kind.Plural}/{sub.Name}",
+                    ["singularName"] = "",
+                    ["namespaced"] = kind.Namespaced,
+                };
+                if (sub.Group != kind.Group || sub.Version != kind.Version)
+                {
+                    entry["group"] = sub.Group;
+                    entry["version"] = sub.Version;
+                }
 
-            if (kind.StorageKey == "/serviceaccounts")
-            {
-                var token = Subresource("serviceaccounts/token", true, "TokenRequest", ["create"]);
-                token["group"] = "authentication.k8s.io";
-                token["version"] = "v1";
-                resources.Add(token);
+                entry["kind"] = sub.Kind;
+                entry["verbs"] = sub.Verbs.ToJsonArray();
+                resources.Add(entry);
             }
         }
 
@@ -114,15 +121,6 @@ internal static class DiscoveryDocuments
     private static JsonObject GroupVersion(string group, string version) =>
         new() { ["groupVersion"] = $"{group}/{version}", ["version"] = version };
 
-    private static JsonObject Subresource(string name, bool namespaced, string kind, string[] verbs) => new()
-    {
-        ["name"] = name,
-        ["singularName"] = "",
-        ["namespaced"] = namespaced,
-        ["kind"] = kind,
-        ["verbs"] = Strings(verbs),
-    };
-
     private static JsonObject Stamp(JsonObject obj, string kind)
     {
         var stamped = new JsonObject { ["kind"] = kind, ["apiVersion"] = "v1" };
@@ -133,6 +131,4 @@ internal static class DiscoveryDocuments
 
         return stamped;
     }
-
-    private static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode)v).ToArray());
 }

@@ -64,6 +64,9 @@ internal sealed class ApiHandler(
                 context.Response.ContentType = "text/plain";
                 await context.Response.WriteAsync("ok");
                 return;
+            case ["api" or "apis"] when get && AggregatedDiscovery.IsWanted(context.Request.Headers.Accept.ToString()):
+                await JsonResponses.WriteAsync(context, 200, AggregatedDiscovery.Document(registry, core: segments[0] == "api"), AggregatedDiscovery.MediaType);
+                return;
             case ["api"] when get:
                 await JsonResponses.WriteAsync(context, 200, DiscoveryDocuments.CoreVersions(context.Request.Host.Value ?? ""));
                 return;

@@ -35,9 +35,7 @@ internal sealed record ResourcePath(ResourceKind Kind, string Namespace, string 
             throw ApiException.NotFoundPath(path);
         }
 
-        var known = subresource.Length == 0
-            || (subresource == "status" && kind.HasStatus)
-            || (subresource == "token" && kind.StorageKey == "/serviceaccounts");
+        var known = subresource.Length == 0 || Registry.Subresource.Of(kind).Any(s => s.Name == subresource);
         return known ? new ResourcePath(kind, ns, name, subresource) : throw ApiException.NotFoundPath(path);
     }
 }

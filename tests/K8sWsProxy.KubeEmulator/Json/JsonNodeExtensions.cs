@@ -47,6 +47,8 @@ internal static class JsonNodeExtensions
     public static List<string> Finalizers(this JsonObject obj) =>
         (obj.Path("metadata", "finalizers") as JsonArray)?.Select(f => f?.ToString() ?? "").ToList() ?? [];
 
+    public static JsonArray ToJsonArray(this IEnumerable<string> values) => new(values.Select(v => (JsonNode)v).ToArray());
+
     public static JsonObject CloneObject(this JsonObject obj) => (JsonObject)obj.DeepClone();
 
     /// <summary>Parses a request body that must be one JSON object.</summary>

@@ -109,7 +109,7 @@ internal sealed class ContentCleanup(ObjectStore store, ResourceRegistry registr
         }
         else
         {
-            finished.Meta()["finalizers"] = new JsonArray(owner.Finalizers().Where(f => f != CrdFinalizer).Select(f => (JsonNode)f).ToArray());
+            finished.Meta()["finalizers"] = owner.Finalizers().Where(f => f != CrdFinalizer).ToJsonArray();
         }
 
         if (finished.Finalizers().Count > 0)

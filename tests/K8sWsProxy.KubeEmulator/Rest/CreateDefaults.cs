@@ -35,7 +35,7 @@ internal static class CreateDefaults
                 var finalizers = obj.Finalizers();
                 if (!finalizers.Contains(ContentCleanup.CrdFinalizer))
                 {
-                    obj.Meta()["finalizers"] = new JsonArray(finalizers.Append(ContentCleanup.CrdFinalizer).Select(f => (JsonNode)f).ToArray());
+                    obj.Meta()["finalizers"] = finalizers.Append(ContentCleanup.CrdFinalizer).ToJsonArray();
                 }
 
                 break;
