@@ -24,7 +24,12 @@ internal static class BuiltinKinds
         },
         Core("configmaps", "configmap", "ConfigMap", namespaced: true, ["cm"]),
         Core("serviceaccounts", "serviceaccount", "ServiceAccount", namespaced: true, ["sa"]),
-        Core("events", "event", "Event", namespaced: true, ["ev"]),
+        Core("events", "event", "Event", namespaced: true, ["ev"]) with
+        {
+            PrinterColumns = Columns(
+                ("Last Seen", "date", ".lastTimestamp", 0), ("Type", "string", ".type", 0), ("Reason", "string", ".reason", 0),
+                ("Object", "string", ".involvedObject.name", 0), ("Message", "string", ".message", 0)),
+        },
         new ResourceKind
         {
             Group = "events.k8s.io", Version = "v1", Plural = "events", Singular = "event", Kind = "Event",

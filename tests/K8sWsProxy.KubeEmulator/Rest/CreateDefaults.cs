@@ -23,7 +23,7 @@ internal static class CreateDefaults
             case "/pods":
                 obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = "BestEffort" };
                 break;
-            case "/namespaces":
+            case ContentCleanup.NamespaceKey:
                 obj["spec"] = new JsonObject { ["finalizers"] = new JsonArray("kubernetes") };
                 obj["status"] = new JsonObject { ["phase"] = "Active" };
                 var labels = obj.Meta()["labels"] as JsonObject ?? [];

@@ -74,7 +74,7 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
 
         lock (store.Gate)
         {
-            if (kind.Namespaced && store.Get("/namespaces", "", ns) is null)
+            if (kind.Namespaced && store.Get(ContentCleanup.NamespaceKey, "", ns) is null)
             {
                 throw ApiException.NotFound("", "namespaces", ns);
             }
@@ -97,7 +97,7 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
                 registry.Define(name, servedKinds);
             }
 
-            if (kind.StorageKey == "/namespaces")
+            if (kind.StorageKey == ContentCleanup.NamespaceKey)
             {
                 CreateDefaultServiceAccount(name);
             }
