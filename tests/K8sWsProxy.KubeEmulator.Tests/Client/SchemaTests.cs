@@ -77,6 +77,23 @@ public sealed class SchemaTests
     }
 
     [Fact]
+    public async Task String_formats_are_checked()
+    {
+        await using var kube = await StartAsync();
+        await kube.CreateRouteAsync(Route("r1"));
+        Task<object> WriteTime(string time) => kube.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new k8s.Models.V1Patch(new JsonObject
+            {
+                ["status"] = new JsonObject { ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True", ["lastTransitionTime"] = time }) },
+            }.ToJsonString(), k8s.Models.V1Patch.PatchType.MergePatch), RouteGroup, RouteVersion, "default", RoutePlural, "r1");
+
+        await WriteTime("2026-11-23T05:15:12.1234567Z");
+        await WriteTime("2026-11-23T05:15:12+01:00");
+        var wrong = await Assert.ThrowsAsync<HttpOperationException>(() => WriteTime("11/23/2026 05:15"));
+        Assert.Contains("status.conditions[0].lastTransitionTime in body must be of type date-time", JsonNode.Parse(wrong.Response.Content)!["message"]!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Lists_keep_their_declared_limits_and_map_keys_unique()
     {
         await using var kube = await StartAsync();

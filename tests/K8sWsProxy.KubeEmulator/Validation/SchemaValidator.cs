@@ -9,7 +9,7 @@ namespace K8sWsProxy.KubeEmulator.Validation;
 /// <summary>
 /// What the apiextensions server does to a custom resource with its version's structural openAPIV3Schema:
 /// drop nulls that are not nullable, apply defaults, prune (or report) fields the schema does not know, then
-/// validate types, required, enum, pattern, lengths, bounds and item counts. apiVersion, kind and metadata
+/// validate types, formats, required, enum, pattern, lengths, bounds and item counts. apiVersion, kind and metadata
 /// at the root are the server's, not the schema's, and are left alone. CEL rules are not evaluated.
 /// </summary>
 internal sealed class SchemaValidator
@@ -174,6 +174,11 @@ internal sealed class SchemaValidator
             if (schema["pattern"] is JsonValue pattern && !Regex.IsMatch(text, pattern.ToString(), RegexOptions.None, TimeSpan.FromSeconds(1)))
             {
                 _errors.Add(FieldError.Invalid(path, value, $"{path} in body should match '{pattern}'"));
+            }
+
+            if (schema["format"] is JsonValue format && !StringFormats.IsValid(format.ToString(), text))
+            {
+                _errors.Add(FieldError.Invalid(path, value, $"{path} in body must be of type {format}: \"{text}\""));
             }
 
             if (schema["minLength"] is JsonValue minLength && text.Length < Number(minLength))
