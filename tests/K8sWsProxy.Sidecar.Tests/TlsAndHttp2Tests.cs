@@ -126,4 +126,37 @@ public sealed class TlsAndHttp2Tests
         Assert.Contains("remote certificate is invalid", refused.Body, StringComparison.Ordinal);
         Assert.Contains(sidecar.Logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("default/wrong-ca", StringComparison.Ordinal) && l.Contains("remote certificate is invalid", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task An_endpoint_that_asks_for_http2_gets_a_websocket_over_http2()
+    {
+        var upstreamCa = new TestCertificates("h2-ca");
+        var server = upstreamCa.Issue("backend", "backend.internal");
+        await using var upstream = await TestUpstream.StartAsync(certificate: server.Certificate);
+        await using var sidecar = await TestSidecar.StartAsync($$$"""
+            routes:
+              - name: h2
+                match: {path: /}
+                websocket: {maxMessageBytes: 100000}
+                upstream:
+                  endpoints: [{url: "{{{upstream.WsUrl()}}}", httpVersion: "2"}]
+                  tls:
+                    serverName: backend.internal
+                    caPem: |
+            {{{Indent(upstreamCa.CaPem, 10)}}}
+            """);
+        using var ws = await Ws.ConnectAsync(sidecar.Ws("/"));
+        await ws.SendTextAsync("__info");
+        using var info = JsonDocument.Parse(await ws.ReceiveTextAsync());
+        Assert.Equal("HTTP/2", info.RootElement.GetProperty("protocol").GetString());
+        var payload = new byte[50_000];
+        Random.Shared.NextBytes(payload);
+        await ws.SendAsync(payload, WebSocketMessageType.Binary, true, CancellationToken.None);
+        Assert.Equal(payload, (await ws.ReceiveMessageAsync()).Data);
+
+        // The tunnel sees this direction too: a message over the limit is stopped with 1009.
+        await ws.SendAsync(new byte[150_000], WebSocketMessageType.Binary, true, CancellationToken.None);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, (await ws.ReceiveCloseAsync()).Status);
+        await Wait.UntilAsync(async () => (await Scrape.FromAsync(sidecar.Host.AdminUrl)).Value("wsproxy_connections_active", ("route", "h2")) == 0, "the connection to end");
+    }
 }

@@ -4,8 +4,9 @@ using K8sWsProxy.Tunnel;
 namespace K8sWsProxy.Sidecar.Proxying;
 
 /// <summary>
-/// Sits under the upstream client: when the upstream answers 101, the response content (the upstream's side of
-/// the WebSocket) is handed to the forwarder through the request's tunnel, so both directions are tracked.
+/// Sits under the upstream client: when the upstream accepts the WebSocket (101 to an HTTP/1.1 upgrade, 2xx to an
+/// HTTP/2 extended CONNECT), the response content (the upstream's side of the WebSocket, a duplex stream in both
+/// cases) is handed to the forwarder through the request's tunnel, so both directions are tracked.
 /// </summary>
 internal sealed class TunnelHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
 {
@@ -14,7 +15,9 @@ internal sealed class TunnelHandler(HttpMessageHandler inner) : DelegatingHandle
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.SwitchingProtocols && request.Options.TryGetValue(TunnelKey, out var tunnel))
+        var accepted = response.StatusCode == HttpStatusCode.SwitchingProtocols
+            || (request.Headers.Protocol == "websocket" && response.IsSuccessStatusCode);
+        if (accepted && request.Options.TryGetValue(TunnelKey, out var tunnel))
         {
             response.Content = new UpstreamStreamContent(response.Content, tunnel);
         }
