@@ -1,0 +1,64 @@
+namespace K8sWsProxy.Bench.Harness;
+
+/// <summary>The command line of the harness.</summary>
+internal sealed record BenchOptions
+{
+    public static readonly string[] AllSystems = ["direct", "sidecar", "nginx", "haproxy"];
+
+    public bool Quick { get; init; }
+
+    public string Repo { get; init; } = FindRepo(Directory.GetCurrentDirectory());
+
+    public string Out { get; init; } = "";
+
+    public IReadOnlyList<string> Systems { get; init; } = AllSystems;
+
+    public IReadOnlySet<string> Scenarios { get; init; } = new HashSet<string> { "all" };
+
+    public string ProxyCpus { get; init; } = "1";
+
+    public int? Rounds { get; init; }
+
+    public static BenchOptions Parse(IReadOnlyList<string> args)
+    {
+        var o = new BenchOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]}: missing value");
+            o = args[i] switch
+            {
+                "--quick" => o with { Quick = true },
+                "--repo" => o with { Repo = Path.GetFullPath(Value()) },
+                "--out" => o with { Out = Path.GetFullPath(Value()) },
+                "--systems" => o with { Systems = Split(Value(), AllSystems) },
+                "--scenarios" => o with { Scenarios = Split(Value(), ["all", "throughput", "latency", "handshakes", "idle", "reload", "tracking"]).ToHashSet() },
+                "--proxy-cpus" => o with { ProxyCpus = Value() },
+                "--rounds" => o with { Rounds = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
+                _ => throw new ArgumentException($"{args[i]}: unknown option"),
+            };
+        }
+
+        return o.Out == "" ? o with { Out = Path.Combine(o.Repo, "bench", "results") } : o;
+    }
+
+    /// <summary>Comma-separated names, each one of <paramref name="known"/>, in the order given.</summary>
+    public static IReadOnlyList<string> Split(string value, IReadOnlyList<string> known)
+    {
+        var names = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var unknown = names.Where(n => !known.Contains(n)).ToList();
+        return unknown.Count > 0 ? throw new ArgumentException($"unknown: {string.Join(", ", unknown)} (known: {string.Join(", ", known)})") : names;
+    }
+
+    private static string FindRepo(string from)
+    {
+        for (var d = new DirectoryInfo(from); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "K8sWsProxy.sln")))
+            {
+                return d.FullName;
+            }
+        }
+
+        return from;
+    }
+}

@@ -1,0 +1,55 @@
+using System.Globalization;
+
+namespace K8sWsProxy.Bench.Harness;
+
+/// <summary>How long and how much: the full plan (`make bench`) or the quick one (`make bench-quick`).</summary>
+internal sealed record Plan
+{
+    public required string Name { get; init; }
+
+    public int Rounds { get; init; } = 3;
+
+    public int Connections { get; init; } = 100;
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan Measure { get; init; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>Fixed rate of the latency scenario, lowered to half the slowest system's 64 B throughput when that was measured.</summary>
+    public double LatencyRate { get; init; } = 4000;
+
+    public int HandshakeConcurrency { get; init; } = 32;
+
+    public int IdleConnections { get; init; } = 10_000;
+
+    public int IdleRounds { get; init; } = 3;
+
+    public int ReloadChanges { get; init; } = 100;
+
+    public TimeSpan ReloadInterval { get; init; } = TimeSpan.FromMilliseconds(300);
+
+    public double ReloadRate { get; init; } = 1000;
+
+    public int ReloadRounds { get; init; } = 3;
+
+    public static Plan Full => new() { Name = "full" };
+
+    public static Plan Quick => new()
+    {
+        Name = "quick",
+        Warmup = TimeSpan.FromSeconds(0.4),
+        Measure = TimeSpan.FromSeconds(0.8),
+        IdleConnections = 1_000,
+        IdleRounds = 1,
+        ReloadChanges = 10,
+        ReloadRounds = 1,
+    };
+
+    public IEnumerable<string> Describe()
+    {
+        string S(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture) + " s";
+        yield return $"plan `{Name}`: {Rounds} rounds of each load scenario ({S(Warmup)} warm-up, {S(Measure)} measured, {Connections} connections), " +
+            $"{IdleRounds} round(s) of {IdleConnections:N0} idle connections, {ReloadRounds} round(s) of {ReloadChanges} config changes every " +
+            $"{ReloadInterval.TotalMilliseconds:0} ms";
+    }
+}

@@ -1,0 +1,399 @@
+using System.Diagnostics;
+using System.Globalization;
+using K8sWsProxy.Bench.Load;
+using K8sWsProxy.Bench.Report;
+using K8sWsProxy.Bench.Systems;
+
+namespace K8sWsProxy.Bench.Harness;
+
+/// <summary>
+/// Runs every scenario against every system, alternating systems within each round (A B C D A B C D ...), and
+/// collects the rounds. Load scenarios share one running instance of each system; the idle-connection and reload
+/// scenarios start a fresh one per measurement, so memory and worker counts start from zero.
+/// </summary>
+internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<string> systems, IReadOnlySet<string> scenarios, TextWriter log)
+{
+    private readonly SourceAddresses sources = new(32);
+
+    public List<ScenarioResult> Results { get; } = [];
+
+    public string SidecarMetrics { get; private set; } = "not checked";
+
+    public double LatencyRateUsed { get; private set; }
+
+    /// <summary>The open-files limit the proxies inherit (hard limit after the harness raised what it could).</summary>
+    public ulong MaxOpenFiles { get; init; } = ulong.MaxValue;
+
+    private int idleConnections = plan.IdleConnections;
+
+    private SystemUnderTest Create(string name) => name switch
+    {
+        "direct" => new Direct(settings),
+        "sidecar" => new Sidecar(settings),
+        "nginx" => new Nginx(settings),
+        "haproxy" => new Haproxy(settings),
+        _ => throw new ArgumentException($"unknown system {name}"),
+    };
+
+    private bool Wants(string scenario) => scenarios.Contains(scenario) || scenarios.Contains("all");
+
+    public async Task RunAsync(CancellationToken cancel)
+    {
+        var throughput64 = new ScenarioResult("throughput-64b", "Throughput, 64 B echo",
+            $"Closed loop: {plan.Connections} connections, each sending a 64 B binary message and waiting for its echo before the next; " +
+            "echoed messages per second over the measured window (warm-up excluded).",
+            [new Metric("rate", "messages/s", "msg/s", true), new Metric("cpu", "proxy CPU per message", "µs", false, "N1"), new Metric("errors", "errors", "", false)]);
+        var throughput16k = new ScenarioResult("throughput-16kib", "Throughput, 16 KiB echo",
+            $"As above with 16 KiB messages; MB/s counts the payload one way.",
+            [new Metric("rate", "messages/s", "msg/s", true), new Metric("mbps", "payload", "MB/s", true, "N1"), new Metric("cpu", "proxy CPU per message", "µs", false, "N1"), new Metric("errors", "errors", "", false)]);
+        var latency = new ScenarioResult("latency", "Latency at a fixed rate", "",
+            [new Metric("p99", "p99", "µs", false), new Metric("p50", "p50", "µs", false), new Metric("p999", "p99.9", "µs", false),
+             new Metric("max", "max", "µs", false), new Metric("rawp99", "p99 from actual send", "µs", false),
+             new Metric("rate", "achieved", "msg/s", true), new Metric("lost", "unanswered", "", false), new Metric("late", "pacer late, max", "µs", false)]);
+        var handshakes = new ScenarioResult("handshakes", "Handshakes per second",
+            $"{plan.HandshakeConcurrency} workers, each in a loop: new TCP connection, WebSocket upgrade, one 64 B echo, close handshake, " +
+            "wait for the server's FIN. Completed connections per second over the measured window, and the share of attempts that completed.",
+            [new Metric("rate", "connections/s", "conn/s", true), new Metric("cpu", "proxy CPU per connection", "µs", false, "N0"), new Metric("success", "success", "%", true, "0.00"), new Metric("failed", "failed", "", false)]);
+        var idle = new ScenarioResult("idle-memory", "Memory per idle connection",
+            $"A fresh instance; 100 connections opened and closed to warm it; resident memory of its process tree read (ours: after a forced full GC " +
+            $"and 1 s); then {plan.IdleConnections:N0} connections opened, 100 at a time from 32 loopback source addresses, each echoing one 64 B " +
+            "message, left idle 2 s; memory read again the same way. Bytes per connection = RSS delta / connections open.",
+            [new Metric("perconn", "RSS per connection", "bytes", false), new Metric("success", "handshake success", "%", true, "0.00"),
+             new Metric("open", "connections open", "", true), new Metric("rssafter", "RSS with all open", "MB", false, "N1")]);
+        var reload = new ScenarioResult("reload", "Reload under load",
+            $"A fresh instance; {plan.Connections} connections at {plan.ReloadRate:N0} msg/s (64 B) in all while {plan.ReloadChanges} config changes are " +
+            $"applied, one every {plan.ReloadInterval.TotalMilliseconds:0} ms at most (each adds a route/location/ACL; the next waits until the proxy " +
+            "shows the change: ours a new revision on /v1/config, nginx and haproxy a new worker process), and a new connection (handshake, echo, close) " +
+            "every 50 ms. Dropped = connections closed or failed under the client; lost = messages sent but never echoed (2 s grace).",
+            [new Metric("dropped", "connections dropped", "", false), new Metric("lost", "messages lost", "", false),
+             new Metric("applied", "changes applied", "", true), new Metric("newfail", "new connections failed", "", false),
+             new Metric("p99", "p99 during", "µs", false), new Metric("procs", "processes after", "", false)]);
+        var tracking = new ScenarioResult("frame-tracking", "Frame tracking and counting, on vs off (sidecar)", "",
+            [new Metric("rate", "64 B messages/s", "msg/s", true), new Metric("cpu", "CPU per 64 B message", "µs", false, "N1"),
+             new Metric("rate16k", "16 KiB messages/s", "msg/s", true), new Metric("cpu16k", "CPU per 16 KiB message", "µs", false, "N1")]);
+
+        if (Wants("throughput") || Wants("latency") || Wants("handshakes"))
+        {
+            var running = new List<SystemUnderTest>();
+            try
+            {
+                foreach (var name in systems)
+                {
+                    var s = Create(name);
+                    running.Add(s);
+                    await s.StartAsync(cancel);
+                    if (s is Sidecar sc)
+                    {
+                        SidecarMetrics = sc.MetricsStatus;
+                    }
+                }
+
+                if (Wants("throughput"))
+                {
+                    Results.Add(throughput64);
+                    await Alternate(running, plan.Rounds, throughput64, async s =>
+                    {
+                        var cpu = s.CpuSeconds();
+                        var r = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 64, plan.Warmup, plan.Measure, cancel);
+                        return new() { ["rate"] = r.MessagesPerSecond, ["cpu"] = PerItem(s, cpu, r.AllMessages), ["errors"] = r.Errors };
+                    });
+                    Results.Add(throughput16k);
+                    await Alternate(running, plan.Rounds, throughput16k, async s =>
+                    {
+                        var cpu = s.CpuSeconds();
+                        var r = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 16 * 1024, plan.Warmup, plan.Measure, cancel);
+                        return new()
+                        {
+                            ["rate"] = r.MessagesPerSecond,
+                            ["mbps"] = r.MessagesPerSecond * 16 * 1024 / 1e6,
+                            ["cpu"] = PerItem(s, cpu, r.AllMessages),
+                            ["errors"] = r.Errors,
+                        };
+                    });
+                }
+
+                if (Wants("latency"))
+                {
+                    var slowest = running.Select(s => throughput64.Summarize(s.Name, "rate")?.Median).Where(v => v is not null).Select(v => v!.Value)
+                        .DefaultIfEmpty(double.MaxValue).Min();
+                    LatencyRateUsed = Math.Floor(Math.Min(plan.LatencyRate, slowest / 2) / 100) * 100;
+                    latency.Measures =
+                        $"{plan.Connections} connections, {LatencyRateUsed:N0} messages/s in all (64 B), paced by one thread: message k is due at " +
+                        "start + k/rate on connection k mod n; a connection still waiting for an echo queues it and sends it on the echo. Round trip " +
+                        "measured from the due time (coordinated omission corrected, HdrHistogram); 'p99 from actual send' is the uncorrected figure. " +
+                        $"The rate is the plan's {plan.LatencyRate:N0}/s or half the slowest system's 64 B throughput, whichever is lower.";
+                    Results.Add(latency);
+                    await Alternate(running, plan.Rounds, latency, async s =>
+                    {
+                        var r = await Scenarios.FixedRateAsync(s.Target, sources, plan.Connections, 64, LatencyRateUsed, plan.Warmup, plan.Measure, null, cancel);
+                        return new()
+                        {
+                            ["p50"] = r.P50,
+                            ["p99"] = r.P99,
+                            ["p999"] = r.P999,
+                            ["max"] = r.Max,
+                            ["rawp99"] = r.RawP99,
+                            ["rate"] = r.AchievedRate,
+                            ["lost"] = r.Sent - r.Received,
+                            ["late"] = r.PacerLateMaxMicros,
+                        };
+                    });
+                }
+
+                if (Wants("handshakes"))
+                {
+                    Results.Add(handshakes);
+                    await Alternate(running, plan.Rounds, handshakes, async s =>
+                    {
+                        var cpu = s.CpuSeconds();
+                        var r = await Scenarios.HandshakesAsync(s.Target, sources, plan.HandshakeConcurrency, plan.Warmup, plan.Measure, 2_000_000, cancel);
+                        if (r.FirstError is not null)
+                        {
+                            log.WriteLine($"    {s.Name}: first failure: {r.FirstError}");
+                        }
+
+                        return new() { ["rate"] = r.PerSecond, ["cpu"] = PerItem(s, cpu, r.AllSucceeded), ["success"] = 100 * r.SuccessRate, ["failed"] = r.Failed };
+                    });
+                }
+            }
+            finally
+            {
+                foreach (var s in running)
+                {
+                    await s.StopAsync();
+                }
+            }
+        }
+
+        if (Wants("idle"))
+        {
+            // Each proxied connection holds two descriptors in the proxy (client side and upstream side).
+            if (MaxOpenFiles < (ulong)(2 * idleConnections + 200))
+            {
+                idleConnections = (int)((MaxOpenFiles - 200) / 2);
+                idle.Notes.Add($"**{idleConnections:N0} connections, not {plan.IdleConnections:N0}**: this machine's hard limit on open files is " +
+                    $"{MaxOpenFiles:N0} and cannot be raised here (no CAP_SYS_RESOURCE), and a proxy holds two descriptors per connection; the harness " +
+                    "opens as many as fit, so that failures are the proxies' and not the limit's.");
+            }
+
+            idle.Measures = idle.Measures.Replace($"{plan.IdleConnections:N0}", $"{idleConnections:N0}", StringComparison.Ordinal);
+            Results.Add(idle);
+            await AlternateFresh(systems.Where(s => s != "direct").ToList(), plan.IdleRounds, idle, (s, c) => IdleAsync(s, idle, c), cancel);
+            idle.Notes.Add("The direct connection has no proxy process, so no memory figure; its handshake success is the upstream's own. " +
+                "nginx's and haproxy's figures are their whole process tree (master and worker).");
+        }
+
+        if (Wants("reload"))
+        {
+            Results.Add(reload);
+            await AlternateFresh(systems.Where(s => s != "direct").ToList(), plan.ReloadRounds, reload, (s, c) => ReloadAsync(s, c), cancel);
+            reload.Notes.Add("nginx and haproxy keep the old worker for as long as its WebSocket connections live (neither config sets " +
+                "worker_shutdown_timeout or hard-stop-after), which is why nothing is dropped there and why 'processes after' grows with each change.");
+        }
+
+        if (Wants("tracking") && systems.Contains("sidecar"))
+        {
+            tracking.Measures = "Our sidecar twice, alternating: as shipped, and started with `--frame-tracking off` (no frame parsing: no message " +
+                "limits, keep-alive, idle close or message counting). The throughput scenarios' closed loop, 64 B and 16 KiB, with the proxy's CPU per " +
+                "message. The difference is the price of the frame-aware tunnel. The Prometheus export is priced the same way once the metrics issue " +
+                $"lands; at this run the sidecar's /metrics: {SidecarMetrics}.";
+            Results.Add(tracking);
+            var pair = new List<SystemUnderTest> { new Sidecar(settings), new Sidecar(settings, frameTracking: false) };
+            try
+            {
+                foreach (var s in pair)
+                {
+                    await s.StartAsync(cancel);
+                }
+
+                await Alternate(pair, plan.Rounds, tracking, async s =>
+                {
+                    var cpu = s.CpuSeconds();
+                    var small = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 64, plan.Warmup, plan.Measure, cancel);
+                    var cpuSmall = PerItem(s, cpu, small.AllMessages);
+                    cpu = s.CpuSeconds();
+                    var large = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 16 * 1024, plan.Warmup, plan.Measure, cancel);
+                    return new()
+                    {
+                        ["rate"] = small.MessagesPerSecond,
+                        ["cpu"] = cpuSmall,
+                        ["rate16k"] = large.MessagesPerSecond,
+                        ["cpu16k"] = PerItem(s, cpu, large.AllMessages),
+                    };
+                });
+            }
+            finally
+            {
+                foreach (var s in pair)
+                {
+                    await s.StopAsync();
+                }
+            }
+        }
+    }
+
+    /// <summary>Round after round, every system once in the same order: drift hits them alike.</summary>
+    private async Task Alternate(IReadOnlyList<SystemUnderTest> running, int rounds, ScenarioResult into, Func<SystemUnderTest, Task<Dictionary<string, double>>> measure)
+    {
+        for (var round = 1; round <= rounds; round++)
+        {
+            foreach (var s in running)
+            {
+                var watch = Stopwatch.StartNew();
+                var values = await measure(s);
+                into.Add(s.Name, values);
+                log.WriteLine($"  {into.Id} round {round} {s.Name,-8} {Describe(into, values)} ({watch.Elapsed.TotalSeconds:0.0} s)");
+            }
+        }
+    }
+
+    private async Task AlternateFresh(IReadOnlyList<string> names, int rounds, ScenarioResult into,
+        Func<SystemUnderTest, CancellationToken, Task<Dictionary<string, double>>> measure, CancellationToken cancel)
+    {
+        for (var round = 1; round <= rounds; round++)
+        {
+            foreach (var name in names)
+            {
+                var s = Create(name);
+                var watch = Stopwatch.StartNew();
+                try
+                {
+                    await s.StartAsync(cancel);
+                    var values = await measure(s, cancel);
+                    into.Add(name, values);
+                    log.WriteLine($"  {into.Id} round {round} {name,-8} {Describe(into, values)} ({watch.Elapsed.TotalSeconds:0.0} s)");
+                }
+                finally
+                {
+                    await s.StopAsync();
+                }
+            }
+        }
+    }
+
+    /// <summary>Proxy CPU microseconds per message or connection since <paramref name="cpuBefore"/>; NaN for the direct connection.</summary>
+    private static double PerItem(SystemUnderTest s, double cpuBefore, long items) =>
+        s.Process is null || items == 0 ? double.NaN : (s.CpuSeconds() - cpuBefore) * 1e6 / items;
+
+    private static string Describe(ScenarioResult s, Dictionary<string, double> values) =>
+        string.Join("  ", s.Metrics.Where(m => values.ContainsKey(m.Key)).Select(m => $"{m.Label}={MarkdownReport.Format(values[m.Key], m.Format)}"));
+
+    private async Task<Dictionary<string, double>> IdleAsync(SystemUnderTest s, ScenarioResult into, CancellationToken cancel)
+    {
+        var (warm, _, _) = await Scenarios.OpenAsync(s.Target, sources, 100, 50, 512, true, TimeSpan.FromSeconds(20), cancel);
+        await Scenarios.CloseAllAsync(warm, 50, TimeSpan.FromSeconds(10));
+        await Task.Delay(500, cancel);
+        var how = await s.SettleMemoryAsync();
+        var before = s.ResidentBytes();
+        var (open, failed, error) = await Scenarios.OpenAsync(s.Target, sources, idleConnections, 100, 256, true, TimeSpan.FromSeconds(120), cancel);
+        try
+        {
+            if (error is not null)
+            {
+                log.WriteLine($"    {s.Name}: {failed} failed, first: {error}");
+            }
+
+            await Task.Delay(2000, cancel);
+            await s.SettleMemoryAsync();
+            var after = s.ResidentBytes();
+            if (how != "" && !into.Notes.Contains($"Ours: {how}."))
+            {
+                into.Notes.Add($"Ours: {how}.");
+            }
+
+            return new()
+            {
+                ["perconn"] = open.Count == 0 ? double.NaN : (after - before) / (double)open.Count,
+                ["success"] = 100.0 * open.Count / idleConnections,
+                ["open"] = open.Count,
+                ["rssafter"] = after / 1e6,
+            };
+        }
+        finally
+        {
+            await Scenarios.CloseAllAsync(open, 200, TimeSpan.FromSeconds(30));
+        }
+    }
+
+    private async Task<Dictionary<string, double>> ReloadAsync(SystemUnderTest s, CancellationToken cancel)
+    {
+        var applied = 0;
+        long newOk = 0, newFailed = 0;
+        var measure = TimeSpan.FromTicks(plan.ReloadInterval.Ticks * plan.ReloadChanges) + TimeSpan.FromSeconds(1);
+        async Task During(CancellationToken c)
+        {
+            using var stopNew = CancellationTokenSource.CreateLinkedTokenSource(c);
+            var newConnections = Task.Run(async () =>
+            {
+                var frame = Scenarios.Frame(64);
+                var close = WsFrame.EncodeClose(1000, 0x0BADF00D);
+                for (var i = 0; i < 100_000 && !stopNew.IsCancellationRequested; i++)
+                {
+                    try
+                    {
+                        using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                        using var conn = await WsConnection.ConnectAsync(s.Target, sources.Next(), 1024, attempt.Token);
+                        await conn.SendAsync(frame, attempt.Token);
+                        var (kind, _) = await conn.ReceiveAsync(attempt.Token);
+                        if (kind != Received.Message)
+                        {
+                            throw new IOException($"echo answered {kind}");
+                        }
+
+                        await conn.CloseAsync(close, attempt.Token);
+                        newOk++;
+                    }
+                    catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+                    {
+                        newFailed++;
+                    }
+
+                    try
+                    {
+                        await Task.Delay(50, stopNew.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                }
+            }, CancellationToken.None);
+            for (var n = 1; n <= plan.ReloadChanges && !c.IsCancellationRequested; n++)
+            {
+                var due = Task.Delay(plan.ReloadInterval, c);
+                if (await s.ReloadAsync(n, c))
+                {
+                    applied++;
+                }
+
+                await due;
+            }
+
+            await stopNew.CancelAsync();
+            await newConnections;
+        }
+
+        var r = await Scenarios.FixedRateAsync(s.Target, sources, plan.Connections, 64, plan.ReloadRate, TimeSpan.FromSeconds(1), measure, During, cancel);
+        var procs = s.ProcessCount();
+        return new()
+        {
+            ["dropped"] = r.ConnectionsDropped,
+            ["lost"] = r.Sent - r.Received,
+            ["applied"] = applied,
+            ["newfail"] = newFailed,
+            ["p99"] = r.P99,
+            ["procs"] = procs,
+        };
+    }
+
+    public static string Machine()
+    {
+        string Read(string path, string prefix) =>
+            File.Exists(path) ? File.ReadLines(path).FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?" : "?";
+        var cpu = Read("/proc/cpuinfo", "model name");
+        var memKb = Read("/proc/meminfo", "MemTotal").Split(' ')[0];
+        var mem = long.TryParse(memKb, NumberStyles.None, CultureInfo.InvariantCulture, out var kb) ? $"{kb / 1024 / 1024.0:0.#} GiB" : "?";
+        var kernel = File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : "?";
+        return $"{Environment.ProcessorCount} × {cpu}, {mem} RAM, Linux {kernel}, .NET {Environment.Version}";
+    }
+}

@@ -1,0 +1,37 @@
+using K8sWsProxy.Bench.Stats;
+
+namespace K8sWsProxy.Bench.Report;
+
+/// <summary>One metric of a scenario: how it is named, its unit, which way is better.</summary>
+internal sealed record Metric(string Key, string Label, string Unit, bool HigherIsBetter, string Format = "N0");
+
+/// <summary>A scenario's measurements: per system, one dictionary of metric values per round.</summary>
+internal sealed class ScenarioResult(string id, string title, string measures, IReadOnlyList<Metric> metrics)
+{
+    public string Id { get; } = id;
+
+    public string Title { get; } = title;
+
+    /// <summary>What exactly is measured, said in the report above the table.</summary>
+    public string Measures { get; set; } = measures;
+
+    /// <summary>The first metric is the headline: it gets the min-max, the ratios and the chart.</summary>
+    public IReadOnlyList<Metric> Metrics { get; } = metrics;
+
+    public Dictionary<string, List<Dictionary<string, double>>> Rounds { get; } = [];
+
+    public List<string> Notes { get; } = [];
+
+    public void Add(string system, Dictionary<string, double> values)
+    {
+        if (!Rounds.TryGetValue(system, out var list))
+        {
+            Rounds[system] = list = [];
+        }
+
+        list.Add(values);
+    }
+
+    public Summary? Summarize(string system, string metric) =>
+        Rounds.TryGetValue(system, out var list) ? Summary.Of(list.Where(r => r.ContainsKey(metric)).Select(r => r[metric])) : null;
+}

@@ -1,0 +1,87 @@
+using K8sWsProxy.Bench.Report;
+using K8sWsProxy.Bench.Stats;
+
+namespace K8sWsProxy.Bench.Tests;
+
+public class StatisticsTests
+{
+    [Fact]
+    public void MedianOfOddAndEvenCounts()
+    {
+        Assert.Equal(3, Summary.Of([5, 1, 3])!.Median);
+        Assert.Equal(2.5, Summary.Of([4, 1, 3, 2])!.Median);
+        Assert.Equal(7, Summary.Of([7])!.Median);
+    }
+
+    [Fact]
+    public void SummaryKeepsMinMaxAndCountAndIgnoresNaN()
+    {
+        var s = Summary.Of([10, double.NaN, 30, 20])!;
+        Assert.Equal(new Summary(20, 10, 30, 3), s);
+        Assert.Null(Summary.Of([]));
+        Assert.Null(Summary.Of([double.NaN]));
+        Assert.Throws<ArgumentException>(() => Summary.MedianOf([]));
+    }
+
+    [Fact]
+    public void RatioIsOfMediansAndUndefinedWithoutAReference()
+    {
+        var ours = Summary.Of([90, 100, 110]);
+        var nginx = Summary.Of([40, 50, 60]);
+        Assert.Equal(2.0, Summary.Ratio(ours, nginx));
+        Assert.Null(Summary.Ratio(ours, null));
+        Assert.Null(Summary.Ratio(ours, Summary.Of([0])));
+        Assert.Equal("2.00×", MarkdownReport.Ratio(2.0));
+        Assert.Equal("n/a", MarkdownReport.Ratio(null));
+    }
+
+    private static ScenarioResult Sample()
+    {
+        var s = new ScenarioResult("t", "Throughput", "what", [new Metric("rate", "messages/s", "msg/s", true), new Metric("errors", "errors", "", false)]);
+        foreach (var (system, values) in new[] { ("direct", new[] { 400.0, 420, 410 }), ("sidecar", [200, 220, 210]), ("nginx", [100, 90, 110]) })
+        {
+            foreach (var v in values)
+            {
+                s.Add(system, new() { ["rate"] = v, ["errors"] = 0 });
+            }
+        }
+
+        return s;
+    }
+
+    [Fact]
+    public void TableHasMedianRangeAndRatiosPerSystem()
+    {
+        var table = MarkdownReport.Table(Sample(), ["direct", "sidecar", "nginx", "haproxy"]);
+        Assert.Contains("| sidecar | 210 | 200 - 220 | 2.10× | 0.51× | 0 |", table, StringComparison.Ordinal);
+        Assert.Contains("| nginx | 100 | 90 - 110 | 1.00× | 0.24× | 0 |", table, StringComparison.Ordinal);
+        Assert.Contains("| direct | 410 | 400 - 420 | 4.10× | 1.00× | 0 |", table, StringComparison.Ordinal);
+        Assert.DoesNotContain("haproxy", table, StringComparison.Ordinal);
+        Assert.Contains("3 round(s) per system; higher is better", table, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GoalsCompareMediansAndSayWhatWasNotMeasured()
+    {
+        var s = new ScenarioResult("throughput-64b", "Throughput, 64 B echo", "", [new Metric("rate", "messages/s", "msg/s", true)]);
+        s.Add("sidecar", new() { ["rate"] = 90 });
+        s.Add("nginx", new() { ["rate"] = 100 });
+        var idle = new ScenarioResult("idle-memory", "Memory", "", [new Metric("perconn", "RSS per connection", "bytes", false)]);
+        idle.Add("sidecar", new() { ["perconn"] = 7000 });
+        var goals = Goals.Evaluate([s, idle]);
+        Assert.Contains(goals, g => g.StartsWith("Throughput, 64 B echo: sidecar at or above nginx: **not met** (90 vs 100", StringComparison.Ordinal));
+        Assert.Contains(goals, g => g.StartsWith("memory per idle connection at most 8 KiB (8,192 B): **met**", StringComparison.Ordinal));
+        Assert.Contains(goals, g => g == "handshakes: sidecar at or above haproxy: not measured");
+    }
+
+    [Fact]
+    public void PlansFitTheirBudgets()
+    {
+        static double LoadSeconds(K8sWsProxy.Bench.Harness.Plan p) => 4 * p.Rounds * 4 * (p.Warmup + p.Measure).TotalSeconds;
+        Assert.True(LoadSeconds(K8sWsProxy.Bench.Harness.Plan.Quick) < 80);
+        Assert.True(K8sWsProxy.Bench.Harness.Plan.Full.Rounds >= 3);
+        Assert.True(K8sWsProxy.Bench.Harness.Plan.Full.IdleRounds >= 3 && K8sWsProxy.Bench.Harness.Plan.Full.ReloadRounds >= 3);
+        Assert.Equal(100, K8sWsProxy.Bench.Harness.Plan.Full.ReloadChanges);
+        Assert.Equal(10_000, K8sWsProxy.Bench.Harness.Plan.Full.IdleConnections);
+    }
+}

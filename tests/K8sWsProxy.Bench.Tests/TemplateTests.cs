@@ -1,0 +1,90 @@
+using K8sWsProxy.Bench.Harness;
+
+namespace K8sWsProxy.Bench.Tests;
+
+public class TemplateTests
+{
+    private static readonly string ConfigDir = Path.Combine(AppContext.BaseDirectory, "configs");
+
+    private static string Load(string name) => File.ReadAllText(Path.Combine(ConfigDir, name));
+
+    [Fact]
+    public void EveryPlaceholderMustHaveAValue()
+    {
+        Assert.Equal("listen 8080; x", Templates.Render("listen {{PORT}}; x", new Dictionary<string, string> { ["PORT"] = "8080" }));
+        var e = Assert.Throws<ArgumentException>(() => Templates.Render("{{A}} {{B}} {{B}}", new Dictionary<string, string> { ["A"] = "1" }));
+        Assert.Equal("no value for B", e.Message);
+    }
+
+    [Fact]
+    public void RepeatNumbersEachCopy()
+    {
+        Assert.Equal("r1;r2;r3;", Templates.Repeat("r{{N}};", 3, new Dictionary<string, string>()));
+    }
+
+    [Fact]
+    public void NginxConfigIsOneWorkerWithWebSocketHeaders()
+    {
+        var conf = Templates.Render(Load("nginx.conf.tmpl"), new Dictionary<string, string>
+        {
+            ["PREFIX"] = "/tmp/n",
+            ["PORT"] = "18080",
+            ["UPSTREAM_PORT"] = "19000",
+            ["NOFILE"] = "20000",
+            ["WORKER_CONNECTIONS"] = "19950",
+            ["EXTRA_LOCATIONS"] = Templates.Render(Load("nginx-extra-location.conf.tmpl"), new Dictionary<string, string> { ["N"] = "7" }),
+        });
+        Assert.Contains("worker_processes 1;", conf, StringComparison.Ordinal);
+        Assert.Contains("listen 127.0.0.1:18080", conf, StringComparison.Ordinal);
+        Assert.Contains("server 127.0.0.1:19000;", conf, StringComparison.Ordinal);
+        Assert.Contains("proxy_set_header Upgrade $http_upgrade;", conf, StringComparison.Ordinal);
+        Assert.Contains("location /reload-7 {", conf, StringComparison.Ordinal);
+        Assert.Equal(conf.Count(c => c == '{'), conf.Count(c => c == '}'));
+    }
+
+    [Fact]
+    public void HaproxyConfigIsOneThreadWithTunnelTimeout()
+    {
+        var conf = Templates.Render(Load("haproxy.cfg.tmpl"), new Dictionary<string, string>
+        {
+            ["PREFIX"] = "/tmp/h",
+            ["PORT"] = "18081",
+            ["UPSTREAM_PORT"] = "19000",
+            ["MAXCONN"] = "9950",
+            ["EXTRA_ACLS"] = Templates.Render(Load("haproxy-extra-acl.cfg.tmpl"), new Dictionary<string, string> { ["N"] = "3" }),
+        });
+        Assert.Contains("nbthread 1", conf, StringComparison.Ordinal);
+        Assert.Contains("maxconn 9950", conf, StringComparison.Ordinal);
+        Assert.Contains("timeout tunnel 1h", conf, StringComparison.Ordinal);
+        Assert.Contains("bind 127.0.0.1:18081", conf, StringComparison.Ordinal);
+        Assert.Contains("use_backend echo if reload_3", conf, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SidecarDocumentHasTheEchoRouteAndTheReloadRoute()
+    {
+        var extra = Templates.Render(Load("sidecar-extra-route.yaml.tmpl"), new Dictionary<string, string> { ["N"] = "12", ["UPSTREAM_PORT"] = "19000" });
+        var doc = Templates.Render(Load("sidecar.yaml.tmpl"), new Dictionary<string, string> { ["UPSTREAM_PORT"] = "19000", ["EXTRA_ROUTES"] = extra });
+        Assert.Contains("url: \"ws://127.0.0.1:19000/echo\"", doc, StringComparison.Ordinal);
+        Assert.Contains("  - name: reload-12", doc, StringComparison.Ordinal);
+        Assert.Contains("maxConnections: 0", doc, StringComparison.Ordinal);
+        Assert.DoesNotContain("keepAliveInterval:", doc, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AtomicWriteReplacesTheFile()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"bench-{Guid.NewGuid():N}.yaml");
+        try
+        {
+            Templates.WriteAtomically(path, "a");
+            Templates.WriteAtomically(path, "b");
+            Assert.Equal("b", File.ReadAllText(path));
+            Assert.False(File.Exists(path + ".tmp"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
