@@ -154,4 +154,31 @@ public sealed class RoutingTests : IAsyncLifetime
             Assert.Equal("u3", await NameBehind(sidecar.Ws("/")));
         }
     }
+
+    [Fact]
+    public async Task Headers_are_set_and_removed_on_the_way_to_the_upstream()
+    {
+        await using var sidecar = await TestSidecar.StartAsync($$$"""
+            routes:
+              - name: headers
+                match: {path: /}
+                upstream: {endpoints: [{url: "{{{Url(0)}}}"}]}
+                headers: {set: {x-forwarded-by: k8s-ws-proxy, x-tenant: blue}, remove: [cookie, x-secret]}
+            """);
+        using var ws = await Ws.ConnectAsync(sidecar.Ws("/"), o =>
+        {
+            o.SetRequestHeader("Cookie", "session=abc");
+            o.SetRequestHeader("x-secret", "hunter2");
+            o.SetRequestHeader("x-tenant", "red");
+            o.SetRequestHeader("x-kept", "yes");
+        });
+        await ws.SendTextAsync("__info");
+        using var info = JsonDocument.Parse(await ws.ReceiveTextAsync());
+        var headers = info.RootElement.GetProperty("headers");
+        Assert.Equal("k8s-ws-proxy", headers.GetProperty("x-forwarded-by").GetString());
+        Assert.Equal("blue", headers.GetProperty("x-tenant").GetString());
+        Assert.Equal("yes", headers.GetProperty("x-kept").GetString());
+        Assert.False(headers.TryGetProperty("cookie", out _));
+        Assert.False(headers.TryGetProperty("x-secret", out _));
+    }
 }
