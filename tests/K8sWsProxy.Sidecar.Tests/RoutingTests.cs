@@ -181,4 +181,47 @@ public sealed class RoutingTests : IAsyncLifetime
         Assert.False(headers.TryGetProperty("cookie", out _));
         Assert.False(headers.TryGetProperty("x-secret", out _));
     }
+
+    [Fact]
+    public async Task A_connect_that_hangs_times_out_and_the_next_endpoint_serves()
+    {
+        // A listener whose accept queue is full: Linux drops further SYNs, so a connect to it hangs.
+        using var full = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        full.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        full.Listen(0);
+        var hung = ((System.Net.IPEndPoint)full.LocalEndPoint!).Port;
+        var fillers = new List<System.Net.Sockets.Socket>();
+        for (var i = 0; i < 4; i++)
+        {
+            var filler = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            _ = filler.ConnectAsync(System.Net.IPAddress.Loopback, hung);
+            fillers.Add(filler);
+        }
+
+        try
+        {
+            await using var sidecar = await TestSidecar.StartAsync($$$"""
+                routes:
+                  - name: slow
+                    match: {path: /}
+                    timeouts: {connect: 300ms, handshake: 5s}
+                    upstream:
+                      loadBalancing: RoundRobin
+                      endpoints: [{url: "ws://127.0.0.1:{{{hung}}}/"}, {url: "{{{Url(2)}}}"}]
+                      retry: {attempts: 2, initialInterval: 10ms}
+                """);
+            for (var i = 0; i < 2; i++)
+            {
+                var started = DateTime.UtcNow;
+                Assert.Equal("u2", await NameBehind(sidecar.Ws("/")));
+                Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(3), $"took {DateTime.UtcNow - started}");
+            }
+
+            Assert.Contains(sidecar.Logs.Lines, l => l.Contains($"127.0.0.1:{hung}", StringComparison.Ordinal) && l.Contains("attempt 1 of 2", StringComparison.Ordinal));
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+        }
+    }
 }
