@@ -58,6 +58,19 @@ public sealed class WriteSemanticsTests
         map.Data["a"] = "2";
         var replaced = await kube.Client.CoreV1.ReplaceNamespacedConfigMapAsync(map, "c", "default");
         Assert.Equal("2", replaced.Data["a"]);
+
+        // Unconditional, but not blind: a write carrying the uid of an earlier object of that name is refused.
+        await kube.Client.CoreV1.DeleteNamespacedConfigMapAsync("c", "default");
+        await kube.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "c" } }, "default");
+        var stale = await Assert.ThrowsAsync<HttpOperationException>(() => kube.Client.CoreV1.ReplaceNamespacedConfigMapAsync(WithoutResourceVersion(replaced), "c", "default"));
+        Assert.Equal(HttpStatusCode.Conflict, stale.Response.StatusCode);
+        Assert.Contains("Precondition failed: UID in precondition", stale.Response.Content, StringComparison.Ordinal);
+    }
+
+    private static V1ConfigMap WithoutResourceVersion(V1ConfigMap map)
+    {
+        map.Metadata.ResourceVersion = null;
+        return map;
     }
 
     [Fact]

@@ -43,6 +43,10 @@ internal sealed class ApiException : Exception
 
     public static ApiException MethodNotAllowedFor(string message) => new(405, "MethodNotAllowed", message, new JsonObject());
 
+    /// <summary>A uid or resourceVersion precondition that does not hold: a 409 Conflict, worded by the storage layer.</summary>
+    public static ApiException PreconditionFailed(string group, string resource, string name, string why) =>
+        new(409, "Conflict", $"Operation cannot be fulfilled on {Qualified(resource, group)} \"{name}\": Precondition failed: {why}", Detail(name, group, resource));
+
     public static ApiException Gone(string message) => new(410, "Expired", message, null);
 
     public static ApiException Invalid(string kind, string group, string name, IReadOnlyList<FieldError> errors)

@@ -132,6 +132,14 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
                 throw ApiException.Conflict(kind.Group, kind.Plural, name);
             }
 
+            // A uid in the body is a precondition too: it catches writes meant for an earlier object of the same name.
+            var uid = meta.Str("uid");
+            var actualUid = (existing["metadata"] as JsonObject).Str("uid");
+            if (uid.Length > 0 && uid != actualUid)
+            {
+                throw ApiException.PreconditionFailed(kind.Group, kind.Plural, name, $"UID in precondition: {uid}, UID in object meta: {actualUid}");
+            }
+
             if (kind.StorageKey == "/secrets")
             {
                 CreateDefaults.MergeStringData(incoming);
@@ -315,12 +323,12 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
         var actualUid = (existing["metadata"] as JsonObject).Str("uid");
         if (uid.Length > 0 && uid != actualUid)
         {
-            throw ApiException.Conflict(kind.Group, kind.Plural, existing.Name());
+            throw ApiException.PreconditionFailed(kind.Group, kind.Plural, existing.Name(), $"UID in precondition: {uid}, UID in object meta: {actualUid}");
         }
 
         if (rv.Length > 0 && rv != existing.ResourceVersion())
         {
-            throw ApiException.Conflict(kind.Group, kind.Plural, existing.Name());
+            throw ApiException.PreconditionFailed(kind.Group, kind.Plural, existing.Name(), $"ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {existing.ResourceVersion()}");
         }
     }
 
