@@ -76,13 +76,22 @@ public sealed class KubeEmulator : IAsyncDisposable
             options.MaxWatchTimeout);
         app.Run(handler.HandleAsync);
 
-        foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
+        try
         {
-            storage.Create(BuiltinKinds.All[0], "", new() { ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = ns } }, new WriteOptions(false, FieldValidation.Strict));
-        }
+            foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
+            {
+                storage.Create(BuiltinKinds.Namespaces, "", new() { ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = ns } }, new WriteOptions(false, FieldValidation.Strict));
+            }
 
-        Preloader.Load(storage, registry, options.Preload);
-        await app.StartAsync(cancellationToken);
+            Preloader.Load(storage, registry, options.Preload);
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            // A bad preload file or a taken port: nothing may be left listening or allocated.
+            await app.DisposeAsync();
+            throw;
+        }
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var url = new Uri(address.EndsWith('/') ? address : address + "/");

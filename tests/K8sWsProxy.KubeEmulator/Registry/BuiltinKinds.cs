@@ -5,15 +5,17 @@ namespace K8sWsProxy.KubeEmulator.Registry;
 /// <summary>The built-in resources the operator and kubectl need; everything else comes from CRDs.</summary>
 internal static class BuiltinKinds
 {
-    // Before All: static fields initialise in textual order.
+    // First: static fields initialise in textual order.
     private static readonly (string, string, string, int) Age = ("Age", "date", ".metadata.creationTimestamp", 0);
+
+    public static ResourceKind Namespaces { get; } = Core("namespaces", "namespace", "Namespace", namespaced: false, ["ns"], hasStatus: true) with
+    {
+        PrinterColumns = Columns(("Status", "string", ".status.phase", 0), Age),
+    };
 
     public static IReadOnlyList<ResourceKind> All { get; } =
     [
-        Core("namespaces", "namespace", "Namespace", namespaced: false, ["ns"], hasStatus: true) with
-        {
-            PrinterColumns = Columns(("Status", "string", ".status.phase", 0), Age),
-        },
+        Namespaces,
         Core("pods", "pod", "Pod", namespaced: true, ["po"], hasStatus: true, returnsDeletedObject: true, categories: ["all"]) with
         {
             PrinterColumns = Columns(("Status", "string", ".status.phase", 0), Age, ("IP", "string", ".status.podIP", 1), ("Node", "string", ".spec.nodeName", 1)),

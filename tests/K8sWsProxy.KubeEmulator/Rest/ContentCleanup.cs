@@ -71,7 +71,7 @@ internal sealed class ContentCleanup(ObjectStore store, ResourceRegistry registr
 
         if (kind.Namespaced)
         {
-            FinishIfEmpty(registry.Kinds.First(k => k.StorageKey == NamespaceKey), removed.Namespace());
+            FinishIfEmpty(BuiltinKinds.Namespaces, removed.Namespace());
         }
 
         if (kind.DefinedBy is { } crd)
