@@ -34,6 +34,8 @@ public sealed class BadRequestTests : IAsyncLifetime
     [InlineData("POST", "api/v1/namespaces/default/configmaps", "application/json", """{"metadata":{"name":"c","annotations":{"-bad/key":"x"}}}""", 422, "Invalid")]
     [InlineData("POST", "api/v1/namespaces", "application/json", """{"metadata":{"name":"has.dot"}}""", 422, "Invalid")]
     [InlineData("PATCH", Routes + "/r1", "application/merge-patch+json", """{"metadata":{"labels":{"x":"-dash"}}}""", 422, "Invalid")]
+    [InlineData("POST", "api/v1/namespaces/default/events", "application/json", """{"metadata":{"name":"e"},"involvedObject":{"kind":"Pod","name":"p","namespace":"elsewhere"},"reason":"R"}""", 422, "Invalid")]
+    [InlineData("POST", "apis/events.k8s.io/v1/namespaces/default/events", "application/json", """{"metadata":{"name":"e"},"eventTime":"2026-01-01T00:00:00.000000Z","regarding":{"kind":"Pod","name":"p","namespace":"default"},"reason":"R","type":"Normal"}""", 422, "Invalid")]
     [InlineData("POST", Routes, "application/json", ValidRoute, 409, "AlreadyExists")]
     [InlineData("POST", Routes, "application/vnd.kubernetes.protobuf", "\u0001\u0002", 415, "UnsupportedMediaType")]
     [InlineData("POST", "apis/k8swsproxy.io/v1alpha1/namespaces/nowhere/websocketroutes", "application/json", ValidRoute, 404, "NotFound")]

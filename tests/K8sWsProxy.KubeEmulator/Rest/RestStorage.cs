@@ -49,6 +49,10 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
 
         var name = meta.Str("name");
         CheckMetadata(kind, obj);
+        if (kind.StorageKey == "/events" && EventValidation.Validate(kind, body, ns) is { Count: > 0 } eventErrors)
+        {
+            throw ApiException.Invalid(kind.Kind, kind.Group, name, eventErrors);
+        }
 
         var now = Now();
         meta["uid"] = Guid.NewGuid().ToString();
