@@ -35,8 +35,13 @@ public sealed class KubectlTests
         Assert.Equal("/chat", route["spec"]!["match"]!["path"]!.ToString());
         Assert.Equal(2, route["metadata"]!["generation"]!.GetValue<long>());
 
-        // Re-applying the CRD unchanged is recognised too (merge patch path for CRDs).
+        // Re-applying the CRD unchanged is recognised too (merge patch path for CRDs), and a changed one is served at once.
         Assert.Contains("unchanged", (await Ok(kubectl.RunAsync("apply", "-f", Crd))).Stdout, StringComparison.Ordinal);
+        var renamed = (await File.ReadAllTextAsync(Crd)).Replace("shortNames: [wsr]", "shortNames: [wsr, route]", StringComparison.Ordinal);
+        Assert.Contains("configured", (await Ok(kubectl.RunWithInputAsync(renamed, "apply", "-f", "-"))).Stdout, StringComparison.Ordinal);
+        Assert.Contains("chat", (await Ok(kubectl.RunAsync("get", "route"))).Stdout, StringComparison.Ordinal);
+        var crd = await kube.Client.ApiextensionsV1.ReadCustomResourceDefinitionAsync("websocketroutes.k8swsproxy.io");
+        Assert.Equal(["wsr", "route"], crd.Status.AcceptedNames.ShortNames);
 
         // A builtin goes through the strategic-merge-patch path on re-apply.
         const string Secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: tls}\nstringData: {key: one}\n";

@@ -154,6 +154,12 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
             UpdateRules.CheckFinalizers(kind, existing, updated);
             var warnings = CustomResourceValidation.Apply(kind, updated, options.FieldValidation);
             var servedKinds = kind.StorageKey == CrdKey && !statusWrite ? CrdDefinition.ServedKinds(updated) : null;
+            if (servedKinds is not null && updated["status"] is JsonObject crdStatus)
+            {
+                // The naming controller accepts new names (a short name added, say) as soon as they are written.
+                crdStatus["acceptedNames"] = updated.Path("spec", "names")?.DeepClone();
+            }
+
             if (options.DryRun || UpdateRules.IsNoOp(existing, updated))
             {
                 return new WriteResult(kind.ToServed(options.DryRun ? updated : existing), 200, warnings);
