@@ -1,0 +1,166 @@
+using System.Text.RegularExpressions;
+using k8s;
+using K8sWsProxy.Operator.EndToEndTests.Infrastructure;
+using K8sWsProxy.Sidecar.Tests.Infrastructure;
+
+namespace K8sWsProxy.Operator.EndToEndTests;
+
+/// <summary>Crashes, restarts, a second replica and a misbehaving API server: the operator and the sidecars converge.</summary>
+[Collection(ProxyClusterCollection.Name)]
+public sealed partial class FaultTests(ProxyCluster cluster) : IAsyncLifetime
+{
+    public async Task InitializeAsync()
+    {
+        await cluster.ApplyAsync(cluster.ExampleRoute());
+        await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+    }
+
+    public Task DisposeAsync() => cluster.DeleteRoutesAsync();
+
+    /// <summary>The example route with a different Origin allowed: a new generation and a new revision, same traffic.</summary>
+    private string Edit(int n) => cluster.ExampleRoute().Replace("allowedOrigins: [\"https://chat.example.com\"]", $"allowedOrigins: [\"https://chat.example.com\", \"https://edit-{n}.example.com\"]", StringComparison.Ordinal);
+
+    private Task<Operator.Routes.WebSocketRoute> ConvergedAsync(long generation) =>
+        cluster.WaitForRouteAsync("chat", r => r.Metadata.Generation == generation && ProxyCluster.IsReady(r, 3, 3), $"generation {generation} on 3/3", TimeSpan.FromSeconds(30));
+
+    private async Task<long> GenerationAsync() => (await cluster.RouteAsync("chat"))!.Metadata.Generation!.Value;
+
+    private async Task<string> LeaderAsync() =>
+        (await cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync("k8s-ws-proxy-operator", "default")).Spec.HolderIdentity;
+
+    [Fact]
+    public async Task A_killed_sidecar_serves_its_persisted_document_at_once_then_resyncs()
+    {
+        var sidecar = cluster.Sidecars[1];
+        var before = (await sidecar.ConfigAsync()).GetProperty("revision").GetString();
+        sidecar.Process!.Kill();
+        await cluster.ApplyAsync(Edit(1));
+        var generation = await GenerationAsync();
+
+        sidecar.Start();
+        await sidecar.Process!.WaitReadyAsync();
+        // The "ready" line comes before the channel is up: the revision it names is the one saved on disk.
+        Assert.Contains($"revision={before}", sidecar.Process.Output, StringComparison.Ordinal);
+        // Traffic flows. A handshake that straddles the swap to the resynced document can meet the retired route's
+        // upstream client and get a 502 (a sidecar race, reported), so one retry is allowed for.
+        await Wait.UntilAsync(async () =>
+        {
+            try
+            {
+                using var chat = await ChatConnection.OpenAsync(sidecar);
+                return await chat.UpstreamAsync() is "a" or "b";
+            }
+            catch (System.Net.WebSockets.WebSocketException)
+            {
+                return false;
+            }
+        }, "traffic through the restarted sidecar");
+
+        await ConvergedAsync(generation);
+        Assert.NotEqual(before, (await sidecar.ConfigAsync()).GetProperty("revision").GetString());
+    }
+
+    [Fact]
+    public async Task A_killed_operator_loses_nothing_and_status_converges_after_its_restart()
+    {
+        foreach (var replica in cluster.Operators)
+        {
+            replica.Process!.Kill();
+        }
+
+        // Sidecars keep serving their last good document while no operator answers.
+        using (var chat = await ChatConnection.OpenAsync(cluster.Sidecars[0]))
+        {
+            await chat.Socket.SendTextAsync("still here");
+            Assert.Equal("still here", await chat.Socket.ReceiveTextAsync());
+        }
+
+        await cluster.ApplyAsync(Edit(2));
+        var generation = await GenerationAsync();
+        foreach (var replica in cluster.Operators)
+        {
+            await replica.StartAsync();
+        }
+
+        await ConvergedAsync(generation);
+    }
+
+    [Fact]
+    public async Task With_two_replicas_only_the_leader_writes_status_and_killing_it_hands_over()
+    {
+        if (cluster.Operators.Count == 1)
+        {
+            cluster.Operators.Add(new OperatorUnderTest("op-b", cluster.Kube.KubeconfigPath, cluster.Operators[0].CertFile, cluster.Operators[0].KeyFile));
+            await cluster.Operators[1].StartAsync();
+        }
+
+        var holder = await LeaderAsync();
+        var leader = cluster.Operators.Single(o => o.Identity == holder);
+        var follower = cluster.Operators.Single(o => o != leader);
+        var followerWrites = StatusWrites(follower.AllOutput);
+        await cluster.ApplyAsync(Edit(3));
+        await ConvergedAsync(await GenerationAsync());
+        Assert.Equal(followerWrites, StatusWrites(follower.AllOutput));
+
+        leader.Process!.Kill();
+        await Wait.UntilAsync(async () => await LeaderAsync() == follower.Identity, "the follower to take the lease", TimeSpan.FromSeconds(20));
+        // The sidecars dial the first replica's address: bring it back (as a follower) so they have somewhere to go.
+        await leader.StartAsync();
+        await cluster.ApplyAsync(Edit(4));
+        await ConvergedAsync(await GenerationAsync());
+        Assert.True(StatusWrites(follower.AllOutput) > followerWrites, "the new leader wrote status");
+    }
+
+    [Fact]
+    public async Task Dropped_watches_and_410_Gone_make_the_operator_relist_and_converge()
+    {
+        cluster.Kube.DropWatches();
+        await cluster.ApplyAsync(Edit(5));
+        await ConvergedAsync(await GenerationAsync());
+
+        // A change nobody watches moves the resourceVersion on; compacting then makes every resume point too old.
+        await cluster.ApplyAsync("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bump, namespace: demo}\ndata: {at: \"" + Guid.NewGuid() + "\"}\n");
+        var relists = Relists();
+        cluster.Kube.CompactHistory();
+        cluster.Kube.DropWatches();
+        await cluster.ApplyAsync(Edit(6));
+        await ConvergedAsync(await GenerationAsync());
+        await Wait.UntilAsync(() => Relists() > relists, "the operator to relist after 410 Gone");
+    }
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(429)]
+    public async Task Failing_API_requests_are_retried_with_backoff_without_a_crash(int status)
+    {
+        var failures = Failures();
+        cluster.Kube.FailNextRequests(25, status);
+        cluster.Kube.DropWatches();
+        await Wait.UntilAsync(() => Failures() > failures, "the operator to meet the failures");
+
+        // kubectl meets them too; it is retried here as a user would.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await cluster.Kubectl.RunWithInputAsync(Edit(7 + status), "apply", "-f", "-")).ExitCode != 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "kubectl apply kept failing");
+        }
+
+        await ConvergedAsync(await GenerationAsync());
+        Assert.All(cluster.Operators, o => Assert.False(o.Process!.HasExited));
+    }
+
+    private int Relists() => WatchExpired().Matches(string.Concat(cluster.Operators.Select(o => o.AllOutput))).Count;
+
+    private int Failures() => RetryLine().Matches(string.Concat(cluster.Operators.Select(o => o.AllOutput))).Count;
+
+    private static int StatusWrites(string log) => StatusLine().Matches(log).Count;
+
+    [GeneratedRegex(@"expired \(410 Gone\): relisting")]
+    private static partial Regex WatchExpired();
+
+    [GeneratedRegex(@"failed, retrying")]
+    private static partial Regex RetryLine();
+
+    [GeneratedRegex(@"Status of demo/chat:")]
+    private static partial Regex StatusLine();
+}
