@@ -134,6 +134,11 @@ public sealed partial class PrometheusTests : IDisposable
             return null; // not listening yet
         }
 
+        if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
+        {
+            return null; // still starting ("Service Unavailable" until its storage is ready)
+        }
+
         var body = await response.Content.ReadAsStringAsync();
         using var json = JsonDocument.Parse(body);
         Assert.True(json.RootElement.GetProperty("status").GetString() == "success", $"{query}: {body}");
