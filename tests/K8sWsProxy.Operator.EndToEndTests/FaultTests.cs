@@ -128,6 +128,24 @@ public sealed partial class FaultTests(ProxyCluster cluster) : IAsyncLifetime
         await Wait.UntilAsync(() => Relists() > relists, "the operator to relist after 410 Gone");
     }
 
+    [Fact]
+    public async Task A_terminated_operator_closes_its_channels_with_1001_and_exits_0()
+    {
+        using var replica = new OperatorUnderTest("op-term", cluster.Kube.KubeconfigPath, cluster.Operators[0].CertFile, cluster.Operators[0].KeyFile);
+        await replica.StartAsync();
+        var token = await File.ReadAllTextAsync(cluster.Sidecars[0].TokenFile);
+        using var channel = await Ws.ConnectAsync(replica.ChannelUrl, o =>
+        {
+            o.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+            o.SetRequestHeader("Authorization", "Bearer " + token);
+        });
+        Assert.Equal(System.Net.WebSockets.WebSocketMessageType.Text, (await channel.ReceiveMessageAsync()).Type);
+
+        var exit = replica.Process!.TerminateAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable, (await channel.ReceiveCloseAsync()).Status);
+        Assert.Equal(0, await exit);
+    }
+
     [Theory]
     [InlineData(500)]
     [InlineData(429)]

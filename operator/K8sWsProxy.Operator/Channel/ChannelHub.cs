@@ -48,6 +48,7 @@ internal sealed class ChannelHub
         foreach (var gone in _documents.Keys.Where(k => !current.Contains(k)).ToList())
         {
             _documents.TryRemove(gone, out _);
+            _answers.TryRemove(gone, out _);
         }
 
         return changed;

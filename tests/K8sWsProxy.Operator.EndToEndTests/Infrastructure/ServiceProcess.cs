@@ -61,6 +61,15 @@ public sealed class ServiceProcess : IDisposable
         Assert.True(first == _ready.Task, $"process did not become ready:\n{Output}");
     }
 
+    /// <summary>SIGTERM, as Kubernetes stops a container; the exit code, or a failure if it does not exit in time.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        Assert.Equal(0, SendSignal(_process.Id, 15));
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL: a crash, no goodbye.</summary>
     public void Kill()
     {
@@ -94,4 +103,7 @@ public sealed class ServiceProcess : IDisposable
             _ready.TrySetResult();
         }
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 }
