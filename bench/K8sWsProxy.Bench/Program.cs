@@ -34,7 +34,11 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
 AppDomain.CurrentDomain.ProcessExit += (_, _) => ManagedProcess.KillAll();
 
 var started = DateTime.UtcNow;
-var settings = new SystemSettings(options.Repo, workDir, options.ProxyCpus, SystemUnderTest.FreePort(), (int)Math.Min(soft, 1_000_000));
+var settings = new SystemSettings(options.Repo, workDir, options.ProxyCpus, SystemUnderTest.FreePort(), (int)Math.Min(soft, 1_000_000))
+{
+    SidecarEnv = options.SidecarEnv,
+    SidecarArgs = options.SidecarArgs,
+};
 foreach (var dll in new[] { settings.SidecarDll, settings.EchoDll })
 {
     if (!File.Exists(dll))

@@ -19,6 +19,11 @@ internal sealed record BenchOptions
 
     public int? Rounds { get; init; }
 
+    /// <summary>For experiments: environment variables (NAME=VALUE) and extra arguments for our sidecar.</summary>
+    public IReadOnlyList<string> SidecarEnv { get; init; } = [];
+
+    public IReadOnlyList<string> SidecarArgs { get; init; } = [];
+
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
         var o = new BenchOptions();
@@ -33,6 +38,8 @@ internal sealed record BenchOptions
                 "--systems" => o with { Systems = Split(Value(), AllSystems) },
                 "--scenarios" => o with { Scenarios = Split(Value(), ["all", "throughput", "latency", "handshakes", "idle", "reload", "tracking"]).ToHashSet() },
                 "--proxy-cpus" => o with { ProxyCpus = Value() },
+                "--sidecar-env" => o with { SidecarEnv = [.. o.SidecarEnv, Value()] },
+                "--sidecar-arg" => o with { SidecarArgs = [.. o.SidecarArgs, Value()] },
                 "--rounds" => o with { Rounds = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"{args[i]}: unknown option"),
             };

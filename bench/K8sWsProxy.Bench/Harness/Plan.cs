@@ -49,7 +49,7 @@ internal sealed record Plan
     {
         string S(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture) + " s";
         yield return $"plan `{Name}`: {Rounds} rounds of each load scenario ({S(Warmup)} warm-up, {S(Measure)} measured, {Connections} connections), " +
-            $"{IdleRounds} round(s) of {IdleConnections:N0} idle connections, {ReloadRounds} round(s) of {ReloadChanges} config changes every " +
+            $"{IdleRounds} round(s) of up to {IdleConnections:N0} idle connections (see that scenario for the count that fits here), {ReloadRounds} round(s) of {ReloadChanges} config changes every " +
             $"{ReloadInterval.TotalMilliseconds:0} ms";
     }
 }

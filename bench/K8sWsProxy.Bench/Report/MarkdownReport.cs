@@ -19,7 +19,7 @@ internal static class MarkdownReport
     {
         var head = scenario.Metrics[0];
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"| system | {head.Label} ({head.Unit}), median | min-max | vs nginx | vs direct |");
+        sb.Append(CultureInfo.InvariantCulture, $"| system | {head.Label}{(head.Unit == "" ? "" : $" ({head.Unit})")}, median | min-max | vs nginx | vs direct |");
         foreach (var m in scenario.Metrics.Skip(1))
         {
             sb.Append(CultureInfo.InvariantCulture, $" {m.Label}{(m.Unit == "" ? "" : $" ({m.Unit})")} |");

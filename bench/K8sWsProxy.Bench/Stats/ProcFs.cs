@@ -76,15 +76,43 @@ internal static class ProcFs
         }
     }) / 100.0;
 
+    private static readonly Dictionary<int, FileStream> StatusFiles = [];
+
+    /// <summary>
+    /// VmRSS of one process, 0 when it is gone. The /proc file stays open and is re-read from the start, so a reading
+    /// still works when the machine is out of file descriptors (10,000 connections get close to that).
+    /// </summary>
     public static long RssBytes(int pid)
     {
-        try
+        lock (StatusFiles)
         {
-            return ParseVmRssBytes(File.ReadAllText($"/proc/{pid}/status")) ?? 0;
-        }
-        catch (IOException)
-        {
-            return 0;
+            try
+            {
+                if (!StatusFiles.TryGetValue(pid, out var file))
+                {
+                    StatusFiles[pid] = file = new FileStream($"/proc/{pid}/status", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+                }
+
+                file.Position = 0;
+                using var reader = new StreamReader(file, leaveOpen: true);
+                var rss = ParseVmRssBytes(reader.ReadToEnd());
+                if (rss is null)
+                {
+                    StatusFiles.Remove(pid);
+                    file.Dispose();
+                }
+
+                return rss ?? 0;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                if (StatusFiles.Remove(pid, out var stale))
+                {
+                    stale.Dispose();
+                }
+
+                return 0;
+            }
         }
     }
 

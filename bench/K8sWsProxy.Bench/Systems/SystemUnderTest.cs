@@ -10,6 +10,11 @@ namespace K8sWsProxy.Bench.Systems;
 /// <summary>Where and how the systems run: paths, the core proxies are pinned to, the upstream they all share.</summary>
 internal sealed record SystemSettings(string RepoRoot, string WorkDirectory, string ProxyCpus, int UpstreamPort, int OpenFiles)
 {
+    /// <summary>Experiments only: NAME=VALUE environment entries and extra command-line arguments for our sidecar.</summary>
+    public IReadOnlyList<string> SidecarEnv { get; init; } = [];
+
+    public IReadOnlyList<string> SidecarArgs { get; init; } = [];
+
     public string SidecarDll => Path.Combine(RepoRoot, "sidecar/K8sWsProxy.Sidecar/bin/Release/net10.0/K8sWsProxy.Sidecar.dll");
 
     public string EchoDll => Path.Combine(RepoRoot, "tests/K8sWsProxy.EchoServer/bin/Release/net10.0/K8sWsProxy.EchoServer.dll");
@@ -38,6 +43,9 @@ internal abstract class SystemUnderTest(SystemSettings settings)
     public virtual Task<string> SettleMemoryAsync() => Task.FromResult("");
 
     public long ResidentBytes() => Process is { HasExited: false } p ? ProcFs.TreeRssBytes(p.Pid) : 0;
+
+    /// <summary>The proxy's processes now (master and workers), to read their memory later without listing /proc again.</summary>
+    public IReadOnlyList<int> Pids() => Process is { HasExited: false } p ? ProcFs.Tree(p.Pid) : [];
 
     /// <summary>CPU seconds the proxy has used so far (0 for the direct connection).</summary>
     public double CpuSeconds() => Process is { HasExited: false } p ? ProcFs.TreeCpuSeconds(p.Pid) : 0;

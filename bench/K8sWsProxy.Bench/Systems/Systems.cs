@@ -59,11 +59,13 @@ internal sealed class Sidecar(SystemSettings s, bool frameTracking = true) : Sys
         configPath = Path.Combine(dir, "sidecar.yaml");
         Templates.WriteAtomically(configPath, Templates.Render(Templates.Load("sidecar.yaml.tmpl"), Values("")));
         process = ManagedProcess.Start("sidecar", "taskset",
-            Pinned(Settings.ProxyCpus, "dotnet", Settings.SidecarDll, "--config", configPath, "--listen", $"127.0.0.1:{port}",
-                "--listen-tls", "off", "--admin", $"127.0.0.1:{admin}", "--shutdown-timeout", "2s", "--frame-tracking", frameTracking ? "on" : "off"),
+            Pinned(Settings.ProxyCpus, "dotnet",
+            [
+                Settings.SidecarDll, "--config", configPath, "--listen", $"127.0.0.1:{port}", "--listen-tls", "off", "--admin", $"127.0.0.1:{admin}",
+                "--shutdown-timeout", "2s", "--frame-tracking", frameTracking ? "on" : "off", .. Settings.SidecarArgs,
+            ]),
             Path.Combine(dir, "sidecar.log"),
-            // As shipped, YARP logs two Information lines per proxied connection; nginx runs with access_log off and haproxy without a log.
-            new Dictionary<string, string> { ["Logging__LogLevel__Yarp"] = "Warning" });
+            Environment());
         await process.WaitForLineAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         try
         {
@@ -74,6 +76,19 @@ internal sealed class Sidecar(SystemSettings s, bool frameTracking = true) : Sys
         {
             MetricsStatus = $"/metrics unreachable: {e.Message}";
         }
+    }
+
+    private Dictionary<string, string> Environment()
+    {
+        // As shipped, YARP logs two Information lines per proxied connection; nginx runs with access_log off and haproxy without a log.
+        var env = new Dictionary<string, string> { ["Logging__LogLevel__Yarp"] = "Warning" };
+        foreach (var entry in Settings.SidecarEnv)
+        {
+            var eq = entry.IndexOf('=', StringComparison.Ordinal);
+            env[entry[..eq]] = entry[(eq + 1)..];
+        }
+
+        return env;
     }
 
     private async Task<string?> RevisionAsync(CancellationToken cancel)
