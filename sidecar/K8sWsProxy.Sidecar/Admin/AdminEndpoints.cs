@@ -1,10 +1,10 @@
 using K8sWsProxy.Sidecar.Configuration;
 using K8sWsProxy.Sidecar.Hosting;
 using K8sWsProxy.Sidecar.Metrics;
-using Prometheus;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Prometheus;
 
 namespace K8sWsProxy.Sidecar.Admin;
 
