@@ -10,6 +10,8 @@ namespace K8sWsProxy.Operator.Channel;
 /// </summary>
 internal sealed class SidecarSession(PodRef pod, WebSocket socket, ChannelHub hub, ILogger logger) : IDisposable
 {
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _closing = new();
     private SidecarDocument? _pending;
@@ -29,30 +31,31 @@ internal sealed class SidecarSession(PodRef pod, WebSocket socket, ChannelHub hu
         _closing.Cancel();
     }
 
+    /// <summary>
+    /// Until the sidecar goes, the operator stops or the session is replaced. The receive side is never cancelled
+    /// (that would abort the socket): a close from this side is a 1001 close frame, answered by the sidecar's own.
+    /// </summary>
     public async Task RunAsync(CancellationToken stopping)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closing.Token);
         var sending = SendAsync(linked.Token);
-        try
-        {
-            await ReceiveAsync(linked.Token);
-        }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException)
-        {
-        }
-
+        var receiving = ReceiveAsync();
+        await Task.WhenAny(receiving, Task.Delay(Timeout.Infinite, linked.Token));
         await linked.CancelAsync();
         await sending;
-        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            try
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                await socket.CloseAsync(WebSocketCloseStatus.EndpointUnavailable, _closeReason ?? "bye", timeout.Token);
+                using var timeout = new CancellationTokenSource(CloseTimeout);
+                await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, _closeReason ?? "bye", timeout.Token);
             }
-            catch (Exception e) when (e is OperationCanceledException or WebSocketException)
-            {
-            }
+
+            await receiving.WaitAsync(CloseTimeout, CancellationToken.None);
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or TimeoutException)
+        {
+            socket.Abort();
         }
     }
 
@@ -79,13 +82,25 @@ internal sealed class SidecarSession(PodRef pod, WebSocket socket, ChannelHub hu
         }
     }
 
-    private async Task ReceiveAsync(CancellationToken cancellationToken)
+    /// <summary>Reads answers until the sidecar closes (or the socket fails): never throws.</summary>
+    private async Task ReceiveAsync()
+    {
+        try
+        {
+            await ReceiveAnswersAsync();
+        }
+        catch (WebSocketException)
+        {
+        }
+    }
+
+    private async Task ReceiveAnswersAsync()
     {
         var buffer = new byte[64 * 1024];
         using var message = new MemoryStream();
         while (true)
         {
-            var result = await socket.ReceiveAsync(buffer, cancellationToken);
+            var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 return;

@@ -85,6 +85,8 @@ internal sealed class OperatorChannelClient(SidecarOptions options, ConfigApplie
             var result = await socket.ReceiveAsync(buffer, stoppingToken);
             if (result.MessageType == WebSocketMessageType.Close)
             {
+                // The operator is going (1001 on its shutdown): answer its close, then dial again.
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, stoppingToken);
                 return;
             }
 
