@@ -28,7 +28,14 @@ internal sealed class SidecarSession(PodRef pod, WebSocket socket, ChannelHub hu
     public void Close(string reason)
     {
         _closeReason = reason;
-        _closing.Cancel();
+        try
+        {
+            _closing.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The session ended on its own meanwhile: nothing left to close.
+        }
     }
 
     /// <summary>
