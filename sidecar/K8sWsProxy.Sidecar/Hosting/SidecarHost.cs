@@ -77,7 +77,9 @@ public sealed class SidecarHost : IAsyncDisposable
     private static WebApplication BuildTraffic(SidecarOptions options, Action<ILoggingBuilder>? logging, ListenOptions?[] listeners)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        // The framework's per-request lines (YARP logs two per proxied connection) would drown ours; its warnings stay.
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         logging?.Invoke(builder.Logging);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(options);
