@@ -101,6 +101,23 @@ public sealed class HotReloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_handshake_in_flight_when_its_route_changes_still_completes()
+    {
+        using var slow = new RawUpstream(handshakeDelay: TimeSpan.FromMilliseconds(800));
+        string Document(string version) =>
+            $"routes:\n  - {{name: slow, match: {{path: /}}, upstream: {{endpoints: [{{url: \"ws://127.0.0.1:{slow.Port}/\"}}]}}, headers: {{set: {{x-version: '{version}'}}}}}}\n";
+        await using var sidecar = await TestSidecar.StartAsync(Document("1"));
+        var connecting = Ws.ConnectAsync(sidecar.Ws("/"));
+        using var http = new HttpClient();
+        await Wait.UntilAsync(
+            async () => JsonDocument.Parse(await http.GetStringAsync(new Uri(sidecar.Host.AdminUrl, "/v1/config"))).RootElement.GetProperty("routes")[0].GetProperty("connections").GetInt32() == 1,
+            "the handshake to be in flight");
+        Assert.True((await sidecar.ApplyAsync(Document("2"))).Accepted);
+        using var ws = await connecting;
+        Assert.Equal(WebSocketState.Open, ws.State);
+    }
+
+    [Fact]
     public async Task Certificate_rotation_serves_new_handshakes_and_keeps_established_ones()
     {
         var before = Authority.Issue("before", "rotate.example.com");

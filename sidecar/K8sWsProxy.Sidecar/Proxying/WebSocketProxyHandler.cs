@@ -65,6 +65,14 @@ internal sealed class WebSocketProxyHandler(
             return;
         }
 
+        if (route.Retired && configs.Current.Routes.GetValueOrDefault(route.Key) is { } successor && successor.TryAcquireConnection())
+        {
+            // A document replaced the route between the lookup and now: use its successor, whose upstream client
+            // is not about to be disposed.
+            route.ReleaseConnection();
+            route = successor;
+        }
+
         try
         {
             await ForwardAsync(context, route, subprotocols);

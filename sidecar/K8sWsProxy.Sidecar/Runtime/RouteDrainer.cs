@@ -21,12 +21,12 @@ internal sealed class RouteDrainer(SidecarMetrics metrics, ILogger<RouteDrainer>
     public void Retire(RouteRuntime route, RouteRuntime? successor)
     {
         _retired.TryAdd(route, 0);
+        route.Retire();
         _ = DrainAsync(route, successor);
     }
 
     private async Task DrainAsync(RouteRuntime route, RouteRuntime? successor)
     {
-        var everyone = route.Tunnels.Keys.ToArray();
         try
         {
             var doomed = new List<WebSocketTunnel>();
@@ -58,7 +58,8 @@ internal sealed class RouteDrainer(SidecarMetrics metrics, ILogger<RouteDrainer>
                 await Task.WhenAll(open.Select(t => t.CloseAsync(1001, "route changed or removed")));
             }
 
-            await Task.WhenAll(everyone.Select(t => t.Completion));
+            // Surviving tunnels and handshakes that began just before the swap still use this route's client.
+            await route.WhenNoConnections();
         }
         finally
         {

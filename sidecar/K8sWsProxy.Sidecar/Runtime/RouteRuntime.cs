@@ -14,6 +14,7 @@ namespace K8sWsProxy.Sidecar.Runtime;
 internal sealed class RouteRuntime : IDisposable
 {
     private int _connections;
+    private TaskCompletionSource? _noConnections;
 
     public RouteRuntime(RouteConfig config, SidecarMetrics metrics, ILogger logger)
     {
@@ -90,7 +91,40 @@ internal sealed class RouteRuntime : IDisposable
         return true;
     }
 
-    public void ReleaseConnection() => Interlocked.Decrement(ref _connections);
+    public void ReleaseConnection()
+    {
+        if (Interlocked.Decrement(ref _connections) == 0)
+        {
+            Volatile.Read(ref _noConnections)?.TrySetResult();
+        }
+    }
+
+    /// <summary>Set when a document replaced or removed the route: it takes no new connections.</summary>
+    public bool Retired { get; private set; }
+
+    /// <summary>A document replaced or removed the route: new handshakes go to its successor.</summary>
+    public void Retire()
+    {
+        Retired = true;
+        Interlocked.MemoryBarrier();
+    }
+
+    /// <summary>
+    /// Completes once no connection holds the route: no handshake in flight and no tunnel open. A retired route's
+    /// upstream client must outlive both. (A handshake that takes a slot after <see cref="Retire"/> sees the flag and
+    /// moves to the successor; one that took it before is counted here.)
+    /// </summary>
+    public Task WhenNoConnections()
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _noConnections, signal);
+        if (Connections == 0)
+        {
+            signal.TrySetResult();
+        }
+
+        return signal.Task;
+    }
 
     public void Dispose() => Client.Dispose();
 }

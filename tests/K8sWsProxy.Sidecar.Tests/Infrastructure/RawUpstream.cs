@@ -12,9 +12,12 @@ public sealed class RawUpstream : IDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly ConcurrentQueue<Socket> _accepted = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly TimeSpan _handshakeDelay;
 
-    public RawUpstream()
+    /// <param name="handshakeDelay">How long the upstream thinks before it answers 101.</param>
+    public RawUpstream(TimeSpan? handshakeDelay = null)
     {
+        _handshakeDelay = handshakeDelay ?? TimeSpan.Zero;
         _listener.Start();
         _ = AcceptLoopAsync();
     }
@@ -46,11 +49,11 @@ public sealed class RawUpstream : IDisposable
             }
 
             _accepted.Enqueue(socket);
-            _ = HandshakeAsync(socket);
+            _ = HandshakeAsync(socket, _handshakeDelay);
         }
     }
 
-    private static async Task HandshakeAsync(Socket socket)
+    private static async Task HandshakeAsync(Socket socket, TimeSpan delay)
     {
         try
         {
@@ -69,6 +72,7 @@ public sealed class RawUpstream : IDisposable
             }
 
             var key = head.Split("\r\n").First(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase)).Split(':', 2)[1].Trim();
+            await Task.Delay(delay);
             var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
             await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"));
         }
