@@ -59,4 +59,7 @@ internal static partial class Log
 
     [LoggerMessage(19, LogLevel.Warning, "Sidecar {Pod} sent a bad message: {Reason}")]
     public static partial void BadSidecarMessage(ILogger logger, string pod, string reason);
+
+    [LoggerMessage(20, LogLevel.Information, "{Identity} released the lease on shutdown")]
+    public static partial void LeaseReleased(ILogger logger, string identity);
 }

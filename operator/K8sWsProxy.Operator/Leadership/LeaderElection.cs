@@ -51,6 +51,35 @@ internal sealed class LeaderElection(IKubernetes client, OperatorOptions options
         finally
         {
             _leading = false;
+            await ReleaseAsync();
+        }
+    }
+
+    /// <summary>
+    /// On a graceful stop a replica still named as the Lease's holder empties it (client-go's ReleaseOnCancel), so
+    /// another replica takes over at its next retry instead of after a whole lease duration. Best effort: a crash
+    /// skips it. (The elector has already reported the loss by now, so the Lease, not our flag, says who held it.)
+    /// </summary>
+    private async Task ReleaseAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(options.RetryPeriod);
+            var lease = await client.CoordinationV1.ReadNamespacedLeaseAsync(options.LeaderElectionName, options.LeaderElectionNamespace, cancellationToken: timeout.Token);
+            if (lease.Spec.HolderIdentity != options.Identity)
+            {
+                return;
+            }
+
+            // Empty, not absent: the client's elector reads an absent holder as "no Lease yet" and would try to create one.
+            lease.Spec.HolderIdentity = "";
+            lease.Spec.LeaseDurationSeconds = 1;
+            await client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, options.LeaderElectionName, options.LeaderElectionNamespace, cancellationToken: timeout.Token);
+            Log.LeaseReleased(logger, options.Identity);
+        }
+        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException or OperationCanceledException)
+        {
+            Log.LeaderElectionError(logger, "could not release the lease: " + e.Message);
         }
     }
 }
