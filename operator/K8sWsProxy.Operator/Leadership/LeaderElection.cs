@@ -64,7 +64,7 @@ internal sealed class LeaderElection(IKubernetes client, OperatorOptions options
     {
         try
         {
-            using var timeout = new CancellationTokenSource(options.RetryPeriod);
+            using var timeout = new CancellationTokenSource(options.RenewDeadline);
             var lease = await client.CoordinationV1.ReadNamespacedLeaseAsync(options.LeaderElectionName, options.LeaderElectionNamespace, cancellationToken: timeout.Token);
             if (lease.Spec.HolderIdentity != options.Identity)
             {
