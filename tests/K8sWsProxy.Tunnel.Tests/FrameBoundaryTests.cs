@@ -55,21 +55,24 @@ public sealed class FrameBoundaryTests
         var counters = new DirectionCounters();
         var tunnel = new WebSocketTunnel(new TunnelOptions { MaxMessageBytes = 1 << 20 }, counters, new DirectionCounters(), TimeProvider.System);
         var frames = MixedFrames;
-        using var sink = new MemoryStream(frames.Length * 1100);
+        using var sink = new MemoryStream(frames.Length * 4100);
         await using var upstream = tunnel.WrapUpstream(sink);
         await upstream.WriteAsync(frames); // warm-up: first-call allocations are not per message
 
-        // Every write completes synchronously into memory, so the whole loop stays on this thread.
+        // Every write completes synchronously into memory, so the whole loop stays on this thread. The runtime may
+        // allocate a few KB once on it (tiered compilation's call counting), so the bound is far below what even
+        // one 24-byte object per message would cost (16,000 messages: 384 KB) and far above such one-offs.
+        const int iterations = 4000;
         var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
+        for (var i = 0; i < iterations; i++)
         {
             await upstream.WriteAsync(frames.AsMemory(0, 100));
             await upstream.WriteAsync(frames.AsMemory(100));
             await upstream.FlushAsync();
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(4 * 1001, counters.Messages);
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 64 * 1024);
+        Assert.Equal(4 * (iterations + 1), counters.Messages);
     }
 
     [Fact]
