@@ -82,7 +82,7 @@ var header = new List<string>
     $"- date: {started:yyyy-MM-dd HH:mm} UTC, {(finished - started).TotalMinutes:0.0} min",
     $"- machine: {Runner.Machine()}",
     $"- proxies: nginx {Tool("nginx", "-v")}, haproxy {Tool("haproxy", "-v")}, our sidecar (Release build of this commit, standalone document, " +
-        "server GC defaults); each pinned to CPU " + $"{options.ProxyCpus} with taskset (nginx one worker, haproxy one thread)",
+        "workstation non-concurrent GC, as shipped); each pinned to CPU " + $"{options.ProxyCpus} with taskset (nginx one worker, haproxy one thread)",
     $"- client (this harness) and the echo upstream (tests/K8sWsProxy.EchoServer, Kestrel) share CPU {Affinity()}; every system proxies to the same upstream process",
     $"- {string.Join("; ", plan.Describe())}",
     "- systems alternate within every round (direct, sidecar, nginx, haproxy, then again), so drift hits them alike; tables give medians over rounds, " +
