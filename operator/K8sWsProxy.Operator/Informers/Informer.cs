@@ -35,7 +35,7 @@ public sealed class Informer<T>(ListWatch<T> source, ILogger logger, TimeProvide
     /// <summary>Where the next watch resumes; null before the first list.</summary>
     public string? ResourceVersion { get; private set; }
 
-    public static string KeyOf(T item) => $"{item.Metadata.NamespaceProperty}/{item.Metadata.Name}";
+    private static string KeyOf(T item) => $"{item.Metadata.NamespaceProperty}/{item.Metadata.Name}";
 
     public T? Get(string key) => _items.GetValueOrDefault(key);
 

@@ -7,8 +7,6 @@ namespace K8sWsProxy.Operator.Informers;
 public sealed class InformerGroup<T>(IReadOnlyList<Informer<T>> informers)
     where T : class, IKubernetesObject<V1ObjectMeta>
 {
-    public IReadOnlyList<Informer<T>> Informers => informers;
-
     public Task Synced => Task.WhenAll(informers.Select(i => i.Synced));
 
     public IEnumerable<T> Items => informers.SelectMany(i => i.Items);

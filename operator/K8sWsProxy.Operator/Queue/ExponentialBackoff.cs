@@ -21,14 +21,6 @@ public sealed class ExponentialBackoff(TimeSpan initial, TimeSpan max)
         }
     }
 
-    public int Failures(string key)
-    {
-        lock (_gate)
-        {
-            return _failures.GetValueOrDefault(key);
-        }
-    }
-
     public void Forget(string key)
     {
         lock (_gate)

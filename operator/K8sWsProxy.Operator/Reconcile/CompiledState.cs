@@ -7,8 +7,6 @@ internal sealed class CompiledState
 {
     private volatile Dictionary<string, RouteVerdict> _verdicts = new(StringComparer.Ordinal);
 
-    public IReadOnlyCollection<RouteVerdict> Verdicts => _verdicts.Values;
-
     public RouteVerdict? Verdict(string routeKey) => _verdicts.GetValueOrDefault(routeKey);
 
     public void Set(CompilationResult result) =>
