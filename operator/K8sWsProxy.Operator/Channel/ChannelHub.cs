@@ -16,6 +16,9 @@ internal sealed class ChannelHub
     /// <summary>A sidecar answered a document (pod key).</summary>
     public event Action<string>? Answered;
 
+    /// <summary>A pod got a new document (pod key, revision).</summary>
+    public event Action<string, string>? Published;
+
     /// <summary>A sidecar connected before its pod's document was compiled.</summary>
     public event Action? DocumentMissing;
 
@@ -38,6 +41,7 @@ internal sealed class ChannelHub
             }
 
             _documents[key] = document;
+            Published?.Invoke(key, document.Document.Revision ?? "");
             changed++;
             if (_sessions.TryGetValue(key, out var session))
             {

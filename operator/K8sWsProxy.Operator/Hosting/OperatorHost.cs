@@ -4,12 +4,14 @@ using K8sWsProxy.Operator.Channel;
 using K8sWsProxy.Operator.Events;
 using K8sWsProxy.Operator.Informers;
 using K8sWsProxy.Operator.Leadership;
+using K8sWsProxy.Operator.Metrics;
 using K8sWsProxy.Operator.Queue;
 using K8sWsProxy.Operator.Reconcile;
 using K8sWsProxy.Operator.Status;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Prometheus;
 
 namespace K8sWsProxy.Operator.Hosting;
 
@@ -50,6 +52,7 @@ public sealed class OperatorHost : IAsyncDisposable
         builder.Services.AddSingleton<SidecarAuthenticator>();
         builder.Services.AddSingleton<LeaderElection>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaderElection>());
+        builder.Services.AddSingleton<OperatorMetrics>();
         builder.Services.AddSingleton<Controller>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Controller>());
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -70,6 +73,7 @@ public sealed class OperatorHost : IAsyncDisposable
         var hub = app.Services.GetRequiredService<ChannelHub>();
         var leader = app.Services.GetRequiredService<LeaderElection>();
         app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<OperatorMetrics>().Registry);
         app.MapGet("/readyz", () => controller.Synced.IsCompletedSuccessfully
             ? Results.Text($"ready leader={leader.IsLeader} sidecars={hub.Connected}\n")
             : Results.Text("caches not synced yet\n", statusCode: StatusCodes.Status503ServiceUnavailable));

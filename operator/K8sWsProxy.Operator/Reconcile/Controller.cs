@@ -2,6 +2,7 @@ using K8sWsProxy.Operator.Channel;
 using K8sWsProxy.Operator.Hosting;
 using K8sWsProxy.Operator.Informers;
 using K8sWsProxy.Operator.Leadership;
+using K8sWsProxy.Operator.Metrics;
 using K8sWsProxy.Operator.Queue;
 using K8sWsProxy.Operator.Status;
 
@@ -22,6 +23,7 @@ internal sealed class Controller(
     AckRecorder acks,
     ChannelHub hub,
     LeaderElection leader,
+    OperatorMetrics metrics,
     OperatorOptions options,
     TimeProvider time,
     ILogger<Controller> logger) : BackgroundService
@@ -94,10 +96,12 @@ internal sealed class Controller(
                 return;
             }
 
+            var started = time.GetTimestamp();
             try
             {
                 await HandleAsync(key, stoppingToken);
                 queue.Forget(key);
+                metrics.Reconciled(success: true, time.GetElapsedTime(started));
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -105,6 +109,7 @@ internal sealed class Controller(
             }
             catch (Exception e)
             {
+                metrics.Reconciled(success: false, time.GetElapsedTime(started));
                 Log.ReconcileFailed(logger, key, e.Message);
                 queue.AddRateLimited(key);
             }

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using K8sWsProxy.Operator.Channel;
+using K8sWsProxy.Operator.Informers;
+using Prometheus;
+
+namespace K8sWsProxy.Operator.Metrics;
+
+/// <summary>
+/// The operator's Prometheus metrics (names as in ARCHITECTURE.md), in a registry of its own, served on the health
+/// port. Gauges that describe the cluster (connected sidecars, routes by readiness, each route's selected and synced
+/// sidecars as its status says) are read from the caches at scrape time.
+/// </summary>
+internal sealed class OperatorMetrics
+{
+    private readonly Counter _reconciles;
+    private readonly Histogram _reconcileSeconds;
+    private readonly Histogram _push;
+    private readonly ConcurrentDictionary<string, (string Revision, long At)> _published = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+
+    public OperatorMetrics(ChannelHub hub, ClusterCache cache, TimeProvider time)
+    {
+        _time = time;
+        hub.Published += Published;
+        hub.Answered += pod => Answered(pod, hub.AnswerOf(pod)?.Revision ?? "");
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        DotNetStats.Register(Registry);
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        _reconciles = factory.CreateCounter("wsproxy_operator_reconcile_total", "Work-queue items handled, by result (success, error).", ["result"]);
+        _reconcileSeconds = factory.CreateHistogram("wsproxy_operator_reconcile_seconds", "Time to handle one work-queue item.", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
+        _push = factory.CreateHistogram("wsproxy_operator_config_push_seconds", "From publishing a sidecar's document to its answer (ack or nack).", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
+        var connected = factory.CreateGauge("wsproxy_operator_sidecars_connected", "Sidecars connected to this replica's config channel.");
+        var routes = factory.CreateGauge("wsproxy_operator_routes", "WebSocketRoutes by their Ready condition (true, false, unknown).", ["ready"]);
+        var sidecars = factory.CreateGauge("wsproxy_operator_route_sidecars", "Each route's sidecars as its status says: selected, and synced to its revision.", ["namespace", "route", "state"]);
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            connected.Set(hub.Connected);
+            var all = cache.Routes.Items.ToList();
+            foreach (var ready in new[] { "true", "false", "unknown" })
+            {
+                routes.WithLabels(ready).Set(all.Count(r => Ready(r) == ready));
+            }
+
+            var present = new HashSet<(string, string)>();
+            foreach (var route in all)
+            {
+                var key = (route.Metadata.NamespaceProperty, route.Metadata.Name);
+                present.Add(key);
+                sidecars.WithLabels(key.Item1, key.Item2, "selected").Set(route.Status?.Sidecars.Selected ?? 0);
+                sidecars.WithLabels(key.Item1, key.Item2, "synced").Set(route.Status?.Sidecars.Synced ?? 0);
+            }
+
+            foreach (var labels in sidecars.GetAllLabelValues().Where(l => !present.Contains((l[0], l[1]))).ToArray())
+            {
+                sidecars.RemoveLabelled(labels);
+            }
+        });
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    public void Reconciled(bool success, TimeSpan elapsed)
+    {
+        _reconciles.WithLabels(success ? "success" : "error").Inc();
+        _reconcileSeconds.Observe(elapsed.TotalSeconds);
+    }
+
+    /// <summary>A pod's new document went out; its answer ends the push.</summary>
+    private void Published(string podKey, string revision) => _published[podKey] = (revision, _time.GetTimestamp());
+
+    private void Answered(string podKey, string revision)
+    {
+        if (_published.TryGetValue(podKey, out var sent) && sent.Revision == revision && _published.TryRemove(new(podKey, sent)))
+        {
+            _push.Observe(_time.GetElapsedTime(sent.At).TotalSeconds);
+        }
+    }
+
+    private static string Ready(Routes.WebSocketRoute route) =>
+        route.Status?.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Status switch
+        {
+            "True" => "true",
+            "False" => "false",
+            _ => "unknown",
+        };
+}
