@@ -46,6 +46,9 @@ internal sealed class SidecarMetrics
         _revision = factory.CreateGauge("wsproxy_config_revision_info", "The active config revision (value 1).", ["revision"]);
         _reloads = factory.CreateCounter("wsproxy_config_reloads_total", "Documents applied (success) or refused (failure).", ["result"]);
         _certificateExpiry = factory.CreateGauge("wsproxy_tls_certificate_expiry_timestamp_seconds", "NotAfter of each route's served certificate, Unix seconds.", RouteLabels);
+        // Both results exist from the start, so increase() over a first refusal is not lost to a missing series.
+        _reloads.WithLabels("success");
+        _reloads.WithLabels("failure");
         Registry.AddBeforeCollectCallback(PublishCounters);
     }
 

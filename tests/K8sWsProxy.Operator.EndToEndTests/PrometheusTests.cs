@@ -1,0 +1,59 @@
+using System.Net.WebSockets;
+using K8sWsProxy.Operator.EndToEndTests.Infrastructure;
+using K8sWsProxy.Sidecar.Tests.Infrastructure;
+
+namespace K8sWsProxy.Operator.EndToEndTests;
+
+/// <summary>
+/// A real Prometheus scrapes the operator and the three sidecars while the example route carries traffic: the
+/// operator's exposition passes promtool, and every query of the shipped Grafana dashboard returns series.
+/// </summary>
+[Collection(ProxyClusterCollection.Name)]
+public sealed class PrometheusTests(ProxyCluster cluster) : IAsyncLifetime
+{
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => cluster.DeleteRoutesAsync();
+
+    [Fact]
+    public async Task Every_dashboard_query_returns_series_from_the_operator_and_the_sidecars()
+    {
+        await cluster.ApplyAsync(cluster.ExampleRoute());
+        await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        var operatorMetrics = new Uri($"http://127.0.0.1:{cluster.Operators[0].HealthPort}/");
+        var exposition = (await Scrape.FromAsync(operatorMetrics)).Text;
+        var (exit, output) = await PrometheusServer.PromtoolAsync(["check", "metrics"], exposition);
+        Assert.True(exit == 0, output);
+
+        await using var prometheus = PrometheusServer.Start(
+            cluster.Sidecars.Select(s => ("sidecar", $"{s.Ip}:{s.AdminPort}", s.PodName))
+                .Append(("operator", $"127.0.0.1:{cluster.Operators[0].HealthPort}", cluster.Operators[0].Identity)));
+
+        // Messages both ways, a normal close and a refused origin on every sidecar.
+        foreach (var sidecar in cluster.Sidecars)
+        {
+            using (var chat = await ChatConnection.OpenAsync(sidecar))
+            {
+                await chat.Socket.SendTextAsync("hello");
+                Assert.Equal("hello", await chat.Socket.ReceiveTextAsync());
+                await chat.Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+            }
+
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, await Ws.RefusedStatusAsync(sidecar.PlainUrl("/ws"), o =>
+            {
+                o.SetRequestHeader("Host", "chat.example.com");
+                o.SetRequestHeader("x-region", "eu-west");
+                o.SetRequestHeader("Origin", "https://evil.example.com");
+            }));
+        }
+
+        await prometheus.WaitForScrapesAsync(targets: 4);
+        foreach (var (panel, query) in PrometheusServer.DashboardQueries())
+        {
+            Assert.True(await prometheus.QueryAsync(query) is { Count: > 0 }, $"panel '{panel}': {query} returned no series");
+        }
+
+        var synced = await prometheus.QueryAsync("max by (state) (wsproxy_operator_route_sidecars{route=\"chat\"})");
+        Assert.All(synced!, s => Assert.Equal("3", s.GetProperty("value")[1].GetString()));
+    }
+}
