@@ -95,4 +95,28 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(1001, after.Value("wsproxy_handshake_failures_total", Chat, ("reason", "not_websocket")));
         Assert.Equal(before, after.SeriesCount);
     }
+
+    [Fact]
+    public async Task A_removed_routes_series_go_once_its_drained_connections_end()
+    {
+        await using var sidecar = await TestSidecar.StartAsync($$$"""
+            routes:
+              - {name: stays, match: {path: /stays}, upstream: {endpoints: [{url: "{{{_upstream.WsUrl()}}}"}]}}
+              - {name: goes, match: {path: /goes}, upstream: {endpoints: [{url: "{{{_upstream.WsUrl()}}}"}]}, timeouts: {drain: 200ms}}
+            """);
+        using var ws = await Ws.ConnectAsync(sidecar.Ws("/goes"));
+        await ws.SendTextAsync("counted");
+        await ws.ReceiveTextAsync();
+        Assert.Equal(1, (await Scrape.FromAsync(sidecar.Host.AdminUrl)).Value("wsproxy_connections_active", ("route", "goes")));
+
+        Assert.True((await sidecar.ApplyAsync($$$"""
+            routes: [{name: stays, match: {path: /stays}, upstream: {endpoints: [{url: "{{{_upstream.WsUrl()}}}"}]}}]
+            """)).Accepted);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, (await ws.ReceiveCloseAsync()).Status);
+        await Wait.UntilAsync(async () => !(await Scrape.FromAsync(sidecar.Host.AdminUrl)).Has("wsproxy_connections_active", ("route", "goes")), "the removed route's series to go");
+        var scrape = await Scrape.FromAsync(sidecar.Host.AdminUrl);
+        Assert.False(scrape.Has("wsproxy_messages_total", ("route", "goes")));
+        Assert.False(scrape.Has("wsproxy_closes_total", ("route", "goes")));
+        Assert.True(scrape.Has("wsproxy_connections_active", ("route", "stays")));
+    }
 }
