@@ -15,7 +15,8 @@ build: deps
 	$(DOTNET) build K8sWsProxy.sln -c $(CONFIG) --no-restore
 
 # Test assemblies run one after another (each runs its own tests in parallel); the last line sums them up.
-test: build
+# `dotnet format` cleanliness is part of the test: style drift fails CI like a failing test.
+test: build format-check
 	@set -o pipefail; $(DOTNET) test K8sWsProxy.sln -c $(CONFIG) --no-build --logger "console;verbosity=normal" 2>&1 | tee TestResults.log; \
 	status=$$?; bash .ci/summary TestResults.log; exit $$status
 
@@ -34,7 +35,7 @@ format:
 	$(DOTNET) format K8sWsProxy.sln
 
 format-check:
-	$(DOTNET) format K8sWsProxy.sln --verify-no-changes
+	$(DOTNET) format K8sWsProxy.sln --verify-no-changes --no-restore
 
 clean:
 	$(DOTNET) clean K8sWsProxy.sln -c $(CONFIG)
