@@ -60,7 +60,7 @@ public sealed class FileReloadTests : IAsyncLifetime
         // A half-written file is refused; everything keeps serving.
         var revision = sidecar.Host.ActiveRevision;
         await File.WriteAllTextAsync(file, "routes:\n  - {name: a, match: {path: /a}, upstream: {endpoi");
-        await Task.Delay(TimeSpan.FromMilliseconds(800));
+        await Wait.UntilAsync(() => sidecar.Logs.Lines.Any(l => l.Contains("refused", StringComparison.Ordinal) && l.Contains(file, StringComparison.Ordinal)), "the half-written file to be refused");
         Assert.Equal(revision, sidecar.Host.ActiveRevision);
         Assert.NotEqual(first, revision);
         Assert.Equal("u1", await NameBehind(sidecar.Ws("/c")));
