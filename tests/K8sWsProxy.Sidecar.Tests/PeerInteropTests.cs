@@ -9,14 +9,14 @@ public sealed class PeerInteropTests
     [Fact]
     public async Task Node_client_through_the_proxy_to_a_python_upstream()
     {
-        using var upstream = PeerProcess.Start("/usr/bin/python3", "py_upstream.py");
+        using var upstream = ChildProcess.StartPeer("/usr/bin/python3", "py_upstream.py");
         var port = await upstream.LineAsync("port ");
         await using var sidecar = await TestSidecar.StartAsync($$$"""
             routes:
               - {name: interop, match: {path: /chat}, upstream: {endpoints: [{url: "ws://127.0.0.1:{{{port}}}/"}]}, websocket: {subprotocols: [chat.v1]}}
             """);
 
-        using var client = PeerProcess.Start("node", "ws-client.mjs", sidecar.Ws("/chat").ToString());
+        using var client = ChildProcess.StartPeer("node", "ws-client.mjs", sidecar.Ws("/chat").ToString());
         var exit = await client.WaitForExitAsync();
         Assert.True(exit == 0, client.Output);
         using var seen = JsonDocument.Parse(client.Output.Trim().Split('\n')[^1]);

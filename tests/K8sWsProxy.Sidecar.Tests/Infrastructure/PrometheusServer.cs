@@ -23,7 +23,7 @@ public sealed partial class PrometheusServer : IAsyncDisposable
 
     public Uri Url { get; }
 
-    public static string ChartFile(string file) => Path.Combine(PeerProcess.PeersDirectory, "..", "..", "charts", "k8s-ws-proxy", "dashboards", file);
+    public static string ChartFile(string file) => Path.Combine(ChildProcess.RepositoryRoot, "charts", "k8s-ws-proxy", "dashboards", file);
 
     /// <param name="targets">(job, host:port, pod label) for each scrape target.</param>
     public static PrometheusServer Start(IEnumerable<(string Job, string Target, string Pod)> targets)
