@@ -6,12 +6,18 @@ using K8sWsProxy.Bench.Report;
 using K8sWsProxy.Bench.Systems;
 
 // usage: K8sWsProxy.Bench [--quick] [--repo DIR] [--out DIR] [--systems direct,sidecar,nginx,haproxy]
-//                         [--scenarios all|throughput,latency,handshakes,idle,reload,tracking] [--proxy-cpus 1] [--rounds N]
+//                         [--scenarios all|throughput,latency,handshakes,idle,reload,tracking,propagation] [--proxy-cpus 1] [--rounds N]
+//                         [--propagation-sidecars 10,50]
 var options = BenchOptions.Parse(args);
 var plan = options.Quick ? Plan.Quick : Plan.Full;
 if (options.Rounds is { } rounds)
 {
     plan = plan with { Rounds = rounds };
+}
+
+if (options.PropagationSidecars is { } sizes)
+{
+    plan = plan with { PropagationSidecars = sizes };
 }
 
 var (soft, hard) = Limits.RaiseOpenFiles(200_000);

@@ -128,6 +128,47 @@ public sealed class TlsAndHttp2Tests
     }
 
     [Fact]
+    public async Task Upstream_client_certificate_is_kept_across_unrelated_changes_and_rotates_when_its_pem_changes()
+    {
+        var upstreamCa = new TestCertificates("upstream-ca");
+        var server = upstreamCa.Issue("backend", "backend.internal");
+        var first = upstreamCa.Issue("proxy-client-1");
+        var second = upstreamCa.Issue("proxy-client-2");
+        await using var upstream = await TestUpstream.StartAsync(certificate: server.Certificate, clientCa: upstreamCa.Ca);
+        string Document(TestCertificates.Issued client, string marker) => $$$"""
+            routes:
+              - name: secure
+                match: {path: /secure}
+                headers: {set: {x-marker: {{{marker}}}}}
+                upstream:
+                  endpoints: [{url: "{{{upstream.WsUrl()}}}"}]
+                  tls:
+                    serverName: backend.internal
+                    caPem: |
+            {{{Indent(upstreamCa.CaPem, 10)}}}
+                    clientCertificatePem: |
+            {{{Indent(client.CertificatePem, 10)}}}
+                    clientKeyPem: |
+            {{{Indent(client.KeyPem, 10)}}}
+            """;
+
+        async Task<(string? Certificate, string? Marker)> SeenByUpstreamAsync(TestSidecar sidecar)
+        {
+            using var ws = await Ws.ConnectAsync(sidecar.Ws("/secure"));
+            await ws.SendTextAsync("__info");
+            using var info = JsonDocument.Parse(await ws.ReceiveTextAsync());
+            return (info.RootElement.GetProperty("clientCertificate").GetString(), info.RootElement.GetProperty("headers").GetProperty("x-marker").GetString());
+        }
+
+        await using var sidecar = await TestSidecar.StartAsync(Document(first, "a"));
+        Assert.Equal(("CN=proxy-client-1", "a"), await SeenByUpstreamAsync(sidecar));
+        Assert.True((await sidecar.ApplyAsync(Document(first, "b"))).Accepted);
+        Assert.Equal(("CN=proxy-client-1", "b"), await SeenByUpstreamAsync(sidecar));
+        Assert.True((await sidecar.ApplyAsync(Document(second, "c"))).Accepted);
+        Assert.Equal(("CN=proxy-client-2", "c"), await SeenByUpstreamAsync(sidecar));
+    }
+
+    [Fact]
     public async Task An_endpoint_that_asks_for_http2_gets_a_websocket_over_http2()
     {
         var upstreamCa = new TestCertificates("h2-ca");

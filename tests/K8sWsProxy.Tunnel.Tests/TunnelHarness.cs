@@ -12,10 +12,12 @@ internal sealed class TunnelHarness : IAsyncDisposable
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     private readonly TunnelScheduler _scheduler;
+    private readonly bool _ownsScheduler;
     private readonly IDisposable _registration;
 
-    private TunnelHarness(Stream clientPeer, Stream serverPeer, WebSocketTunnel tunnel, DirectionCounters toUpstream, DirectionCounters toClient, Task copy, TunnelScheduler scheduler)
+    private TunnelHarness(Stream clientPeer, Stream serverPeer, WebSocketTunnel tunnel, DirectionCounters toUpstream, DirectionCounters toClient, Task copy, TunnelScheduler scheduler, bool ownsScheduler)
     {
+        _ownsScheduler = ownsScheduler;
         ClientPeer = clientPeer;
         ServerPeer = serverPeer;
         Tunnel = tunnel;
@@ -38,7 +40,8 @@ internal sealed class TunnelHarness : IAsyncDisposable
 
     public Task Copy { get; }
 
-    public static async Task<TunnelHarness> StartAsync(TunnelOptions? options = null, int bufferSize = 64 * 1024)
+    /// <summary>A tunnel registered with <paramref name="scheduler"/>, or with a scheduler of its own (20 ms ticks).</summary>
+    public static async Task<TunnelHarness> StartAsync(TunnelOptions? options = null, int bufferSize = 64 * 1024, TunnelScheduler? scheduler = null)
     {
         var (clientPeer, proxyDown) = await LoopbackPair.ConnectAsync();
         var (proxyUp, serverPeer) = await LoopbackPair.ConnectAsync();
@@ -46,8 +49,8 @@ internal sealed class TunnelHarness : IAsyncDisposable
         var toClient = new DirectionCounters();
         var tunnel = new WebSocketTunnel(options ?? new TunnelOptions(), toUpstream, toClient, TimeProvider.System);
         var copy = YarpLikeCopier.RunAsync(tunnel.WrapDownstream(proxyDown), tunnel.WrapUpstream(proxyUp), bufferSize);
-        var scheduler = new TunnelScheduler(TimeProvider.System, TimeSpan.FromMilliseconds(20));
-        return new TunnelHarness(clientPeer, serverPeer, tunnel, toUpstream, toClient, copy, scheduler);
+        return new TunnelHarness(clientPeer, serverPeer, tunnel, toUpstream, toClient, copy,
+            scheduler ?? new TunnelScheduler(TimeProvider.System, TimeSpan.FromMilliseconds(20)), ownsScheduler: scheduler is null);
     }
 
     public WebSocket ClientWebSocket(WebSocketDeflateOptions? deflate = null) => WebSocket.CreateFromStream(
@@ -65,6 +68,9 @@ internal sealed class TunnelHarness : IAsyncDisposable
         await ClientPeer.DisposeAsync();
         await ServerPeer.DisposeAsync();
         await Copy.WaitAsync(Patience);
-        await _scheduler.DisposeAsync();
+        if (_ownsScheduler)
+        {
+            await _scheduler.DisposeAsync();
+        }
     }
 }

@@ -19,6 +19,9 @@ internal sealed record BenchOptions
 
     public int? Rounds { get; init; }
 
+    /// <summary>Cluster sizes for the propagation scenario, instead of the plan's.</summary>
+    public IReadOnlyList<int>? PropagationSidecars { get; init; }
+
     /// <summary>For experiments: environment variables (NAME=VALUE) and extra arguments for our sidecar.</summary>
     public IReadOnlyList<string> SidecarEnv { get; init; } = [];
 
@@ -36,10 +39,11 @@ internal sealed record BenchOptions
                 "--repo" => o with { Repo = Path.GetFullPath(Value()) },
                 "--out" => o with { Out = Path.GetFullPath(Value()) },
                 "--systems" => o with { Systems = Split(Value(), AllSystems) },
-                "--scenarios" => o with { Scenarios = Split(Value(), ["all", "throughput", "latency", "handshakes", "idle", "reload", "tracking"]).ToHashSet() },
+                "--scenarios" => o with { Scenarios = Split(Value(), ["all", "throughput", "latency", "handshakes", "idle", "reload", "tracking", "propagation"]).ToHashSet() },
                 "--proxy-cpus" => o with { ProxyCpus = Value() },
                 "--sidecar-env" => o with { SidecarEnv = [.. o.SidecarEnv, Value()] },
                 "--sidecar-arg" => o with { SidecarArgs = [.. o.SidecarArgs, Value()] },
+                "--propagation-sidecars" => o with { PropagationSidecars = [.. Value().Split(',').Select(n => int.Parse(n, System.Globalization.CultureInfo.InvariantCulture))] },
                 "--rounds" => o with { Rounds = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"{args[i]}: unknown option"),
             };

@@ -27,6 +27,9 @@ internal sealed partial class ManagedProcess
 
     public string Name { get; private init; } = "";
 
+    /// <summary>Every output line as it arrives (on a reader thread), for observers that time events by their log lines.</summary>
+    public event Action<string>? LineReceived;
+
     public static ManagedProcess Start(string name, string file, IEnumerable<string> args, string logPath, IReadOnlyDictionary<string, string>? env = null)
     {
         var info = new ProcessStartInfo(file)
@@ -80,6 +83,8 @@ internal sealed partial class ManagedProcess
                 waiters.Remove(w);
             }
         }
+
+        LineReceived?.Invoke(line);
     }
 
     /// <summary>The first output line that matches, or an exception after <paramref name="timeout"/> or when the process exits.</summary>

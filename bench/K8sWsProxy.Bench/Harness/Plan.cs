@@ -32,6 +32,13 @@ internal sealed record Plan
 
     public int ReloadRounds { get; init; } = 3;
 
+    /// <summary>Cluster sizes of the propagation scenario: sidecar processes against the emulator and one operator.</summary>
+    public IReadOnlyList<int> PropagationSidecars { get; init; } = [10, 50];
+
+    public int PropagationChanges { get; init; } = 20;
+
+    public int PropagationWarmup { get; init; } = 2;
+
     public static Plan Full => new() { Name = "full" };
 
     public static Plan Quick => new()
@@ -43,6 +50,9 @@ internal sealed record Plan
         IdleRounds = 1,
         ReloadChanges = 10,
         ReloadRounds = 1,
+        PropagationSidecars = [10],
+        PropagationChanges = 5,
+        PropagationWarmup = 1,
     };
 
     public IEnumerable<string> Describe()
@@ -50,6 +60,7 @@ internal sealed record Plan
         string S(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture) + " s";
         yield return $"plan `{Name}`: {Rounds} rounds of each load scenario ({S(Warmup)} warm-up, {S(Measure)} measured, {Connections} connections), " +
             $"{IdleRounds} round(s) of up to {IdleConnections:N0} idle connections (see that scenario for the count that fits here), {ReloadRounds} round(s) of {ReloadChanges} config changes every " +
-            $"{ReloadInterval.TotalMilliseconds:0} ms";
+            $"{ReloadInterval.TotalMilliseconds:0} ms, {PropagationChanges} route changes through the operator with " +
+            $"{string.Join(" and ", PropagationSidecars)} sidecars";
     }
 }

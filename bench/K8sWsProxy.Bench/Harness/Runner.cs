@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using K8sWsProxy.Bench.Load;
+using K8sWsProxy.Bench.Propagation;
 using K8sWsProxy.Bench.Report;
 using K8sWsProxy.Bench.Stats;
 using K8sWsProxy.Bench.Systems;
@@ -33,7 +34,7 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
     private SystemUnderTest Create(string name) => name switch
     {
         "direct" => new Direct(settings),
-        "sidecar" => new Sidecar(settings),
+        "sidecar" => new Systems.Sidecar(settings),
         "nginx" => new Nginx(settings),
         "haproxy" => new Haproxy(settings),
         _ => throw new ArgumentException($"unknown system {name}"),
@@ -75,6 +76,24 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
         var tracking = new ScenarioResult("frame-tracking", "Frame tracking and counting, on vs off (sidecar)", "",
             [new Metric("rate", "64 B messages/s", "msg/s", true), new Metric("cpu", "CPU per 64 B message", "µs", false, "N1"),
              new Metric("rate16k", "16 KiB messages/s", "msg/s", true), new Metric("cpu16k", "CPU per 16 KiB message", "µs", false, "N1")]);
+        var propagation = new ScenarioResult("propagation", "Route change to every sidecar, through the operator",
+            "A cluster of processes per row: the Kubernetes API emulator, one operator replica, and that many sidecar processes on 127.0.0.2 " +
+            "onwards, each registered as a Running Pod with its IP and dialing the operator's TLS channel with a token bound to its pod; all on " +
+            "every CPU (not pinned, unlike the proxies above). examples/route.yaml (route and Secrets, selecting every pod) is applied with " +
+            $"kubectl, then {plan.PropagationWarmup} unmeasured and {plan.PropagationChanges} measured changes, one after another, each once the " +
+            "cluster is at rest again (under a quarter of the machine's CPU for a second): the route document alone, re-applied with " +
+            "`kubectl apply -f` and one request header edited (a new document for every sidecar). Each is " +
+            "timed from the start of kubectl to: the last sidecar's \"Config revision … applied\" log line (serving it), the operator's " +
+            "log line for the last sidecar's ack of that revision (the headline), the route's status on a watch showing every sidecar " +
+            "synced and Ready at the new generation (what `kubectl get wsr` shows), and kubectl's exit. Log lines are timed as they " +
+            "arrive at the harness, so the figures include the pipe. 'Cluster CPU' is what all its processes used from the start of kubectl " +
+            "until all of that was seen.",
+            [new Metric("acked", "every sidecar acked", "ms", false), new Metric("applied", "every sidecar serving", "ms", false),
+             new Metric("status", "status all synced, Ready", "ms", false), new Metric("kubectl", "kubectl apply returned", "ms", false),
+             new Metric("cpu", "cluster CPU until done", "ms", false)])
+        {
+            Distribution = true,
+        };
 
         if (Wants("throughput") || Wants("latency") || Wants("handshakes"))
         {
@@ -86,7 +105,7 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
                     var s = Create(name);
                     running.Add(s);
                     await s.StartAsync(cancel);
-                    if (s is Sidecar sc)
+                    if (s is Systems.Sidecar sc)
                     {
                         SidecarMetrics = sc.MetricsStatus;
                     }
@@ -207,7 +226,7 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
                 "message. The difference is the price of the frame-aware tunnel. Metrics were on in every sidecar run (/metrics: " +
                 $"{SidecarMetrics}); pricing the Prometheus export the same way needs a switch to turn it off, which the sidecar does not have yet.";
             Results.Add(tracking);
-            var pair = new List<SystemUnderTest> { new Sidecar(settings), new Sidecar(settings, frameTracking: false) };
+            var pair = new List<SystemUnderTest> { new Systems.Sidecar(settings), new Systems.Sidecar(settings, frameTracking: false) };
             try
             {
                 foreach (var s in pair)
@@ -238,6 +257,30 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
                     await s.StopAsync();
                 }
             }
+        }
+
+        if (Wants("propagation"))
+        {
+            Results.Add(propagation);
+            await PropagationAsync(propagation, cancel);
+        }
+    }
+
+    private async Task PropagationAsync(ScenarioResult into, CancellationToken cancel)
+    {
+        var cpus = File.ReadAllText("/sys/devices/system/cpu/online").Trim();
+        foreach (var sidecars in plan.PropagationSidecars)
+        {
+            var watch = Stopwatch.StartNew();
+            await using var cluster = await LocalCluster.StartAsync(settings, sidecars, cpus, cancel);
+            log.WriteLine($"  propagation: {sidecars} sidecars up and synced in {watch.Elapsed.TotalSeconds:0.0} s");
+            var scenario = new PropagationScenario(settings, cluster, Cores(), log);
+            foreach (var change in await scenario.RunAsync(plan.PropagationWarmup, plan.PropagationChanges, cancel))
+            {
+                into.Add($"{sidecars} sidecars", change);
+            }
+
+            into.Notes.Add($"{sidecars} sidecars: the cluster (emulator, operator, sidecars) at rest used {scenario.IdleCores:0.00} cores before the last change.");
         }
     }
 
@@ -402,6 +445,10 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
         };
     }
 
+    /// <summary>Every core of the machine, whatever this process is pinned to.</summary>
+    private static int Cores() =>
+        File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").Count(l => l.StartsWith("processor", StringComparison.Ordinal)) : Environment.ProcessorCount;
+
     public static string Machine()
     {
         string Read(string path, string prefix) =>
@@ -410,7 +457,6 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
         var memKb = Read("/proc/meminfo", "MemTotal").Split(' ')[0];
         var mem = long.TryParse(memKb, NumberStyles.None, CultureInfo.InvariantCulture, out var kb) ? $"{kb / 1024 / 1024.0:0.#} GiB" : "?";
         var kernel = File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : "?";
-        var cores = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").Count(l => l.StartsWith("processor", StringComparison.Ordinal)) : 0;
-        return $"{cores} × {cpu}, {mem} RAM, Linux {kernel}, .NET {Environment.Version}";
+        return $"{Cores()} × {cpu}, {mem} RAM, Linux {kernel}, .NET {Environment.Version}";
     }
 }

@@ -41,6 +41,15 @@ internal static class Goals
         bool? reloadMet = dropped is null || lost is null ? null : dropped.Max == 0 && lost.Max == 0;
         lines.Add($"reload: zero connections dropped and zero messages lost (sidecar, every round): {Verdict(reloadMet)}" +
             (dropped is null || lost is null ? "" : $", dropped at most {N(dropped.Max)}, lost at most {N(lost.Max)}"));
+
+        var propagation = Find("propagation");
+        var largest = propagation?.Rounds.Keys.OrderBy(k => int.Parse(k.Split(' ')[0], CultureInfo.InvariantCulture)).LastOrDefault();
+        var p99 = largest is null ? double.NaN : propagation!.Percentile(largest, "acked", 99);
+        var median = largest is null ? null : propagation!.Summarize(largest, "acked");
+        var incomplete = largest is not null && propagation!.Rounds[largest].Any(r => double.IsNaN(r["acked"]));
+        lines.Add($"route change acked by every sidecar within 1 s of `kubectl apply` at 50 sidecars (p99): " +
+            (largest is null || double.IsNaN(p99) ? Verdict(null) : $"{Verdict(!incomplete && p99 < 1000 && largest.StartsWith("50 ", StringComparison.Ordinal))} " +
+                $"with {largest}: median {N(median!.Median)} ms, p99 {N(p99)} ms{(incomplete ? ", some changes never fully acked" : "")}"));
         return lines;
 
         string Compare(string what, Summary? ours, Summary? theirs, bool higherIsBetter, string unit)

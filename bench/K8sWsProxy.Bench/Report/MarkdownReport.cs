@@ -17,6 +17,11 @@ internal static class MarkdownReport
     /// <summary>One scenario's table. Systems without a value for the headline metric show "n/a".</summary>
     public static string Table(ScenarioResult scenario, IReadOnlyList<string> systems)
     {
+        if (scenario.Distribution)
+        {
+            return DistributionTable(scenario);
+        }
+
         var head = scenario.Metrics[0];
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"| system | {head.Label}{(head.Unit == "" ? "" : $" ({head.Unit})")}, median | min-max | vs nginx | vs direct |");
@@ -48,6 +53,34 @@ internal static class MarkdownReport
         var rounds = scenario.Rounds.Values.Select(r => r.Count).DefaultIfEmpty(0).Min();
         sb.Append(CultureInfo.InvariantCulture,
             $"\n{rounds} round(s) per system; {(head.HigherIsBetter ? "higher" : "lower")} is better for {head.Label}; other columns are medians.\n");
+        return sb.ToString();
+    }
+
+    /// <summary>Per row, every metric's median and p99 over the samples, and how many samples each has.</summary>
+    private static string DistributionTable(ScenarioResult scenario)
+    {
+        string Head(Metric m) => $"{m.Label}{(m.Unit == "" ? "" : $" ({m.Unit})")}";
+        var sb = new StringBuilder("|  |");
+        foreach (var m in scenario.Metrics)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" {Head(m)}, median | p99 |");
+        }
+
+        sb.Append(" samples |\n| --- |").Append(string.Concat(Enumerable.Repeat(" ---: | ---: |", scenario.Metrics.Count))).Append(" ---: |\n");
+        foreach (var (row, samples) in scenario.Rounds)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"| {row} |");
+            foreach (var m in scenario.Metrics)
+            {
+                var median = scenario.Summarize(row, m.Key);
+                sb.Append(CultureInfo.InvariantCulture, $" {(median is null ? "n/a" : Format(median.Median, m.Format))} | {Format(scenario.Percentile(row, m.Key, 99), m.Format)} |");
+            }
+
+            var complete = samples.Count(s => scenario.Metrics.All(m => s.TryGetValue(m.Key, out var v) && !double.IsNaN(v)));
+            sb.Append(CultureInfo.InvariantCulture, $" {complete} of {samples.Count} |\n");
+        }
+
+        sb.Append("\np99 is nearest-rank: of 20 samples, the largest. A sample counts as complete when every column was measured within its time limit.\n");
         return sb.ToString();
     }
 

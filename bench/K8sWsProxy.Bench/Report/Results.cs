@@ -22,6 +22,12 @@ internal sealed class ScenarioResult(string id, string title, string measures, I
 
     public List<string> Notes { get; } = [];
 
+    /// <summary>
+    /// Each round is one sample of a distribution (one change, not one repetition), and the rows are not systems to
+    /// compare: the table gives each metric's median and p99 instead of min-max and ratios.
+    /// </summary>
+    public bool Distribution { get; init; }
+
     public void Add(string system, Dictionary<string, double> values)
     {
         if (!Rounds.TryGetValue(system, out var list))
@@ -32,6 +38,15 @@ internal sealed class ScenarioResult(string id, string title, string measures, I
         list.Add(values);
     }
 
-    public Summary? Summarize(string system, string metric) =>
-        Rounds.TryGetValue(system, out var list) ? Summary.Of(list.Where(r => r.ContainsKey(metric)).Select(r => r[metric])) : null;
+    public Summary? Summarize(string system, string metric) => Summary.Of(Values(system, metric));
+
+    /// <summary>The nearest-rank percentile of a metric over the rounds; NaN without values.</summary>
+    public double Percentile(string system, string metric, double percentile)
+    {
+        var sorted = Values(system, metric).Where(v => !double.IsNaN(v)).Order().ToList();
+        return sorted.Count == 0 ? double.NaN : Summary.PercentileOf(sorted, percentile);
+    }
+
+    private IEnumerable<double> Values(string system, string metric) =>
+        Rounds.TryGetValue(system, out var list) ? list.Where(r => r.ContainsKey(metric)).Select(r => r[metric]) : [];
 }

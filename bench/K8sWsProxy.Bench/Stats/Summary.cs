@@ -21,6 +21,18 @@ internal sealed record Summary(double Median, double Min, double Max, int Count)
         return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
+    /// <summary>The nearest-rank percentile (0-100) of values already sorted: with 20 values, p99 is the largest.</summary>
+    public static double PercentileOf(IReadOnlyList<double> sorted, double percentile)
+    {
+        if (sorted.Count == 0)
+        {
+            throw new ArgumentException("no values", nameof(sorted));
+        }
+
+        var rank = (int)Math.Ceiling(percentile / 100 * sorted.Count);
+        return sorted[Math.Clamp(rank, 1, sorted.Count) - 1];
+    }
+
     /// <summary>This median over the reference's; null when either is missing or the reference is zero.</summary>
     public static double? Ratio(Summary? value, Summary? reference) =>
         value is null || reference is null || reference.Median == 0 ? null : value.Median / reference.Median;

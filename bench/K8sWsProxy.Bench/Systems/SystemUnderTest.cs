@@ -17,6 +17,10 @@ internal sealed record SystemSettings(string RepoRoot, string WorkDirectory, str
 
     public string SidecarDll => Path.Combine(RepoRoot, "sidecar/K8sWsProxy.Sidecar/bin/Release/net10.0/K8sWsProxy.Sidecar.dll");
 
+    public string OperatorDll => Path.Combine(RepoRoot, "operator/K8sWsProxy.Operator/bin/Release/net10.0/K8sWsProxy.Operator.dll");
+
+    public string EmulatorDll => Path.Combine(RepoRoot, "tests/K8sWsProxy.KubeEmulator/bin/Release/net10.0/K8sWsProxy.KubeEmulator.dll");
+
     public string EchoDll => Path.Combine(RepoRoot, "tests/K8sWsProxy.EchoServer/bin/Release/net10.0/K8sWsProxy.EchoServer.dll");
 }
 

@@ -16,6 +16,7 @@ internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrain
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile ActiveConfig _current = ActiveConfig.Empty;
+    private CertificateCache _certificates = CertificateCache.Empty;
 
     public ActiveConfig Current => _current;
 
@@ -41,6 +42,7 @@ internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrain
             }
 
             var built = new List<RouteRuntime>();
+            var certificates = _certificates.Next();
             ActiveConfig next;
             try
             {
@@ -53,12 +55,12 @@ internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrain
                         continue;
                     }
 
-                    var runtime = new RouteRuntime(route, metrics, logger);
+                    var runtime = new RouteRuntime(route, metrics, certificates, logger);
                     built.Add(runtime);
                     routes[route.Key] = runtime;
                 }
 
-                next = new ActiveConfig(document, routes, CertificateSet.Build(document.Routes));
+                next = new ActiveConfig(document, routes, CertificateSet.Build(document.Routes, certificates));
             }
             catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or ArgumentException or FormatException)
             {
@@ -67,6 +69,7 @@ internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrain
             }
 
             _current = next;
+            _certificates = certificates;
             metrics.ConfigApplied(next);
             yarp.Update(
                 [.. document.Routes.Select(YarpConfigBuilder.Route)],

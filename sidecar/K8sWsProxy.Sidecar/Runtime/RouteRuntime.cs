@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.Sidecar.Metrics;
+using K8sWsProxy.Sidecar.Tls;
 using K8sWsProxy.Sidecar.Upstreams;
 using K8sWsProxy.Tunnel;
 
@@ -16,7 +17,7 @@ internal sealed class RouteRuntime : IDisposable
     private int _connections;
     private TaskCompletionSource? _noConnections;
 
-    public RouteRuntime(RouteConfig config, SidecarMetrics metrics, ILogger logger)
+    public RouteRuntime(RouteConfig config, SidecarMetrics metrics, CertificateCache certificates, ILogger logger)
     {
         Config = config;
         var counters = metrics.CountersFor(config.Key);
@@ -25,7 +26,7 @@ internal sealed class RouteRuntime : IDisposable
         Metrics = metrics.ForRoute(config.Namespace, config.Name);
         Endpoints = [.. config.Upstream.Endpoints.Select((e, i) => new UpstreamEndpoint(e, i))];
         Selector = new EndpointSelector(Endpoints, config.Upstream.LoadBalancing, config.Upstream.SessionAffinity);
-        Client = UpstreamClientFactory.Create(config, logger);
+        Client = UpstreamClientFactory.Create(config, certificates, logger);
         PathRegex = config.Match.PathType == PathType.RegularExpression
             ? new Regex($"^(?:{config.Match.Path})$", RegexOptions.CultureInvariant | RegexOptions.Compiled, SidecarConfigValidator.RegexTimeout)
             : null;

@@ -29,7 +29,7 @@ internal sealed class CertificateSet
     /// <summary>Every certificate, for the admin summary and the expiry metric.</summary>
     public IEnumerable<Entry> Entries => _exact.Values.Concat(_wildcards.Select(w => w.Entry)).Append(_default).OfType<Entry>().Distinct();
 
-    public static CertificateSet Build(IEnumerable<RouteConfig> routes)
+    public static CertificateSet Build(IEnumerable<RouteConfig> routes, CertificateCache certificates)
     {
         var exact = new Dictionary<string, Entry>(StringComparer.OrdinalIgnoreCase);
         var wildcards = new List<(string, Entry)>();
@@ -41,7 +41,8 @@ internal sealed class CertificateSet
                 continue;
             }
 
-            var entry = Load(route.Key, pem, key, tls.MinVersion);
+            var loaded = certificates.Get(pem, key);
+            var entry = new Entry(loaded.Certificate, loaded.Context, tls.MinVersion == "1.3" ? SslProtocols.Tls13 : SslProtocols.Tls12 | SslProtocols.Tls13, route.Key);
             fallback ??= entry;
             foreach (var host in route.Match.Hosts)
             {
@@ -84,26 +85,5 @@ internal sealed class CertificateSet
         }
 
         return best ?? _default;
-    }
-
-    private static Entry Load(string routeKey, string pem, string key, string minVersion)
-    {
-        using var ephemeral = X509Certificate2.CreateFromPem(pem, key);
-        // PKCS#12 round trip: SslStream on Linux needs a key it can hand to OpenSSL, which ephemeral PEM keys are not.
-        var certificate = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
-        var chain = new X509Certificate2Collection();
-        chain.ImportFromPem(pem);
-        var intermediates = new X509Certificate2Collection();
-        foreach (var c in chain)
-        {
-            if (c.Thumbprint != certificate.Thumbprint)
-            {
-                intermediates.Add(c);
-            }
-        }
-
-        var context = SslStreamCertificateContext.Create(certificate, intermediates, offline: true);
-        var protocols = minVersion == "1.3" ? SslProtocols.Tls13 : SslProtocols.Tls12 | SslProtocols.Tls13;
-        return new Entry(certificate, context, protocols, routeKey);
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.Sidecar.Proxying;
+using K8sWsProxy.Sidecar.Tls;
 
 namespace K8sWsProxy.Sidecar.Upstreams;
 
@@ -13,7 +14,7 @@ namespace K8sWsProxy.Sidecar.Upstreams;
 /// </summary>
 internal static class UpstreamClientFactory
 {
-    public static HttpMessageInvoker Create(RouteConfig route, ILogger logger)
+    public static HttpMessageInvoker Create(RouteConfig route, CertificateCache certificates, ILogger logger)
     {
         var handler = new SocketsHttpHandler
         {
@@ -28,21 +29,18 @@ internal static class UpstreamClientFactory
 
         if (route.Upstream.Tls is { } tls)
         {
-            handler.SslOptions = ClientTls(route, tls, logger);
+            handler.SslOptions = ClientTls(route, tls, certificates, logger);
         }
 
         return new HttpMessageInvoker(new TunnelHandler(handler), disposeHandler: true);
     }
 
-    private static SslClientAuthenticationOptions ClientTls(RouteConfig route, UpstreamTlsConfig tls, ILogger logger)
+    private static SslClientAuthenticationOptions ClientTls(RouteConfig route, UpstreamTlsConfig tls, CertificateCache certificates, ILogger logger)
     {
         var options = new SslClientAuthenticationOptions { TargetHost = tls.ServerName };
         if (tls.ClientCertificatePem is not null && tls.ClientKeyPem is not null)
         {
-            using var loaded = X509Certificate2.CreateFromPem(tls.ClientCertificatePem, tls.ClientKeyPem);
-            // Re-imported so the key is usable by SslStream on every platform (ephemeral PEM keys are not).
-            var certificate = X509CertificateLoader.LoadPkcs12(loaded.Export(X509ContentType.Pkcs12), null);
-            options.ClientCertificateContext = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true);
+            options.ClientCertificateContext = certificates.Get(tls.ClientCertificatePem, tls.ClientKeyPem).Context;
         }
 
         if (tls.InsecureSkipVerify)

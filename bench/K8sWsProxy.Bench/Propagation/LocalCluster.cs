@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Net;
+using k8s;
+using k8s.Models;
+using K8sWsProxy.Bench.Harness;
+using K8sWsProxy.Bench.Stats;
+using K8sWsProxy.Bench.Systems;
+using K8sWsProxy.Sidecar.Tests.Infrastructure;
+
+namespace K8sWsProxy.Bench.Propagation;
+
+/// <summary>
+/// A cluster made of processes: the API emulator, one operator replica and <c>n</c> sidecars on 127.0.0.2 onwards,
+/// each registered as a Running Pod of namespace demo with its IP and dialing the operator with a token bound to that
+/// pod. Every process logs to the work directory and is stopped by pid on dispose.
+/// </summary>
+internal sealed class LocalCluster : IAsyncDisposable
+{
+    public const string Namespace = "demo";
+
+    private readonly List<ManagedProcess> processes = [];
+
+    private LocalCluster(string directory) => Directory = directory;
+
+    public string Directory { get; }
+
+    public string Kubeconfig => Path.Combine(Directory, "kubeconfig");
+
+    public Kubernetes Client { get; private set; } = null!;
+
+    public ManagedProcess Operator { get; private set; } = null!;
+
+    /// <summary>The sidecars by pod name ("chat-0" …).</summary>
+    public IReadOnlyDictionary<string, ManagedProcess> Sidecars => sidecars;
+
+    private readonly Dictionary<string, ManagedProcess> sidecars = new(StringComparer.Ordinal);
+
+    /// <summary>Starts everything; returns once every sidecar has applied its first document from the operator.</summary>
+    public static async Task<LocalCluster> StartAsync(SystemSettings settings, int sidecarCount, string cpus, CancellationToken cancel)
+    {
+        if (sidecarCount is < 1 or > 250)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sidecarCount), "one sidecar per address 127.0.0.2-127.0.0.251");
+        }
+
+        var cluster = new LocalCluster(System.IO.Directory.CreateDirectory(Path.Combine(settings.WorkDirectory, $"cluster-{sidecarCount}")).FullName);
+        try
+        {
+            await cluster.StartProcessesAsync(settings, sidecarCount, cpus, cancel);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartProcessesAsync(SystemSettings settings, int sidecarCount, string cpus, CancellationToken cancel)
+    {
+        var apiPort = SystemUnderTest.FreePort();
+        var emulator = Start("kube-emulator", cpus, settings.EmulatorDll, "kube-emulator.log", null,
+            "--port", S(apiPort), "--kubeconfig", Kubeconfig, "--preload", Path.Combine(settings.RepoRoot, "crds", "websocketroutes.k8swsproxy.io.yaml"));
+        await emulator.WaitForLineAsync(l => l.StartsWith("kubeconfig: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
+        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = Namespace } }, cancellationToken: cancel);
+
+        var authority = new TestCertificates("k8s-ws-proxy-bench-ca");
+        var serving = authority.Issue("k8s-ws-proxy-operator", "localhost");
+        var caFile = Write("ca.crt", authority.CaPem);
+        var channelPort = SystemUnderTest.FreePort();
+        // Debug for the operator's own category: its "Sidecar … acked …" lines are what the scenario times.
+        Operator = Start("operator", cpus, settings.OperatorDll, "operator.log", new() { ["Logging__LogLevel__K8sWsProxy"] = "Debug" },
+            "--kubeconfig", Kubeconfig, "--tls-cert", Write("operator.crt", serving.CertificatePem), "--tls-key", Write("operator.key", serving.KeyPem),
+            "--listen", $"127.0.0.1:{channelPort}", "--health-listen", $"127.0.0.1:{SystemUnderTest.FreePort()}", "--identity", "bench-operator");
+        await Operator.WaitForLineAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+
+        var firstDocuments = new List<Task>();
+        for (var i = 0; i < sidecarCount; i++)
+        {
+            var name = $"chat-{i}";
+            var ip = IPAddress.Parse($"127.0.0.{i + 2}");
+            var tokenFile = Write($"{name}.token", await RegisterPodAsync(name, ip, cancel));
+            var sidecar = Start(name, cpus, settings.SidecarDll, $"{name}.log", null,
+                "--operator", $"wss://127.0.0.1:{channelPort}/v1/channel", "--token-file", tokenFile, "--operator-ca", caFile,
+                "--state-dir", System.IO.Directory.CreateDirectory(Path.Combine(Directory, name + "-state")).FullName,
+                "--listen", $"{ip}:{SystemUnderTest.FreePort()}", "--listen-tls", $"{ip}:{SystemUnderTest.FreePort()}",
+                "--admin", $"{ip}:{SystemUnderTest.FreePort()}", "--shutdown-timeout", "2s");
+            sidecars[name] = sidecar;
+            firstDocuments.Add(sidecar.WaitForLineAsync(l => l.Contains("Config revision ", StringComparison.Ordinal), TimeSpan.FromSeconds(120)));
+        }
+
+        await Task.WhenAll(firstDocuments);
+    }
+
+    /// <summary>CPU seconds every process of the cluster has used so far.</summary>
+    public double CpuSeconds() => processes.Where(p => !p.HasExited).Sum(p => ProcFs.TreeCpuSeconds(p.Pid));
+
+    /// <summary>A pod with a sidecar as the kubelet reports it (Running, with its IP); returns a token bound to it.</summary>
+    private async Task<string> RegisterPodAsync(string name, IPAddress ip, CancellationToken cancel)
+    {
+        var pod = await Client.CoreV1.CreateNamespacedPodAsync(new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["app"] = "chat", ["k8swsproxy.io/sidecar"] = "true" } },
+            Spec = new V1PodSpec { ServiceAccountName = "default", Containers = [new V1Container { Name = "app", Image = "echo" }] },
+        }, Namespace, cancellationToken: cancel);
+        await Client.CoreV1.PatchNamespacedPodStatusAsync(
+            new V1Patch(KubernetesJson.Serialize(new V1Pod { Status = new V1PodStatus { Phase = "Running", PodIP = ip.ToString() } }), V1Patch.PatchType.MergePatch),
+            name, Namespace, cancellationToken: cancel);
+        var token = await Client.CoreV1.CreateNamespacedServiceAccountTokenAsync(new Authenticationv1TokenRequest
+        {
+            Spec = new V1TokenRequestSpec
+            {
+                Audiences = ["k8s-ws-proxy"],
+                BoundObjectRef = new V1BoundObjectReference { Kind = "Pod", ApiVersion = "v1", Name = name, Uid = pod.Metadata.Uid },
+            },
+        }, "default", Namespace, cancellationToken: cancel);
+        return token.Status.Token;
+    }
+
+    private ManagedProcess Start(string name, string cpus, string dll, string logFile, Dictionary<string, string>? env, params string[] args)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["DOTNET_gcServer"] = "0",
+            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+            ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
+        };
+        foreach (var (k, v) in env ?? [])
+        {
+            environment[k] = v;
+        }
+
+        var process = ManagedProcess.Start(name, "taskset", ["-c", cpus, "dotnet", dll, .. args], Path.Combine(Directory, logFile), environment);
+        processes.Add(process);
+        return process;
+    }
+
+    private string Write(string name, string content)
+    {
+        var path = Path.Combine(Directory, name);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    private static string S(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public async ValueTask DisposeAsync()
+    {
+        // Sidecars first (they would only retry the channel), then the operator, then the API.
+        await Task.WhenAll(processes.Skip(2).Select(p => p.StopAsync(Signals.Term, TimeSpan.FromSeconds(5))));
+        foreach (var p in processes.Take(2).Reverse())
+        {
+            await p.StopAsync(Signals.Term, TimeSpan.FromSeconds(5));
+        }
+
+        Client?.Dispose();
+    }
+}
