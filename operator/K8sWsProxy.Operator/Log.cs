@@ -62,4 +62,10 @@ internal static partial class Log
 
     [LoggerMessage(20, LogLevel.Information, "{Identity} released the lease on shutdown")]
     public static partial void LeaseReleased(ILogger logger, string identity);
+
+    [LoggerMessage(21, LogLevel.Information, "Serving certificate reloaded: {Subject}, valid until {NotAfter:u}")]
+    public static partial void ServingCertificateReloaded(ILogger logger, string subject, DateTime notAfter);
+
+    [LoggerMessage(22, LogLevel.Warning, "Serving certificate files changed but do not load ({File}): the previous certificate keeps serving: {Reason}")]
+    public static partial void ServingCertificateRefused(ILogger logger, string file, string reason);
 }

@@ -88,6 +88,28 @@ public sealed class SecurityTests(ProxyCluster cluster) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pod_that_loses_the_sidecar_label_is_cut_off_the_channel_and_refused_on_reconnect()
+    {
+        var token = await cluster.CreateSidecarPodAsync("unlabelled", IPAddress.Parse("127.0.0.7"));
+        try
+        {
+            using var channel = await Ws.ConnectAsync(cluster.ChannelUrl, WithToken(token));
+            Assert.Equal(ChannelMessage.DocumentType, ChannelMessage.Parse(Encoding.UTF8.GetBytes(await channel.ReceiveTextAsync()), out _)!.Type);
+
+            // A merge patch with null removes the label.
+            var unlabel = System.Text.Json.JsonSerializer.Serialize(new { metadata = new { labels = new Dictionary<string, string?> { [ProxyCluster.SidecarLabel] = null } } });
+            await cluster.Client.CoreV1.PatchNamespacedPodAsync(new V1Patch(unlabel, V1Patch.PatchType.MergePatch), "unlabelled", ProxyCluster.Namespace);
+
+            Assert.Equal((WebSocketCloseStatus.EndpointUnavailable, "pod no longer selected as a sidecar"), await channel.ReceiveCloseAsync(TimeSpan.FromSeconds(10)));
+            Assert.Equal(HttpStatusCode.Forbidden, await Ws.RefusedStatusAsync(cluster.ChannelUrl, WithToken(token)));
+        }
+        finally
+        {
+            await cluster.Client.CoreV1.DeleteNamespacedPodAsync("unlabelled", ProxyCluster.Namespace);
+        }
+    }
+
+    [Fact]
     public async Task Nothing_logs_a_private_key_or_a_token()
     {
         await cluster.ApplyAsync(cluster.ExampleRoute());

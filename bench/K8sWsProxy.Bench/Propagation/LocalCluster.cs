@@ -93,8 +93,8 @@ internal sealed class LocalCluster : IAsyncDisposable
         await Task.WhenAll(firstDocuments);
     }
 
-    /// <summary>CPU seconds every process of the cluster has used so far.</summary>
-    public double CpuSeconds() => processes.Where(p => !p.HasExited).Sum(p => ProcFs.TreeCpuSeconds(p.Pid));
+    /// <summary>CPU seconds every process of the cluster has used so far (none of them has children: one /proc read each).</summary>
+    public double CpuSeconds() => processes.Where(p => !p.HasExited).Sum(p => ProcFs.CpuSeconds(p.Pid));
 
     /// <summary>A pod with a sidecar as the kubelet reports it (Running, with its IP); returns a token bound to it.</summary>
     private async Task<string> RegisterPodAsync(string name, IPAddress ip, CancellationToken cancel)

@@ -63,18 +63,21 @@ internal static class ProcFs
             : null;
     }
 
-    /// <summary>CPU time used so far by a process and its descendants, in seconds (USER_HZ = 100 on Linux).</summary>
-    public static double TreeCpuSeconds(int root) => Tree(root).Sum(pid =>
+    /// <summary>CPU time used so far by a process and its descendants, in seconds.</summary>
+    public static double TreeCpuSeconds(int root) => Tree(root).Sum(CpuSeconds);
+
+    /// <summary>CPU time used so far by one process (all its threads), in seconds (USER_HZ = 100 on Linux); 0 when it is gone.</summary>
+    public static double CpuSeconds(int pid)
     {
         try
         {
-            return ParseCpuTicks(File.ReadAllText($"/proc/{pid}/stat")) ?? 0;
+            return (ParseCpuTicks(File.ReadAllText($"/proc/{pid}/stat")) ?? 0) / 100.0;
         }
         catch (IOException)
         {
             return 0;
         }
-    }) / 100.0;
+    }
 
     private static readonly Dictionary<int, FileStream> StatusFiles = [];
 

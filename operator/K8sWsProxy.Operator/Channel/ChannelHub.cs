@@ -26,6 +26,9 @@ internal sealed class ChannelHub
 
     public SidecarAck? AnswerOf(string podKey) => _answers.GetValueOrDefault(podKey);
 
+    /// <summary>The last answer of every sidecar connected here, by pod key: fresher than what the Pods say yet.</summary>
+    public IReadOnlyDictionary<string, SidecarAck> Answers => _answers;
+
     /// <summary>Makes <paramref name="documents"/> current and offers each changed one to its sidecar.</summary>
     /// <returns>How many pods' documents changed.</returns>
     public int Publish(IReadOnlyList<SidecarDocument> documents)
@@ -53,6 +56,12 @@ internal sealed class ChannelHub
         {
             _documents.TryRemove(gone, out _);
             _answers.TryRemove(gone, out _);
+            // The pod was deleted or no longer carries the sidecar label: its channel has nothing more to carry, and
+            // the sidecar's reconnects are refused until it is a sidecar pod again (it keeps its last document).
+            if (_sessions.TryGetValue(gone, out var session))
+            {
+                session.Close("pod no longer selected as a sidecar");
+            }
         }
 
         return changed;

@@ -1,3 +1,4 @@
+using k8s.Models;
 using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.Operator.Routes;
 
@@ -10,6 +11,16 @@ namespace K8sWsProxy.Operator.Compilation;
 /// </summary>
 public static class ConfigCompiler
 {
+    /// <summary>
+    /// Whether a change of a sidecar pod can change the compilation: only its labels, its uid and whether it is being
+    /// deleted are read. A sidecar's answer written onto its Pod (an annotation) cannot.
+    /// </summary>
+    public static bool ReadsChange(V1Pod? before, V1Pod? after) =>
+        before is null || after is null
+        || before.Metadata.Uid != after.Metadata.Uid
+        || (before.Metadata.DeletionTimestamp is null) != (after.Metadata.DeletionTimestamp is null)
+        || !LabelsEqual(before.Metadata.Labels, after.Metadata.Labels);
+
     public static CompilationResult Compile(RouteSnapshot snapshot)
     {
         var secrets = new SecretLookup(snapshot.Secrets);
@@ -94,4 +105,7 @@ public static class ConfigCompiler
     private sealed record CompiledRoute(WebSocketRoute Route, TranslatedRoute Translated, IReadOnlyList<PodRef> Pods);
 
     private sealed record Conflict(string Loser, string Winner, string MatchKey, string Pod);
+
+    private static bool LabelsEqual(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
+        (a?.Count ?? 0) == (b?.Count ?? 0) && (a ?? new Dictionary<string, string>()).All(p => b!.TryGetValue(p.Key, out var v) && v == p.Value);
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
 using k8s;
 using K8sWsProxy.Operator.Channel;
 using K8sWsProxy.Operator.Events;
@@ -11,6 +10,7 @@ using K8sWsProxy.Operator.Status;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Prometheus;
 
 namespace K8sWsProxy.Operator.Hosting;
@@ -31,13 +31,14 @@ public sealed class OperatorHost : IAsyncDisposable
 
     public static async Task<OperatorHost> StartAsync(OperatorOptions options, CancellationToken cancellationToken = default)
     {
-        var certificate = X509Certificate2.CreateFromPemFile(options.TlsCertificateFile, options.TlsKeyFile);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new ServingCertificate(
+            options.TlsCertificateFile, options.TlsKeyFile, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ServingCertificate>>()));
         builder.Services.AddSingleton<IKubernetes>(_ => new Kubernetes(options.Kubeconfig is { } file
             ? KubernetesClientConfiguration.BuildConfigFromConfigFile(file)
             : KubernetesClientConfiguration.InClusterConfig()));
@@ -61,12 +62,15 @@ public sealed class OperatorHost : IAsyncDisposable
             kestrel.Listen(options.Listen, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
-                listen.UseHttps(certificate);
+                var serving = listen.ApplicationServices.GetRequiredService<ServingCertificate>();
+                listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => serving.Current });
             });
             kestrel.Listen(options.HealthListen, listen => listen.Protocols = HttpProtocols.Http1);
         });
 
         var app = builder.Build();
+        // Loaded now, so unreadable files fail the start (exit 2) rather than the first handshake.
+        app.Services.GetRequiredService<ServingCertificate>();
         app.UseWebSockets();
         ChannelEndpoint.Map(app);
         var controller = app.Services.GetRequiredService<Controller>();

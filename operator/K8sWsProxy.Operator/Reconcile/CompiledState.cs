@@ -9,6 +9,9 @@ internal sealed class CompiledState
 
     public RouteVerdict? Verdict(string routeKey) => _verdicts.GetValueOrDefault(routeKey);
 
+    /// <summary>Every route of the latest compilation (namespace/name).</summary>
+    public IReadOnlyCollection<string> RouteKeys => _verdicts.Keys;
+
     public void Set(CompilationResult result) =>
         _verdicts = result.Verdicts.ToDictionary(v => v.Key, StringComparer.Ordinal);
 }

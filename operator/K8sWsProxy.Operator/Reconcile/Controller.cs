@@ -1,4 +1,5 @@
 using K8sWsProxy.Operator.Channel;
+using K8sWsProxy.Operator.Compilation;
 using K8sWsProxy.Operator.Hosting;
 using K8sWsProxy.Operator.Informers;
 using K8sWsProxy.Operator.Leadership;
@@ -12,13 +13,15 @@ namespace K8sWsProxy.Operator.Reconcile;
 /// Wires the four steps together through one work queue. Watch: every cache change queues <see cref="ConfigKey"/>.
 /// Compute and push: that key compiles the caches and offers the documents to the sidecars, then queues each
 /// route's status key. Record: a sidecar's answer queues its pod's ack key (the answer goes onto the Pod).
-/// Report: a status key writes that route's status. Keys are deduplicated and each is handled by one worker
+/// Report: a status key writes that route's status; the statuses key queues every route's (a sidecar answered, or
+/// a Pod changed in nothing the compiler reads, such as the answer annotation). Keys are deduplicated and each is handled by one worker
 /// at a time; a failure comes back with backoff. Everything is resynced periodically.
 /// </summary>
 internal sealed class Controller(
     ClusterCache cache,
     WorkQueue queue,
     ConfigReconciler config,
+    CompiledState state,
     StatusWriter status,
     AckRecorder acks,
     ChannelHub hub,
@@ -29,6 +32,7 @@ internal sealed class Controller(
     ILogger<Controller> logger) : BackgroundService
 {
     public const string ConfigKey = "config";
+    private const string StatusesKey = "statuses";
     private const string StatusPrefix = "status:";
     private const string AckPrefix = "ack:";
 
@@ -40,9 +44,13 @@ internal sealed class Controller(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         cache.Routes.Changed += (_, _) => queue.Add(ConfigKey);
-        cache.Pods.Changed += (_, _) => queue.Add(ConfigKey);
+        cache.Pods.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? ConfigKey : StatusesKey);
         cache.Secrets.Changed += (_, _) => queue.Add(ConfigKey);
-        hub.Answered += pod => queue.Add(AckPrefix + pod);
+        hub.Answered += pod =>
+        {
+            queue.Add(AckPrefix + pod);
+            queue.Add(StatusesKey);
+        };
         hub.DocumentMissing += () => queue.Add(ConfigKey);
         leader.StartedLeading += () =>
         {
@@ -125,6 +133,13 @@ internal sealed class Controller(
         if (key == ConfigKey)
         {
             foreach (var route in config.Reconcile())
+            {
+                queue.Add(StatusPrefix + route);
+            }
+        }
+        else if (key == StatusesKey)
+        {
+            foreach (var route in state.RouteKeys)
             {
                 queue.Add(StatusPrefix + route);
             }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using K8sWsProxy.Operator.Channel;
 using K8sWsProxy.Operator.Compilation;
 using K8sWsProxy.Operator.Events;
 using K8sWsProxy.Operator.Informers;
@@ -20,6 +21,7 @@ internal sealed class StatusWriter(
     IKubernetes client,
     ClusterCache cache,
     CompiledState state,
+    ChannelHub hub,
     LeaderElection leader,
     EventRecorder events,
     TimeProvider time,
@@ -40,7 +42,14 @@ internal sealed class StatusWriter(
         var uid = route.Metadata.Uid ?? "";
         var written = _written.GetValueOrDefault(uid);
         var previous = written ?? route.Status;
-        var acks = SidecarAnnotations.ReadAll(cache.Pods.Items);
+        // What the Pods say (any replica may hold a sidecar's channel), overlaid with the answers this replica has just
+        // heard, which reach the Pods only after a write and a watch event.
+        var acks = new Dictionary<string, SidecarAck>(SidecarAnnotations.ReadAll(cache.Pods.Items), StringComparer.Ordinal);
+        foreach (var (pod, answer) in hub.Answers)
+        {
+            acks[pod] = answer;
+        }
+
         var status = RouteStatusCalculator.Compute(route, verdict, acks, previous, time.GetUtcNow().UtcDateTime);
         if (status.Equals(route.Status) || status.Equals(written))
         {

@@ -47,9 +47,10 @@ public sealed class StatusWriterTests
         var options = new OperatorOptions { Identity = "test", LeaseDuration = TimeSpan.FromSeconds(2), RenewDeadline = TimeSpan.FromSeconds(1), RetryPeriod = TimeSpan.FromMilliseconds(100) };
         var cache = new ClusterCache(client, options, NullLoggerFactory.Instance, TimeProvider.System);
         var state = new CompiledState();
-        var reconciler = new ConfigReconciler(cache, new ChannelHub(), state, NullLogger<ConfigReconciler>.Instance);
+        var hub = new ChannelHub();
+        var reconciler = new ConfigReconciler(cache, hub, state, NullLogger<ConfigReconciler>.Instance);
         using var leader = new LeaderElection(client, options, NullLogger<LeaderElection>.Instance);
-        var writer = new StatusWriter(client, cache, state, leader, new EventRecorder(client, options, TimeProvider.System, NullLogger<EventRecorder>.Instance), TimeProvider.System, NullLogger<StatusWriter>.Instance);
+        var writer = new StatusWriter(client, cache, state, hub, leader, new EventRecorder(client, options, TimeProvider.System, NullLogger<EventRecorder>.Instance), TimeProvider.System, NullLogger<StatusWriter>.Instance);
         using var stop = new CancellationTokenSource();
         var informers = cache.RunAsync(stop.Token);
         await cache.Synced.WaitAsync(TimeSpan.FromSeconds(10));
