@@ -33,7 +33,8 @@ public sealed class ServingCertificateTests(ProxyCluster cluster) : IAsyncLifeti
         await File.WriteAllTextAsync(replica.KeyFile, rotated.KeyPem);
         await Wait.UntilAsync(async () => await ServedThumbprintAsync(replica.Port) == rotated.Certificate.Thumbprint,
             "the rotated certificate on new handshakes", TimeSpan.FromSeconds(15));
-        Assert.Contains("Serving certificate reloaded: CN=k8s-ws-proxy-operator-rotated", replica.AllOutput, StringComparison.Ordinal);
+        await Wait.UntilAsync(() => replica.AllOutput.Contains("Serving certificate reloaded: CN=k8s-ws-proxy-operator-rotated", StringComparison.Ordinal),
+            "the reload to be logged", TimeSpan.FromSeconds(5));
 
         // The sidecars' channels lived through it: a route still reaches all three.
         await cluster.ApplyAsync(cluster.ExampleRoute());

@@ -78,6 +78,12 @@ public sealed class ProcessTests : IDisposable
         using (var first = SidecarProcess.Start(["--config", config, "--state-dir", state, .. Listen(0, 0)]))
         {
             await first.WaitReadyAsync();
+            // It may hold private keys: the saved document is the sidecar user's alone.
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Directory.GetFiles(state).Single()));
+            }
+
             first.Terminate();
             Assert.Equal(0, await first.WaitForExitAsync(TimeSpan.FromSeconds(15)));
         }

@@ -21,6 +21,16 @@ public static class ConfigCompiler
         || (before.Metadata.DeletionTimestamp is null) != (after.Metadata.DeletionTimestamp is null)
         || !LabelsEqual(before.Metadata.Labels, after.Metadata.Labels);
 
+    /// <summary>
+    /// Whether a change of a route can change the compilation: its spec (so its generation), identity and deletion.
+    /// A status write, ours included, cannot: 50 sidecars acking must not mean 50 compilations.
+    /// </summary>
+    public static bool ReadsChange(WebSocketRoute? before, WebSocketRoute? after) =>
+        before is null || after is null
+        || before.Metadata.Uid != after.Metadata.Uid
+        || before.Metadata.Generation != after.Metadata.Generation
+        || (before.Metadata.DeletionTimestamp is null) != (after.Metadata.DeletionTimestamp is null);
+
     public static CompilationResult Compile(RouteSnapshot snapshot)
     {
         var secrets = new SecretLookup(snapshot.Secrets);

@@ -14,7 +14,7 @@ namespace K8sWsProxy.Operator.Reconcile;
 /// Compute and push: that key compiles the caches and offers the documents to the sidecars, then queues each
 /// route's status key. Record: a sidecar's answer queues its pod's ack key (the answer goes onto the Pod).
 /// Report: a status key writes that route's status; the statuses key queues every route's (a sidecar answered, or
-/// a Pod changed in nothing the compiler reads, such as the answer annotation). Keys are deduplicated and each is handled by one worker
+/// a Pod or route changed in nothing the compiler reads: the answer annotation, a status write). Keys are deduplicated and each is handled by one worker
 /// at a time; a failure comes back with backoff. Everything is resynced periodically.
 /// </summary>
 internal sealed class Controller(
@@ -43,7 +43,7 @@ internal sealed class Controller(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        cache.Routes.Changed += (_, _) => queue.Add(ConfigKey);
+        cache.Routes.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? ConfigKey : StatusesKey);
         cache.Pods.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? ConfigKey : StatusesKey);
         cache.Secrets.Changed += (_, _) => queue.Add(ConfigKey);
         hub.Answered += pod =>

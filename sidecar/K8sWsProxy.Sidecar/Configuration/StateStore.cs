@@ -6,7 +6,8 @@ namespace K8sWsProxy.Sidecar.Configuration;
 
 /// <summary>
 /// The last document the sidecar accepted, kept on local disk so a restarted sidecar serves at once, before any
-/// source answers. Written atomically (temporary file, then rename); a corrupt file is reported and ignored.
+/// source answers. Written atomically (temporary file, then rename), readable by the sidecar's user only; a corrupt
+/// file is reported and ignored.
 /// </summary>
 internal sealed class StateStore(SidecarOptions options, ILogger<StateStore> logger)
 {
@@ -25,7 +26,20 @@ internal sealed class StateStore(SidecarOptions options, ILogger<StateStore> log
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var temporary = path + ".tmp";
-            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(document, ConfigJson.Options));
+            // Owner-only: the document carries the private keys of its routes' Secrets. Created afresh, so a left-over
+            // temporary file cannot lend it wider permissions.
+            File.Delete(temporary);
+            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            using (var file = new FileStream(temporary, create))
+            {
+                JsonSerializer.Serialize(file, document, ConfigJson.Options);
+            }
+
             File.Move(temporary, path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

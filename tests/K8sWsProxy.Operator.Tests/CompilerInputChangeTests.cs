@@ -1,11 +1,12 @@
 using k8s.Models;
 using K8sWsProxy.Operator.Compilation;
+using K8sWsProxy.Operator.Routes;
 using Xunit;
 
 namespace K8sWsProxy.Operator.Tests;
 
-/// <summary>Which pod changes recompile every document: not the answer a sidecar leaves on its own Pod.</summary>
-public sealed class PodChangeTests
+/// <summary>Which changes recompile every document: not the answer a sidecar leaves on its Pod, not a status write.</summary>
+public sealed class CompilerInputChangeTests
 {
     private static V1Pod Pod(Dictionary<string, string>? labels = null, Dictionary<string, string>? annotations = null, string uid = "u1", DateTime? deleting = null) => new()
     {
@@ -40,5 +41,20 @@ public sealed class PodChangeTests
         Assert.True(ConfigCompiler.ReadsChange(Pod(), Pod(deleting: DateTime.UtcNow)));
         Assert.True(ConfigCompiler.ReadsChange(null, Pod()));
         Assert.True(ConfigCompiler.ReadsChange(Pod(), null));
+    }
+
+    [Fact]
+    public void A_route_recompiles_on_a_new_generation_or_deletion_and_not_on_a_status_write()
+    {
+        static WebSocketRoute Route(long generation, WebSocketRouteStatus? status = null, DateTime? deleting = null) => new()
+        {
+            Metadata = new V1ObjectMeta { Name = "chat", NamespaceProperty = "demo", Uid = "r1", Generation = generation, DeletionTimestamp = deleting },
+            Status = status,
+        };
+
+        Assert.False(ConfigCompiler.ReadsChange(Route(3), Route(3, new WebSocketRouteStatus { ObservedGeneration = 3 })));
+        Assert.True(ConfigCompiler.ReadsChange(Route(3), Route(4)));
+        Assert.True(ConfigCompiler.ReadsChange(Route(3), Route(3, deleting: DateTime.UtcNow)));
+        Assert.True(ConfigCompiler.ReadsChange(null, Route(1)));
     }
 }

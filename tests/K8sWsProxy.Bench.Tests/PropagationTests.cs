@@ -1,0 +1,38 @@
+using K8sWsProxy.Bench.Harness;
+using K8sWsProxy.Bench.Propagation;
+using K8sWsProxy.Bench.Systems;
+
+namespace K8sWsProxy.Bench.Tests;
+
+/// <summary>The propagation scenario of `make bench`, small: it must keep measuring what it says it measures.</summary>
+public class PropagationTests
+{
+    [Fact]
+    public async Task Each_change_is_timed_to_every_sidecar_serving_and_acking_it_and_to_the_status()
+    {
+        var repo = BenchOptions.Parse([]).Repo;
+        var work = Directory.CreateTempSubdirectory("bench-propagation-").FullName;
+        var settings = new SystemSettings(repo, work, "0", 0, 1024);
+        var cpus = File.ReadAllText("/sys/devices/system/cpu/online").Trim();
+        try
+        {
+            await using var cluster = await LocalCluster.StartAsync(settings, 2, cpus, CancellationToken.None);
+            var log = new StringWriter();
+            var changes = await new PropagationScenario(settings, cluster, Environment.ProcessorCount, log).RunAsync(warmup: 0, changes: 2, CancellationToken.None);
+
+            Assert.Equal(2, changes.Count);
+            foreach (var change in changes)
+            {
+                Assert.Equal(["acked", "applied", "status", "kubectl", "cpu"], change.Keys);
+                Assert.All(change, m => Assert.True(double.IsFinite(m.Value) && m.Value > 0, $"{m.Key} = {m.Value}\n{log}"));
+            }
+
+            // What the sidecars served is the edited route: the header of the last change reached them.
+            Assert.All(cluster.Sidecars.Keys, pod => Assert.Contains("x-bench-change", File.ReadAllText(Path.Combine(cluster.Directory, pod + "-state", "last-good-document.json")), StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+}
