@@ -82,6 +82,24 @@ public sealed class TlsAndHttp2Tests
         }
     }
 
+    /// <summary>Route "secure" at /secure: mutual TLS to <paramref name="upstream"/>, its header x-marker set to <paramref name="marker"/>.</summary>
+    private static string MutualTlsRoute(TestUpstream upstream, TestCertificates ca, TestCertificates.Issued client, string marker) => $$$"""
+          - name: secure
+            match: {path: /secure}
+            headers: {set: {x-marker: {{{marker}}}}}
+            upstream:
+              endpoints: [{url: "{{{upstream.WsUrl()}}}"}]
+              tls:
+                serverName: backend.internal
+                caPem: |
+        {{{Indent(ca.CaPem, 10)}}}
+                clientCertificatePem: |
+        {{{Indent(client.CertificatePem, 10)}}}
+                clientKeyPem: |
+        {{{Indent(client.KeyPem, 10)}}}
+
+        """;
+
     [Fact]
     public async Task Upstream_mtls_with_a_private_ca_and_a_server_name_override()
     {
@@ -89,20 +107,7 @@ public sealed class TlsAndHttp2Tests
         var server = upstreamCa.Issue("backend", "backend.internal");
         var client = upstreamCa.Issue("proxy-client");
         await using var upstream = await TestUpstream.StartAsync(certificate: server.Certificate, clientCa: upstreamCa.Ca);
-        await using var sidecar = await TestSidecar.StartAsync($$$"""
-            routes:
-              - name: secure
-                match: {path: /secure}
-                upstream:
-                  endpoints: [{url: "{{{upstream.WsUrl()}}}"}]
-                  tls:
-                    serverName: backend.internal
-                    caPem: |
-            {{{Indent(upstreamCa.CaPem, 10)}}}
-                    clientCertificatePem: |
-            {{{Indent(client.CertificatePem, 10)}}}
-                    clientKeyPem: |
-            {{{Indent(client.KeyPem, 10)}}}
+        await using var sidecar = await TestSidecar.StartAsync("routes:\n" + MutualTlsRoute(upstream, upstreamCa, client, "a") + $$$"""
               - name: wrong-ca
                 match: {path: /wrong}
                 upstream:
@@ -135,22 +140,7 @@ public sealed class TlsAndHttp2Tests
         var first = upstreamCa.Issue("proxy-client-1");
         var second = upstreamCa.Issue("proxy-client-2");
         await using var upstream = await TestUpstream.StartAsync(certificate: server.Certificate, clientCa: upstreamCa.Ca);
-        string Document(TestCertificates.Issued client, string marker) => $$$"""
-            routes:
-              - name: secure
-                match: {path: /secure}
-                headers: {set: {x-marker: {{{marker}}}}}
-                upstream:
-                  endpoints: [{url: "{{{upstream.WsUrl()}}}"}]
-                  tls:
-                    serverName: backend.internal
-                    caPem: |
-            {{{Indent(upstreamCa.CaPem, 10)}}}
-                    clientCertificatePem: |
-            {{{Indent(client.CertificatePem, 10)}}}
-                    clientKeyPem: |
-            {{{Indent(client.KeyPem, 10)}}}
-            """;
+        string Document(TestCertificates.Issued client, string marker) => "routes:\n" + MutualTlsRoute(upstream, upstreamCa, client, marker);
 
         async Task<(string? Certificate, string? Marker)> SeenByUpstreamAsync(TestSidecar sidecar)
         {
