@@ -6,7 +6,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: deps build test run bench bench-quick format format-check clean
+.PHONY: deps build test run run-standalone bench bench-quick format format-check clean
 
 deps:
 	@bash .ci/deps
@@ -20,7 +20,12 @@ test: build format-check
 	@set -o pipefail; $(DOTNET) test K8sWsProxy.sln -c $(CONFIG) --no-build --logger "console;verbosity=normal" 2>&1 | tee TestResults.log; \
 	status=$$?; bash .ci/summary TestResults.log; exit $$status
 
+# The operator, the API emulator and three sidecar pods on 127.0.0.2-4, a route applied; try kubectl (Ctrl-C stops).
 run: build
+	@$(DOTNET) bench/K8sWsProxy.Bench/bin/$(CONFIG)/net10.0/K8sWsProxy.Bench.dll playground
+
+# The sidecar alone, from examples/standalone.yaml, behind two echo upstreams.
+run-standalone: build
 	@bash examples/run-standalone.sh $(CONFIG)
 
 bench: build

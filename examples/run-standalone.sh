@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make run: two echo upstreams and the sidecar with examples/standalone.yaml, until Ctrl-C.
+# make run-standalone: two echo upstreams and the sidecar with examples/standalone.yaml, until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=${1:-Release}

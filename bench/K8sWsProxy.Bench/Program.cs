@@ -8,6 +8,33 @@ using K8sWsProxy.Bench.Systems;
 // usage: K8sWsProxy.Bench [--quick] [--repo DIR] [--out DIR] [--systems direct,sidecar,nginx,haproxy]
 //                         [--scenarios all|throughput,latency,handshakes,idle,reload,tracking,propagation] [--proxy-cpus 1] [--rounds N]
 //                         [--propagation-sidecars 10,50]
+using var cancel = new CancellationTokenSource();
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
+{
+    c.Cancel = true;
+    Console.Error.WriteLine("interrupted: stopping everything started");
+    cancel.Cancel();
+});
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+{
+    c.Cancel = true;
+    cancel.Cancel();
+});
+AppDomain.CurrentDomain.ProcessExit += (_, _) => ManagedProcess.KillAll();
+
+// usage: K8sWsProxy.Bench playground [SIDECARS]   (`make run`: the operator, the emulator and sidecars to try with kubectl)
+if (args is ["playground", .. var rest])
+{
+    var sidecars = 3;
+    if (rest is not [] && (rest is not [var n] || !int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out sidecars) || sidecars is < 1 or > 250))
+    {
+        Console.Error.WriteLine("usage: K8sWsProxy.Bench playground [SIDECARS]   (1 to 250, default 3)");
+        return 2;
+    }
+
+    return await K8sWsProxy.Bench.Cluster.Playground.RunAsync(BenchOptions.Parse([]).Repo, sidecars, cancel.Token);
+}
+
 var options = BenchOptions.Parse(args);
 var plan = options.Quick ? Plan.Quick : Plan.Full;
 if (options.Rounds is { } rounds)
@@ -25,19 +52,6 @@ var workDir = Path.Combine(options.Out, "raw", DateTime.UtcNow.ToString("yyyyMMd
 Directory.CreateDirectory(workDir);
 Templates.Directory = Path.Combine(options.Repo, "bench", "configs");
 
-using var cancel = new CancellationTokenSource();
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
-{
-    c.Cancel = true;
-    Console.Error.WriteLine("bench: interrupted, stopping everything it started");
-    cancel.Cancel();
-});
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
-{
-    c.Cancel = true;
-    cancel.Cancel();
-});
-AppDomain.CurrentDomain.ProcessExit += (_, _) => ManagedProcess.KillAll();
 
 var started = DateTime.UtcNow;
 var settings = new SystemSettings(options.Repo, workDir, options.ProxyCpus, SystemUnderTest.FreePort(), (int)Math.Min(soft, 1_000_000))

@@ -1,3 +1,4 @@
+using K8sWsProxy.Bench.Cluster;
 using K8sWsProxy.Bench.Harness;
 using K8sWsProxy.Bench.Propagation;
 using K8sWsProxy.Bench.Systems;

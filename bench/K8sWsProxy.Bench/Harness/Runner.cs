@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using K8sWsProxy.Bench.Cluster;
 using K8sWsProxy.Bench.Load;
 using K8sWsProxy.Bench.Propagation;
 using K8sWsProxy.Bench.Report;

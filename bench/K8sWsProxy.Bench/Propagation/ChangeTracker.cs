@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using k8s;
+using K8sWsProxy.Bench.Cluster;
 
 namespace K8sWsProxy.Bench.Propagation;
 

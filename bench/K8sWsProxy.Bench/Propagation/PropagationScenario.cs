@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using K8sWsProxy.Bench.Harness;
+using K8sWsProxy.Bench.Cluster;
 using K8sWsProxy.Bench.Systems;
 
 namespace K8sWsProxy.Bench.Propagation;
@@ -15,7 +15,6 @@ internal sealed class PropagationScenario(SystemSettings settings, LocalCluster 
     private const string Route = "chat";
     private static readonly TimeSpan ChangeTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly string kubectl = KubectlPath(settings.RepoRoot);
     private readonly string example = File.ReadAllText(Path.Combine(settings.RepoRoot, "examples", "route.yaml"));
 
     /// <summary>Cluster CPU use under which it counts as at rest: a quarter of the machine.</summary>
@@ -85,10 +84,7 @@ internal sealed class PropagationScenario(SystemSettings settings, LocalCluster 
 
         var cpu = cluster.CpuSeconds();
         var start = Stopwatch.GetTimestamp();
-        var apply = ManagedProcess.Start("kubectl", kubectl,
-            ["--kubeconfig", cluster.Kubeconfig, "--cache-dir", Path.Combine(cluster.Directory, "kube-cache"), "apply", "-f", path],
-            Path.Combine(cluster.Directory, "kubectl.log"));
-        var exit = await apply.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        var exit = await cluster.ApplyAsync(path);
         var kubectlDone = Stopwatch.GetTimestamp();
         if (exit != 0)
         {
@@ -116,11 +112,4 @@ internal sealed class PropagationScenario(SystemSettings settings, LocalCluster 
 
     private static string Describe(Dictionary<string, double> values) =>
         string.Join(", ", values.Select(v => $"{v.Key} {(double.IsNaN(v.Value) ? $"not within {ChangeTimeout.TotalSeconds:0} s" : v.Value.ToString("0", CultureInfo.InvariantCulture) + " ms")}"));
-
-    /// <summary>The kubectl `make deps` installs, else the one on PATH.</summary>
-    private static string KubectlPath(string repo)
-    {
-        var tool = Path.Combine(repo, ".tools", "bin", "kubectl");
-        return File.Exists(tool) ? tool : "kubectl";
-    }
 }

@@ -7,7 +7,7 @@ using K8sWsProxy.Bench.Stats;
 using K8sWsProxy.Bench.Systems;
 using K8sWsProxy.Sidecar.Tests.Infrastructure;
 
-namespace K8sWsProxy.Bench.Propagation;
+namespace K8sWsProxy.Bench.Cluster;
 
 /// <summary>
 /// A cluster made of processes: the API emulator, one operator replica and <c>n</c> sidecars on 127.0.0.2 onwards,
@@ -20,7 +20,13 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     private readonly List<ManagedProcess> processes = [];
 
-    private LocalCluster(string directory) => Directory = directory;
+    private readonly string repo;
+
+    private LocalCluster(string directory, string repo)
+    {
+        Directory = directory;
+        this.repo = repo;
+    }
 
     public string Directory { get; }
 
@@ -33,7 +39,11 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>The sidecars by pod name ("chat-0" …).</summary>
     public IReadOnlyDictionary<string, ManagedProcess> Sidecars => sidecars;
 
+    /// <summary>Where each sidecar takes plain WebSocket connections and answers /readyz and /v1/config, by pod name.</summary>
+    public IReadOnlyDictionary<string, (Uri Plain, Uri Admin)> SidecarUrls => sidecarUrls;
+
     private readonly Dictionary<string, ManagedProcess> sidecars = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Uri, Uri)> sidecarUrls = new(StringComparer.Ordinal);
 
     /// <summary>Starts everything; returns once every sidecar has applied its first document from the operator.</summary>
     public static async Task<LocalCluster> StartAsync(SystemSettings settings, int sidecarCount, string cpus, CancellationToken cancel)
@@ -43,7 +53,7 @@ internal sealed class LocalCluster : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(sidecarCount), "one sidecar per address 127.0.0.2-127.0.0.251");
         }
 
-        var cluster = new LocalCluster(System.IO.Directory.CreateDirectory(Path.Combine(settings.WorkDirectory, $"cluster-{sidecarCount}")).FullName);
+        var cluster = new LocalCluster(System.IO.Directory.CreateDirectory(Path.Combine(settings.WorkDirectory, $"cluster-{sidecarCount}")).FullName, settings.RepoRoot);
         try
         {
             await cluster.StartProcessesAsync(settings, sidecarCount, cpus, cancel);
@@ -81,16 +91,28 @@ internal sealed class LocalCluster : IAsyncDisposable
             var name = $"chat-{i}";
             var ip = IPAddress.Parse($"127.0.0.{i + 2}");
             var tokenFile = Write($"{name}.token", await RegisterPodAsync(name, ip, cancel));
+            var (plain, admin) = (SystemUnderTest.FreePort(), SystemUnderTest.FreePort());
             var sidecar = Start(name, cpus, settings.SidecarDll, $"{name}.log", null,
                 "--operator", $"wss://127.0.0.1:{channelPort}/v1/channel", "--token-file", tokenFile, "--operator-ca", caFile,
                 "--state-dir", System.IO.Directory.CreateDirectory(Path.Combine(Directory, name + "-state")).FullName,
-                "--listen", $"{ip}:{SystemUnderTest.FreePort()}", "--listen-tls", $"{ip}:{SystemUnderTest.FreePort()}",
-                "--admin", $"{ip}:{SystemUnderTest.FreePort()}", "--shutdown-timeout", "2s");
+                "--listen", $"{ip}:{plain}", "--listen-tls", $"{ip}:{SystemUnderTest.FreePort()}",
+                "--admin", $"{ip}:{admin}", "--shutdown-timeout", "2s");
             sidecars[name] = sidecar;
+            sidecarUrls[name] = (new Uri($"ws://{ip}:{plain}"), new Uri($"http://{ip}:{admin}"));
             firstDocuments.Add(sidecar.WaitForLineAsync(l => l.Contains("Config revision ", StringComparison.Ordinal), TimeSpan.FromSeconds(120)));
         }
 
         await Task.WhenAll(firstDocuments);
+    }
+
+    /// <summary>`kubectl apply -f FILE` against this cluster (the kubectl of `make deps`, else the one on PATH); its exit code.</summary>
+    public async Task<int> ApplyAsync(string file)
+    {
+        var tool = Path.Combine(repo, ".tools", "bin", "kubectl");
+        var kubectl = ManagedProcess.Start("kubectl", File.Exists(tool) ? tool : "kubectl",
+            ["--kubeconfig", Kubeconfig, "--cache-dir", Path.Combine(Directory, "kube-cache"), "apply", "-f", file],
+            Path.Combine(Directory, "kubectl.log"));
+        return await kubectl.WaitForExitAsync(TimeSpan.FromSeconds(30));
     }
 
     /// <summary>CPU seconds every process of the cluster has used so far (none of them has children: one /proc read each).</summary>

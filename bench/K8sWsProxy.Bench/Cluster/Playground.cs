@@ -1,0 +1,72 @@
+using System.Globalization;
+using K8sWsProxy.Bench.Systems;
+
+namespace K8sWsProxy.Bench.Cluster;
+
+/// <summary>
+/// `make run`: a <see cref="LocalCluster"/> to try the operator with kubectl (emulator, operator, sidecars on
+/// 127.0.0.2 onwards) and an echo upstream, with a route applied, until Ctrl-C.
+/// </summary>
+internal static class Playground
+{
+    public static async Task<int> RunAsync(string repo, int sidecarCount, CancellationToken stop)
+    {
+        var work = Directory.CreateTempSubdirectory("k8s-ws-proxy-playground-").FullName;
+        var settings = new SystemSettings(repo, work, "0", SystemUnderTest.FreePort(), 1024);
+        foreach (var dll in new[] { settings.SidecarDll, settings.OperatorDll, settings.EmulatorDll, settings.EchoDll })
+        {
+            if (!File.Exists(dll))
+            {
+                Console.Error.WriteLine($"playground: {dll} is missing: build Release first (make build)");
+                return 2;
+            }
+        }
+
+        Console.WriteLine($"playground: starting the API emulator, the operator and {sidecarCount} sidecars (logs in {work})");
+        var upstream = await Upstream.StartAsync(settings);
+        try
+        {
+            await using var cluster = await LocalCluster.StartAsync(settings, sidecarCount, File.ReadAllText("/sys/devices/system/cpu/online").Trim(), stop);
+            var route = Path.Combine(work, "route.yaml");
+            await File.WriteAllTextAsync(route, $$$"""
+                # Every sidecar pod (label app=chat) proxies /echo to the echo upstream. Edit and re-apply, or kubectl edit.
+                apiVersion: k8swsproxy.io/v1alpha1
+                kind: WebSocketRoute
+                metadata: {name: echo, namespace: {{{LocalCluster.Namespace}}}}
+                spec:
+                  selector: {matchLabels: {app: chat}}
+                  match: {path: /echo, pathType: Prefix}
+                  upstream:
+                    endpoints: [{url: "ws://127.0.0.1:{{{settings.UpstreamPort.ToString(CultureInfo.InvariantCulture)}}}/echo"}]
+                  headers: {set: {x-forwarded-by: k8s-ws-proxy}}
+                """, stop);
+            if (await cluster.ApplyAsync(route) != 0)
+            {
+                Console.Error.WriteLine($"playground: kubectl apply -f {route} failed, see {cluster.Directory}/kubectl.log");
+                return 1;
+            }
+
+            var first = cluster.SidecarUrls.First().Value;
+            Console.WriteLine($"""
+
+                K8sWsProxy playground: the operator reconciles WebSocketRoutes for {sidecarCount} sidecars (pods demo/chat-0 …)
+                  export KUBECONFIG={cluster.Kubeconfig} PATH={Path.Combine(repo, ".tools", "bin")}:$PATH
+                  kubectl get wsr -n demo                 # Ready, Synced {sidecarCount}/{sidecarCount}
+                  kubectl describe wsr echo -n demo       # conditions and events
+                  kubectl get pods -n demo -L app         # relabel a pod and watch Synced change
+                  kubectl apply -f {route}
+                Through the sidecars (each a pod): {string.Join("  ", cluster.SidecarUrls.Values.Select(u => new Uri(u.Plain, "/echo")))}
+                  demo page:  http://127.0.0.1:{settings.UpstreamPort}/?ws={new Uri(first.Plain, "/echo")}
+                  a sidecar's config: {new Uri(first.Admin, "/v1/config")}   metrics: {new Uri(first.Admin, "/metrics")}
+                Ctrl-C stops everything.
+                """);
+            await Task.Delay(Timeout.Infinite, stop).ContinueWith(_ => { }, TaskScheduler.Default);
+            Console.WriteLine("playground: stopping");
+            return 0;
+        }
+        finally
+        {
+            await upstream.StopAsync();
+        }
+    }
+}
