@@ -33,7 +33,7 @@ bench: build
 	nice -n -10 taskset -c 0 $(DOTNET) bench/K8sWsProxy.Bench/bin/$(CONFIG)/net10.0/K8sWsProxy.Bench.dll
 
 bench-quick: build
-	@# The same, shorter (bench/results/quick.md, charts-quick/), under 3 min, for development.
+	@# The same, shorter (bench/results/quick.md, charts-quick/), about 4 min, for development.
 	nice -n -10 taskset -c 0 $(DOTNET) bench/K8sWsProxy.Bench/bin/$(CONFIG)/net10.0/K8sWsProxy.Bench.dll --quick
 
 format:
