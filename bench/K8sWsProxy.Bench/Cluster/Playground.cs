@@ -60,7 +60,12 @@ internal static class Playground
                   a sidecar's config: {new Uri(first.Admin, "/v1/config")}   metrics: {new Uri(first.Admin, "/metrics")}
                 Ctrl-C stops everything.
                 """);
-            await Task.Delay(Timeout.Infinite, stop).ContinueWith(_ => { }, TaskScheduler.Default);
+            await Task.Delay(Timeout.Infinite, stop);
+            return 0;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Ctrl-C, while starting or while running: the way out; the cluster is disposed on the way.
             Console.WriteLine("playground: stopping");
             return 0;
         }
