@@ -5,9 +5,9 @@ namespace K8sWsProxy.Sidecar.Tls;
 
 /// <summary>
 /// Certificates with their private keys, loaded from PEM: the downstream ones of <see cref="CertificateSet"/> and the
-/// client certificates routes present upstream. Loading costs milliseconds of CPU (a PKCS#12 round trip and a chain
-/// build), and a document usually changes something else, so each apply starts a <see cref="Next"/> cache that
-/// takes over what the previous one loaded for the same PEM; what the new document no longer names goes with the
+/// client certificates routes present upstream. Loading costs milliseconds of CPU (parsing the key and a chain
+/// build), and a document usually changes something else, so each apply starts a <see cref="Next"/> cache that takes
+/// over what the previous one loaded for the same PEM; what the new document no longer names goes with the
 /// old cache.
 /// </summary>
 internal sealed class CertificateCache
@@ -41,9 +41,9 @@ internal sealed class CertificateCache
 
     private static Loaded Load(string pem, string key)
     {
-        using var ephemeral = X509Certificate2.CreateFromPem(pem, key);
-        // PKCS#12 round trip: SslStream on Linux needs a key it can hand to OpenSSL, which ephemeral PEM keys are not.
-        var certificate = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+        // The key stays in memory (ephemeral), which OpenSSL uses as is; only Windows' SChannel would want it
+        // persisted, and the sidecar runs on Linux.
+        var certificate = X509Certificate2.CreateFromPem(pem, key);
         var chain = new X509Certificate2Collection();
         chain.ImportFromPem(pem);
         var intermediates = new X509Certificate2Collection();
