@@ -28,6 +28,9 @@ internal sealed class DirectionRelay
         ProtocolError,
     }
 
+    /// <summary>The "compressed" bit of permessage-deflate, set on a message's first frame only.</summary>
+    private const int Rsv1 = 0x40;
+
     private readonly WebSocketTunnel _tunnel;
     private readonly DirectionCounters _counters;
     private readonly long _maxMessageBytes;
@@ -376,9 +379,9 @@ internal sealed class DirectionRelay
                 var valid = header.Fin && header.Rsv == 0 && header.PayloadLength <= FrameWriter.MaxControlPayload
                     && !(header.Opcode == Opcode.Close && header.PayloadLength == 1);
                 return valid ? Verdict.Control : Verdict.ProtocolError;
-            case Opcode.Continuation when _inMessage:
+            case Opcode.Continuation when _inMessage && header.Rsv == 0:
                 break;
-            case Opcode.Text or Opcode.Binary when !_inMessage:
+            case Opcode.Text or Opcode.Binary when !_inMessage && (header.Rsv == 0 || (header.Rsv == Rsv1 && _tunnel.PerMessageDeflate)):
                 _messageBytes = 0;
                 break;
             default:

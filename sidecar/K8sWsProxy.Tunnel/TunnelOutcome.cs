@@ -5,4 +5,8 @@ namespace K8sWsProxy.Tunnel;
 /// <param name="CloseReason">Close reason of that frame, if any.</param>
 /// <param name="Initiator">Who started the end.</param>
 /// <param name="Cause">Short reason for logs, e.g. "closed by client", "upstream lost", "idle timeout".</param>
-public sealed record TunnelOutcome(int? CloseCode, string? CloseReason, CloseInitiator Initiator, string Cause);
+public sealed record TunnelOutcome(int? CloseCode, string? CloseReason, CloseInitiator Initiator, string Cause)
+{
+    /// <summary>What a connection without frame tracking reports when it ends: nothing was seen.</summary>
+    public static TunnelOutcome Untracked { get; } = new(null, null, CloseInitiator.Proxy, "untracked");
+}

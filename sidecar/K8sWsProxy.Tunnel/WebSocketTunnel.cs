@@ -54,6 +54,14 @@ public sealed class WebSocketTunnel
 
     internal bool IsAborted => _abort.IsCancellationRequested;
 
+    internal TimeSpan CloseHandshakeTimeout => _options.CloseHandshakeTimeout;
+
+    /// <summary>
+    /// The upstream's handshake answer accepted permessage-deflate (RFC 7692): a message's first frame may then set
+    /// RSV1. Without it, and for RSV2 and RSV3 always, a set bit is a protocol error. Set before any frame flows.
+    /// </summary>
+    public bool PerMessageDeflate { get; set; }
+
     /// <summary>Wraps the client's upgraded stream: writes carry server-to-client frames, reads bytes from the client.</summary>
     public Stream WrapDownstream(Stream client)
     {

@@ -91,4 +91,66 @@ public sealed class HandshakeErrorTests : IAsyncLifetime
         using var body = JsonDocument.Parse(response.Body);
         Assert.Contains("no route", body.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
+
+    private static string Head(string path, params string[] lines) => $"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{string.Concat(lines.Select(l => l + "\r\n"))}\r\n";
+
+    [Fact]
+    public async Task A_handshake_without_a_key_is_400_and_never_reaches_the_upstream()
+    {
+        // The route's upstream is down: had the request gone there, the answer would be 502.
+        var response = await RawHandshake.SendHeadAsync(_sidecar.Ws("/"), Head("/down", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13"));
+        AssertBody(response, 400, "default/down", "Sec-WebSocket-Key");
+        AssertBody(await RawHandshake.SendHeadAsync(_sidecar.Ws("/"), Head("/down", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: c2hvcnQ=")), 400, "default/down", "Sec-WebSocket-Key");
+    }
+
+    [Fact]
+    public async Task Another_websocket_version_is_426_naming_13()
+    {
+        var response = await RawHandshake.SendHeadAsync(_sidecar.Ws("/"), Head("/down", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 8", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="));
+        AssertBody(response, 426, "default/down", "Sec-WebSocket-Version");
+        Assert.Equal("13", response.Headers["sec-websocket-version"]);
+    }
+
+    public static TheoryData<string, string> MalformedHeads => new()
+    {
+        { "space before the colon", Head("/guarded", "Upgrade : websocket") },
+        { "folded line", Head("/guarded", "X-A: 1", " continued") },
+        { "bare LF", "GET /guarded HTTP/1.1\r\nHost: 127.0.0.1\nX-A: 1\r\n\r\n" },
+        { "control character", Head("/guarded", "X-A: a\u0001b") },
+        { "two Host headers", Head("/guarded", "Host: other") },
+        { "no Host header", "GET /guarded HTTP/1.1\r\n\r\n" },
+        { "101 header fields", Head("/guarded", [.. Enumerable.Range(0, 100).Select(i => $"X-{i}: {i}")]) },
+        { "a head over 16 KiB", Head("/guarded", $"X-Big: {new string('a', 17_000)}") },
+        { "absolute-form target", "GET http://127.0.0.1/guarded HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" },
+        { "HTTP/2.0 in the request line", "GET /guarded HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedHeads))]
+    public async Task A_malformed_head_is_400(string kind, string head)
+    {
+        var response = await RawHandshake.SendHeadAsync(_sidecar.Ws("/"), head);
+        Assert.True(response.Status == 400, $"{kind}: {response.Status}");
+        using var body = JsonDocument.Parse(response.Body);
+        Assert.StartsWith("bad request", body.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_request_head_that_never_ends_is_answered_408_and_closed()
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", _sidecar.Host.PlainUrl.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync("GET /guarded HTTP/1.1\r\nHost: 127.0.0.1\r\n"u8.ToArray());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var answer = new MemoryStream();
+        var buffer = new byte[1024];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, timeout.Token)) > 0)
+        {
+            answer.Write(buffer, 0, read);
+        }
+
+        Assert.StartsWith("HTTP/1.1 408 ", System.Text.Encoding.ASCII.GetString(answer.ToArray()), StringComparison.Ordinal);
+    }
 }

@@ -67,6 +67,16 @@ public sealed class ProcessTests : IDisposable
         Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(15)));
         // Both peers answered, so the sidecar did not sit out its 10 s drain.
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), $"took {DateTime.UtcNow - started}");
+        // The shutdown ran once.
+        Assert.Single(sidecar.Stdout.Split('\n'), line => line.Contains("Shutting down: closing 1 WebSocket connections", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Without_listen_tls_no_tls_port_is_bound()
+    {
+        using var sidecar = SidecarProcess.Start("--config", Write("routes: []"), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0");
+        await sidecar.WaitReadyAsync();
+        Assert.Equal("off", sidecar.Ready["tls"]);
     }
 
     [Fact]

@@ -17,6 +17,7 @@ public sealed class TunnelThroughProxyTests : IAsyncLifetime
               - {name: limited, match: {path: /limited}, upstream: {endpoints: [{url: "{{{_upstream.WsUrl()}}}"}]}, websocket: {maxMessageBytes: 1024}}
               - {name: alive, match: {path: /alive}, upstream: {endpoints: [{url: "{{{_upstream.WsUrl()}}}"}]}, websocket: {keepAliveInterval: 300ms}}
               - {name: idle, match: {path: /idle}, upstream: {endpoints: [{url: "{{{_upstream.WsUrl()}}}"}]}, timeouts: {idle: 700ms}}
+              - {name: unlimited, match: {path: /unlimited}, upstream: {endpoints: [{url: "{{{_upstream.WsUrl()}}}"}]}}
             """);
     }
 
@@ -38,6 +39,16 @@ public sealed class TunnelThroughProxyTests : IAsyncLifetime
         var (status, _) = await ws.ReceiveCloseAsync();
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, status);
         await Wait.UntilAsync(() => _upstream.Closes.Any(c => c.Status == WebSocketCloseStatus.MessageTooBig), "the upstream to get 1009");
+    }
+
+    [Fact]
+    public async Task A_frame_announcing_more_than_the_hard_cap_is_closed_with_1009_on_a_route_without_a_limit()
+    {
+        using var ws = await RawWebSocket.ConnectAsync(_sidecar.Ws("/unlimited"));
+        // Binary, masked, 64-bit length 2^62: then nothing. Without a cap the proxy would wait for those bytes forever.
+        await ws.SendRawAsync([0x82, 0xFF, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4]);
+        var frame = await ws.ReadFrameAsync();
+        Assert.Equal((0x8, 1009), (frame.Opcode, frame.CloseCode));
     }
 
     [Fact]

@@ -119,6 +119,10 @@ public sealed class CloseTests
         { "64-bit length with the top bit set", [0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4] },
         { "unmasked client frame", RawFrames.Build(0x2, [1, 2, 3], mask: false) },
         { "continuation without a message", RawFrames.Build(0x0, [1], mask: true) },
+        { "RSV1 without permessage-deflate", RawFrames.Build(0x1, [1], mask: true, rsv: 0x40) },
+        { "RSV2", RawFrames.Build(0x2, [1], mask: true, rsv: 0x20) },
+        { "RSV3", RawFrames.Build(0x2, [1], mask: true, rsv: 0x10) },
+        { "RSV1 on a continuation", [.. RawFrames.Build(0x2, [1], mask: true, fin: false), .. RawFrames.Build(0x0, [2], mask: true, rsv: 0x40)] },
     };
 
     [Theory]
@@ -139,5 +143,20 @@ public sealed class CloseTests
         Assert.True(RawFrames.CloseCode(payload) == 1002, kind);
         Assert.Equal(new TunnelOutcome(1002, "protocol error", CloseInitiator.Proxy, "protocol error by client"), await harness.OutcomeAsync());
         Assert.Equal(0, harness.ToUpstream.Messages);
+    }
+
+    [Fact]
+    public async Task DeflateStillRefusesRsv2AndRsv1OnAContinuation()
+    {
+        foreach (var frame in new[] { RawFrames.Build(0x2, [1], mask: true, rsv: 0x60), [.. RawFrames.Build(0x2, [1], mask: true, fin: false, rsv: 0x40), .. RawFrames.Build(0x0, [2], mask: true, rsv: 0x40)] })
+        {
+            await using var harness = await TunnelHarness.StartAsync(new TunnelOptions { CloseHandshakeTimeout = TimeSpan.FromSeconds(1) }, perMessageDeflate: true);
+            using var server = harness.ServerWebSocket(new WebSocketDeflateOptions());
+            var serverClose = server.ReceiveCloseAsync();
+
+            await harness.ClientPeer.WriteAsync(frame);
+
+            Assert.Equal(WebSocketCloseStatus.ProtocolError, (await serverClose).Status);
+        }
     }
 }

@@ -53,7 +53,7 @@ public sealed class FrameBoundaryTests
         }
 
         var counters = new DirectionCounters();
-        var tunnel = new WebSocketTunnel(new TunnelOptions { MaxMessageBytes = 1 << 20 }, counters, new DirectionCounters(), TimeProvider.System);
+        var tunnel = new WebSocketTunnel(new TunnelOptions { MaxMessageBytes = 1 << 20 }, counters, new DirectionCounters(), TimeProvider.System) { PerMessageDeflate = true };
         var frames = MixedFrames;
         using var sink = new MemoryStream(frames.Length * 4100);
         await using var upstream = tunnel.WrapUpstream(sink);
@@ -119,7 +119,7 @@ public sealed class FrameBoundaryTests
     private static async Task AssertRelayedAsync(byte[] frames, IEnumerable<byte[]> chunks, long messages, long bytes)
     {
         var counters = new DirectionCounters();
-        var tunnel = new WebSocketTunnel(new TunnelOptions(), counters, new DirectionCounters(), TimeProvider.System);
+        var tunnel = new WebSocketTunnel(new TunnelOptions(), counters, new DirectionCounters(), TimeProvider.System) { PerMessageDeflate = true };
         using var sink = new MemoryStream();
         await using var upstream = tunnel.WrapUpstream(sink);
         foreach (var chunk in chunks)

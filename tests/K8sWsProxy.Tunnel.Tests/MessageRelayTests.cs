@@ -68,7 +68,7 @@ public sealed class MessageRelayTests
     [Fact]
     public async Task PerMessageDeflateFramesPassThroughUntouched()
     {
-        await using var harness = await TunnelHarness.StartAsync();
+        await using var harness = await TunnelHarness.StartAsync(perMessageDeflate: true);
         using var client = harness.ClientWebSocket(new WebSocketDeflateOptions());
         using var server = harness.ServerWebSocket(new WebSocketDeflateOptions());
         var text = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("compress me please, ", 5000)));

@@ -4,7 +4,7 @@ namespace K8sWsProxy.Tunnel.Tests;
 
 /// <summary>
 /// A client end and a server end joined by real loopback sockets through a <see cref="WebSocketTunnel"/>
-/// and a YARP-like copy loop. The peers are raw streams; <see cref="ClientWebSocket"/> and <see cref="ServerWebSocket"/>
+/// and the sidecar's <see cref="Relay"/>. The peers are raw streams; <see cref="ClientWebSocket"/> and <see cref="ServerWebSocket"/>
 /// turn them into real WebSockets.
 /// </summary>
 internal sealed class TunnelHarness : IAsyncDisposable
@@ -41,14 +41,14 @@ internal sealed class TunnelHarness : IAsyncDisposable
     public Task Copy { get; }
 
     /// <summary>A tunnel registered with <paramref name="scheduler"/>, or with a scheduler of its own (20 ms ticks).</summary>
-    public static async Task<TunnelHarness> StartAsync(TunnelOptions? options = null, int bufferSize = 64 * 1024, TunnelScheduler? scheduler = null)
+    public static async Task<TunnelHarness> StartAsync(TunnelOptions? options = null, int bufferSize = 64 * 1024, TunnelScheduler? scheduler = null, bool perMessageDeflate = false)
     {
         var (clientPeer, proxyDown) = await LoopbackPair.ConnectAsync();
         var (proxyUp, serverPeer) = await LoopbackPair.ConnectAsync();
         var toUpstream = new DirectionCounters();
         var toClient = new DirectionCounters();
-        var tunnel = new WebSocketTunnel(options ?? new TunnelOptions(), toUpstream, toClient, TimeProvider.System);
-        var copy = YarpLikeCopier.RunAsync(tunnel.WrapDownstream(proxyDown), tunnel.WrapUpstream(proxyUp), bufferSize);
+        var tunnel = new WebSocketTunnel(options ?? new TunnelOptions(), toUpstream, toClient, TimeProvider.System) { PerMessageDeflate = perMessageDeflate };
+        var copy = Relay.RunAsync(tunnel, proxyDown, proxyUp, default, default, bufferSize);
         return new TunnelHarness(clientPeer, serverPeer, tunnel, toUpstream, toClient, copy,
             scheduler ?? new TunnelScheduler(TimeProvider.System, TimeSpan.FromMilliseconds(20)), ownsScheduler: scheduler is null);
     }

@@ -210,9 +210,9 @@ public static partial class SidecarConfigValidator
             }
         }
 
-        if (ws.MaxMessageBytes < 0)
+        if (ws.MaxMessageBytes is < 0 or > WebSocketOptions.HardMaxMessageBytes)
         {
-            errors.Add(new($"{path}.maxMessageBytes", "must be 0 (no limit) or more"));
+            errors.Add(new($"{path}.maxMessageBytes", $"must be from 0 (the largest allowed) to {WebSocketOptions.HardMaxMessageBytes}"));
         }
 
         if (ws.KeepAliveInterval is not null && CheckDuration(ws.KeepAliveInterval, $"{path}.keepAliveInterval", errors, allowZero: false) is { } interval && interval < TimeSpan.FromMilliseconds(100))

@@ -101,6 +101,9 @@ internal sealed class OperatorChannelClient(SidecarOptions options, ConfigApplie
                 continue;
             }
 
+            // Off the socket's completion thread, which (inline completions) is also a thread that relays messages:
+            // parsing and applying a large document must not hold up WebSocket traffic.
+            await Task.Yield();
             var parsed = ChannelMessage.Parse(message.GetBuffer().AsSpan(0, (int)message.Length), out var error);
             message.SetLength(0);
             if (parsed is not { Type: ChannelMessage.DocumentType, Document: { } document })

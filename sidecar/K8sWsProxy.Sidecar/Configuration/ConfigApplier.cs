@@ -12,13 +12,16 @@ namespace K8sWsProxy.Sidecar.Configuration;
 /// runtime (and so their live connections and balancing state); the connections of removed or changed routes are
 /// drained.
 /// </summary>
-internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrainer drainer, StateStore state, SidecarMetrics metrics, ILogger<ConfigApplier> logger)
+internal sealed class ConfigApplier(Hosting.SidecarOptions options, RouteDrainer drainer, StateStore state, SidecarMetrics metrics, ILogger<ConfigApplier> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile ActiveConfig _current = ActiveConfig.Empty;
     private CertificateCache _certificates = CertificateCache.Empty;
 
     public ActiveConfig Current => _current;
+
+    /// <summary>Raised once a document is active, with its routes and revision (the TLS listener's router follows it).</summary>
+    public event Action<IReadOnlyList<RouteConfig>, string>? Changed;
 
     /// <summary>True once a document has been applied: what /readyz reports.</summary>
     public bool HasDocument => _current != ActiveConfig.Empty;
@@ -71,10 +74,7 @@ internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrain
             _current = next;
             _certificates = certificates;
             metrics.ConfigApplied(next);
-            yarp.Update(
-                [.. document.Routes.Select(YarpConfigBuilder.Route)],
-                [.. document.Routes.Select(YarpConfigBuilder.Cluster)],
-                document.Revision!);
+            Changed?.Invoke(document.Routes, document.Revision!);
 
             foreach (var (key, old) in previous.Routes)
             {
@@ -83,6 +83,11 @@ internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrain
                 {
                     drainer.Retire(old, successor);
                 }
+            }
+
+            if (options.ListenTls is null && document.Routes.FirstOrDefault(r => r.Tls is not null) is { } secure)
+            {
+                Log.NoTlsListener(logger, secure.Key);
             }
 
             state.Save(document);

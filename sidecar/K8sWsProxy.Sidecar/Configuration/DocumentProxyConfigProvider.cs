@@ -3,17 +3,17 @@ using Yarp.ReverseProxy.Configuration;
 
 namespace K8sWsProxy.Sidecar.Configuration;
 
-/// <summary>Hands YARP the routes of the active document; <see cref="Update"/> swaps them and signals the change.</summary>
+/// <summary>Hands YARP (the TLS listener's router) the routes of the active document; <see cref="Update"/> swaps them and signals the change.</summary>
 internal sealed class DocumentProxyConfigProvider : IProxyConfigProvider
 {
     private volatile Snapshot _current = new([], [], "empty");
 
     public IProxyConfig GetConfig() => _current;
 
-    public void Update(IReadOnlyList<RouteConfig> routes, IReadOnlyList<ClusterConfig> clusters, string revision)
+    public void Update(IReadOnlyList<Contracts.Config.RouteConfig> routes, string revision)
     {
         var previous = _current;
-        _current = new Snapshot(routes, clusters, revision);
+        _current = new Snapshot([.. routes.Select(YarpConfigBuilder.Route)], [.. routes.Select(YarpConfigBuilder.Cluster)], revision);
         previous.SignalChange();
     }
 

@@ -5,6 +5,7 @@ using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.Sidecar.Admin;
 using K8sWsProxy.Sidecar.Channel;
 using K8sWsProxy.Sidecar.Configuration;
+using K8sWsProxy.Sidecar.Http1;
 using K8sWsProxy.Sidecar.Metrics;
 using K8sWsProxy.Sidecar.Proxying;
 using K8sWsProxy.Sidecar.Routing;
@@ -17,15 +18,17 @@ using Yarp.ReverseProxy.Configuration;
 namespace K8sWsProxy.Sidecar.Hosting;
 
 /// <summary>
-/// One running sidecar: the traffic server (plain and TLS listeners, YARP) and the admin server, sharing one
-/// config applier. The process entry point and the tests start it the same way.
+/// One running sidecar: the traffic host (the plain listener, our own HTTP/1.1 data plane; the TLS listener,
+/// Kestrel and YARP, only when asked for) and the admin server, sharing one config applier. The process entry
+/// point and the tests start it the same way.
 /// </summary>
 public sealed class SidecarHost : IAsyncDisposable
 {
-    private readonly WebApplication _traffic;
+    private readonly IHost _traffic;
     private readonly WebApplication _admin;
+    private Task? _stopping;
 
-    private SidecarHost(WebApplication traffic, WebApplication admin)
+    private SidecarHost(IHost traffic, WebApplication admin)
     {
         _traffic = traffic;
         _admin = admin;
@@ -49,8 +52,8 @@ public sealed class SidecarHost : IAsyncDisposable
     /// </summary>
     public static async Task<SidecarHost> StartAsync(SidecarOptions options, SidecarConfigDocument? initial, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
     {
-        var listeners = new ListenOptions?[2];
-        var traffic = BuildTraffic(options, logging, listeners);
+        ListenOptions? tlsListener = null;
+        var traffic = options.ListenTls is null ? BuildPlain(options, logging) : BuildWithTls(options, logging, l => tlsListener = l);
         var applier = traffic.Services.GetRequiredService<ConfigApplier>();
         if ((initial ?? traffic.Services.GetRequiredService<StateStore>().Load()) is { } document)
         {
@@ -65,63 +68,73 @@ public sealed class SidecarHost : IAsyncDisposable
         var host = new SidecarHost(traffic, admin);
         await traffic.StartAsync(cancellationToken);
         await admin.StartAsync(cancellationToken);
+        host.PlainUrl = Url("http", traffic.Services.GetRequiredService<Http1Listener>().LocalEndPoint);
         // Kestrel writes the bound port back into the listen options, which matters when port 0 was asked for.
-        host.PlainUrl = Url("http", listeners[0]!.IPEndPoint!);
-        host.TlsUrl = listeners[1] is { } tls ? Url("https", tls.IPEndPoint!) : null;
+        host.TlsUrl = tlsListener is { } tls ? Url("https", tls.IPEndPoint!) : null;
         host.AdminUrl = AdminEndpoints.BoundUrl(admin);
         return host;
     }
 
     private static Uri Url(string scheme, IPEndPoint endpoint) => new($"{scheme}://{endpoint}/");
 
-    private static WebApplication BuildTraffic(SidecarOptions options, Action<ILoggingBuilder>? logging, ListenOptions?[] listeners)
+    private static IHost BuildPlain(SidecarOptions options, Action<ILoggingBuilder>? logging)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.AddSimpleConsole();
+        AddTrafficServices(builder.Services, builder.Logging, options, logging);
+        return builder.Build();
+    }
+
+    private static WebApplication BuildWithTls(SidecarOptions options, Action<ILoggingBuilder>? logging, Action<ListenOptions> bound)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        // The framework's per-request lines (YARP logs two per proxied connection) would drown ours; its warnings stay.
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
-        logging?.Invoke(builder.Logging);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(5));
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => new TunnelScheduler(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMilliseconds(100)));
+        AddTrafficServices(builder.Services, builder.Logging, options, logging);
         builder.Services.AddSingleton<DocumentProxyConfigProvider>();
         builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<DocumentProxyConfigProvider>());
-        builder.Services.AddSingleton<SidecarMetrics>();
-        builder.Services.AddSingleton<RouteDrainer>();
-        builder.Services.AddSingleton<StateStore>();
-        builder.Services.AddSingleton<ConfigApplier>();
         builder.Services.AddSingleton<WebSocketProxyHandler>();
         builder.Services.AddSingleton<MatcherPolicy, RegexPathMatcherPolicy>();
-        builder.Services.AddHostedService<ShutdownDrain>();
-        builder.Services.AddHostedService<FileConfigSource>();
-        builder.Services.AddHostedService<OperatorChannelClient>();
         builder.Services.AddReverseProxy();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxConcurrentUpgradedConnections = null;
-            kestrel.Listen(options.Listen, listen =>
+            kestrel.Listen(options.ListenTls!, listen =>
             {
-                listen.Protocols = HttpProtocols.Http1;
-                listeners[0] = listen;
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                bound(listen);
+                listen.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = context => ServerTls(kestrel, context) });
             });
-            if (options.ListenTls is { } tls)
-            {
-                kestrel.Listen(tls, listen =>
-                {
-                    listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    listeners[1] = listen;
-                    listen.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = context => ServerTls(kestrel, context) });
-                });
-            }
         });
 
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<WebSocketProxyHandler>();
+        app.Services.GetRequiredService<ConfigApplier>().Changed += app.Services.GetRequiredService<DocumentProxyConfigProvider>().Update;
         app.MapReverseProxy(proxy => proxy.Use((HttpContext context, RequestDelegate _) => handler.InvokeAsync(context)));
         app.MapFallback(context => ErrorResponses.WriteAsync(context, StatusCodes.Status404NotFound, "no route matches this request", null));
         return app;
+    }
+
+    /// <summary>What both hosts run: the config applier and its sources, the plain listener, the shutdown drain.</summary>
+    private static void AddTrafficServices(IServiceCollection services, ILoggingBuilder logs, SidecarOptions options, Action<ILoggingBuilder>? logging)
+    {
+        // The framework's per-request lines (YARP logs two per proxied connection) would drown ours; its warnings stay.
+        logs.AddFilter("Microsoft", LogLevel.Warning);
+        logs.AddFilter("Yarp", LogLevel.Warning);
+        logging?.Invoke(logs);
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(5));
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new TunnelScheduler(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMilliseconds(100)));
+        services.AddSingleton<SidecarMetrics>();
+        services.AddSingleton<RouteDrainer>();
+        services.AddSingleton<StateStore>();
+        services.AddSingleton<ConfigApplier>();
+        services.AddSingleton<Http1Proxy>();
+        services.AddSingleton<Http1Listener>();
+        services.AddHostedService(sp => sp.GetRequiredService<Http1Listener>());
+        services.AddHostedService<ShutdownDrain>();
+        services.AddHostedService<FileConfigSource>();
+        services.AddHostedService<OperatorChannelClient>();
     }
 
     /// <summary>Per handshake, from the active document: rotation is a reference swap, never a listener restart.</summary>
@@ -144,8 +157,16 @@ public sealed class SidecarHost : IAsyncDisposable
         });
     }
 
-    /// <summary>Graceful stop, as on SIGTERM.</summary>
-    public async Task StopAsync()
+    /// <summary>Graceful stop, as on SIGTERM; once, however often it is asked for.</summary>
+    public Task StopAsync()
+    {
+        lock (_traffic)
+        {
+            return _stopping ??= StopOnceAsync();
+        }
+    }
+
+    private async Task StopOnceAsync()
     {
         await _traffic.StopAsync();
         await _admin.StopAsync();
@@ -154,7 +175,15 @@ public sealed class SidecarHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        await _traffic.DisposeAsync();
+        if (_traffic is IAsyncDisposable traffic)
+        {
+            await traffic.DisposeAsync();
+        }
+        else
+        {
+            _traffic.Dispose();
+        }
+
         await _admin.DisposeAsync();
     }
 }

@@ -11,8 +11,8 @@ public sealed record SidecarOptions
 
     public IPEndPoint Listen { get; init; } = new(IPAddress.Any, 8080);
 
-    /// <summary>TLS listener; the certificate is chosen per handshake (SNI) from the routes' TLS settings. Null: none.</summary>
-    public IPEndPoint? ListenTls { get; init; } = new(IPAddress.Any, 8443);
+    /// <summary>TLS listener; the certificate is chosen per handshake (SNI) from the routes' TLS settings. Null (the default): none.</summary>
+    public IPEndPoint? ListenTls { get; init; }
 
     /// <summary>/healthz, /readyz, /v1/config (and /metrics), on a port of their own.</summary>
     public IPEndPoint Admin { get; init; } = new(IPAddress.Any, 9901);
@@ -46,7 +46,7 @@ public sealed record SidecarOptions
           --token-file FILE         service-account token for the operator (default /var/run/secrets/k8s-ws-proxy/token)
           --operator-ca FILE        PEM CA bundle the operator's certificate must chain to (default: system store)
           --listen ADDR:PORT        plain listener (default 0.0.0.0:8080)
-          --listen-tls ADDR:PORT    TLS listener, "off" for none (default 0.0.0.0:8443)
+          --listen-tls ADDR:PORT    TLS listener (default: none; "off" says so explicitly)
           --admin ADDR:PORT         health, config and metrics (default 0.0.0.0:9901)
           --shutdown-timeout DUR    how long SIGTERM waits for close handshakes (default 30s)
           --frame-tracking on|off   off only for benchmarks: no message limits, keep-alive, idle close or message metrics

@@ -19,12 +19,14 @@ internal static class ErrorResponses
         {
             context.Response.Headers.Upgrade = "websocket";
             context.Response.Headers.Connection = "Upgrade";
+            context.Response.Headers.SecWebSocketVersion = "13";
         }
 
         await JsonSerializer.SerializeAsync(context.Response.Body, new ErrorBody(error, route), ErrorJson.Default.ErrorBody, context.RequestAborted);
     }
 }
 
+/// <summary>The JSON body of an error answer.</summary>
 internal sealed record ErrorBody(string Error, string? Route);
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(ErrorBody))]

@@ -19,6 +19,8 @@ internal sealed class TunnelHandler(HttpMessageHandler inner) : DelegatingHandle
             || (request.Headers.Protocol == "websocket" && response.IsSuccessStatusCode);
         if (accepted && request.Options.TryGetValue(TunnelKey, out var tunnel))
         {
+            tunnel.PerMessageDeflate = response.Headers.TryGetValues("Sec-WebSocket-Extensions", out var extensions)
+                && extensions.Any(e => e.Contains("permessage-deflate", StringComparison.OrdinalIgnoreCase));
             response.Content = new UpstreamStreamContent(response.Content, tunnel);
         }
 

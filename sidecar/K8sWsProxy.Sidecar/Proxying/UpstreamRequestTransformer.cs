@@ -1,4 +1,3 @@
-using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.Sidecar.Runtime;
 using K8sWsProxy.Sidecar.Upstreams;
 using K8sWsProxy.Tunnel;
@@ -18,7 +17,7 @@ internal sealed class UpstreamRequestTransformer(HttpTransformer routeTransforms
     {
         await routeTransforms.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(
-            destinationPrefix, UpstreamPath(route.Config.Match, PathString.FromUriComponent(endpoint.HttpUrl).Value ?? "", httpContext.Request.Path), httpContext.Request.QueryString);
+            destinationPrefix, new PathString(UpstreamPath.For(route.Config.Match, PathString.FromUriComponent(endpoint.HttpUrl).Value ?? "", httpContext.Request.Path.Value ?? "/")), httpContext.Request.QueryString);
         if (subprotocols is not null)
         {
             proxyRequest.Headers.Remove(HeaderNames.SecWebSocketProtocol);
@@ -36,26 +35,4 @@ internal sealed class UpstreamRequestTransformer(HttpTransformer routeTransforms
 
     public override ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken) =>
         routeTransforms.TransformResponseTrailersAsync(httpContext, proxyResponse, cancellationToken);
-
-    /// <summary>
-    /// An endpoint URL without a path leaves the request path alone. With a path, that path replaces what the
-    /// route matched: the prefix for Prefix routes (/ws/a on prefix /ws to /socket gives /socket/a), the whole
-    /// path for Exact and RegularExpression routes.
-    /// </summary>
-    internal static PathString UpstreamPath(RouteMatch match, string endpointPath, PathString requestPath)
-    {
-        if (endpointPath is "" or "/")
-        {
-            return requestPath;
-        }
-
-        if (match.PathType != PathType.Prefix)
-        {
-            return new PathString(endpointPath);
-        }
-
-        var prefix = match.Path.TrimEnd('/');
-        var rest = requestPath.Value is { } path && path.Length >= prefix.Length ? path[prefix.Length..] : "";
-        return new PathString(endpointPath.TrimEnd('/') + rest);
-    }
 }

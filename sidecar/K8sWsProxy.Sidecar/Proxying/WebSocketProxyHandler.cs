@@ -34,43 +34,22 @@ internal sealed class WebSocketProxyHandler(
             return;
         }
 
-        if (!HandshakePolicy.IsWebSocketRequest(context))
+        if (!IsWebSocketRequest(context))
         {
-            await Refuse(context, route, StatusCodes.Status426UpgradeRequired, "this route only accepts WebSocket requests", "not_websocket");
+            await Refuse(context, route, Refusal.NotWebSocket);
             return;
         }
 
-        var options = route.Config.WebSocket;
-        if (!HandshakePolicy.OriginAllowed(options, context))
+        if (WebSocketHandshake.CheckRequest(context.Request.Headers.SecWebSocketVersion, context.Request.Protocol == "HTTP/2" ? null : context.Request.Headers.SecWebSocketKey.ToString()) is { } invalid)
         {
-            await Refuse(context, route, StatusCodes.Status403Forbidden, "origin not allowed", "origin");
+            await Refuse(context, route, invalid);
             return;
         }
 
-        if (!HandshakePolicy.FilterSubprotocols(options, context, out var subprotocols))
+        if (HandshakePolicy.Admit(ref route, configs, drainer, context.Request.Headers.Origin, context.Request.Headers.SecWebSocketProtocol, out var subprotocols) is { } refusal)
         {
-            await Refuse(context, route, StatusCodes.Status403Forbidden, "none of the requested subprotocols is allowed", "subprotocol");
+            await Refuse(context, route, refusal);
             return;
-        }
-
-        if (drainer.ShuttingDown)
-        {
-            await Refuse(context, route, StatusCodes.Status503ServiceUnavailable, "proxy shutting down", "shutting_down");
-            return;
-        }
-
-        if (!route.TryAcquireConnection())
-        {
-            await Refuse(context, route, StatusCodes.Status503ServiceUnavailable, "connection limit reached", "connection_limit");
-            return;
-        }
-
-        if (route.Retired && configs.Current.Routes.GetValueOrDefault(route.Key) is { } successor && successor.TryAcquireConnection())
-        {
-            // A document replaced the route between the lookup and now: use its successor, whose upstream client
-            // is not about to be disposed.
-            route.ReleaseConnection();
-            route = successor;
         }
 
         try
@@ -117,7 +96,7 @@ internal sealed class WebSocketProxyHandler(
         {
             for (var attempt = 1; ; attempt++)
             {
-                var endpoint = route.Selector.Select(context, tried);
+                var endpoint = route.Selector.Select(name => context.Request.Headers[name].ToString() is { Length: > 0 } value ? value : null, tried);
                 endpointUrl = endpoint.Config.Url;
                 endpoint.ConnectionOpened();
                 ForwarderError error;
@@ -138,7 +117,7 @@ internal sealed class WebSocketProxyHandler(
 
                 if (upgraded)
                 {
-                    var outcome = track ? await tunnel.Completion : Untracked;
+                    var outcome = track ? await tunnel.Completion : TunnelOutcome.Untracked;
                     route.Metrics.Ended(outcome, time.GetElapsedTime(upgradedAt));
                     Log.TunnelEnded(logger, route.Key, endpoint.Config.Url, outcome.ToString());
                     return;
@@ -160,14 +139,14 @@ internal sealed class WebSocketProxyHandler(
                 var reason = context.Features.Get<IForwarderErrorFeature>()?.Exception?.GetBaseException().Message ?? error.ToString();
                 if (deadline.IsCancellationRequested)
                 {
-                    await Refuse(context, route, StatusCodes.Status504GatewayTimeout, $"upstream handshake timed out after {route.Config.Timeouts.Handshake}", "handshake_timeout");
+                    await Refuse(context, route, Refusal.HandshakeTimeout(route));
                     return;
                 }
 
                 Log.ConnectFailed(logger, route.Key, endpoint.Config.Url, attempt, retry.Attempts, reason);
                 if (error is not (ForwarderError.Request or ForwarderError.RequestTimedOut) || attempt >= retry.Attempts)
                 {
-                    await Refuse(context, route, StatusCodes.Status502BadGateway, $"no upstream endpoint accepted the connection: {reason}", "upstream_unreachable");
+                    await Refuse(context, route, Refusal.Unreachable(reason));
                     return;
                 }
 
@@ -180,7 +159,7 @@ internal sealed class WebSocketProxyHandler(
                 }
                 catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
                 {
-                    await Refuse(context, route, StatusCodes.Status504GatewayTimeout, $"upstream handshake timed out after {route.Config.Timeouts.Handshake}", "handshake_timeout");
+                    await Refuse(context, route, Refusal.HandshakeTimeout(route));
                     return;
                 }
 
@@ -204,9 +183,6 @@ internal sealed class WebSocketProxyHandler(
         }
     }
 
-    /// <summary>What an untracked connection (frame tracking off) reports when it ends: nothing was seen.</summary>
-    private static readonly TunnelOutcome Untracked = new(null, null, CloseInitiator.Proxy, "untracked");
-
     /// <param name="tunnel">Null when frame tracking is off: the upgrade is noticed, the streams are not wrapped.</param>
     private static void InstallUpgradeFeatures(HttpContext context, WebSocketTunnel? tunnel, Action upgraded)
     {
@@ -221,11 +197,25 @@ internal sealed class WebSocketProxyHandler(
         }
     }
 
-    /// <param name="reason">The metric label: a short, fixed word, never request data.</param>
-    private Task Refuse(HttpContext context, RouteRuntime route, int status, string error, string reason)
+    private Task Refuse(HttpContext context, RouteRuntime route, Refusal refusal)
     {
-        route.Metrics.HandshakeFailed(reason, upstream: status is >= 502 and <= 504 && reason is not ("shutting_down" or "connection_limit"));
-        Log.HandshakeFailed(logger, route.Key, status, error);
-        return ErrorResponses.WriteAsync(context, status, error, route.Key);
+        refusal.Record(logger, route);
+        return ErrorResponses.WriteAsync(context, refusal.Status, refusal.Error, route.Key);
+    }
+
+    /// <summary>An HTTP/1.1 Upgrade to websocket, or an HTTP/2 extended CONNECT with :protocol websocket.</summary>
+    private static bool IsWebSocketRequest(HttpContext context)
+    {
+        var connect = context.Features.Get<IHttpExtendedConnectFeature>();
+        if (connect is { IsExtendedConnect: true })
+        {
+            return string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase);
+        }
+
+        // Not context.WebSockets: that needs the WebSockets middleware, which would terminate the socket here.
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        return upgrade is { IsUpgradableRequest: true }
+            && HttpMethods.IsGet(context.Request.Method)
+            && context.Request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -1,4 +1,5 @@
 using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.Sidecar.Routing;
 using K8sWsProxy.Sidecar.Tls;
 
 namespace K8sWsProxy.Sidecar.Runtime;
@@ -16,4 +17,7 @@ internal sealed class ActiveConfig(SidecarConfigDocument document, IReadOnlyDict
     public IReadOnlyDictionary<string, RouteRuntime> Routes { get; } = routes;
 
     public CertificateSet Certificates { get; } = certificates;
+
+    /// <summary>The routes in the order requests are matched against them.</summary>
+    public RouteTable Table { get; } = RouteTable.Build(document.Routes.Select(r => routes[r.Key]));
 }

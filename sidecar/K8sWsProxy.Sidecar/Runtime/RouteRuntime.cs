@@ -24,9 +24,10 @@ internal sealed class RouteRuntime : IDisposable
         ToUpstream = counters.ToUpstream;
         ToClient = counters.ToClient;
         Metrics = metrics.ForRoute(config.Namespace, config.Name);
-        Endpoints = [.. config.Upstream.Endpoints.Select((e, i) => new UpstreamEndpoint(e, i))];
+        var tls = UpstreamClientFactory.ClientTls(config, certificates, logger);
+        Endpoints = [.. config.Upstream.Endpoints.Select((e, i) => new UpstreamEndpoint(e, i, tls))];
         Selector = new EndpointSelector(Endpoints, config.Upstream.LoadBalancing, config.Upstream.SessionAffinity);
-        Client = UpstreamClientFactory.Create(config, certificates, logger);
+        Client = UpstreamClientFactory.Create(config, tls);
         PathRegex = config.Match.PathType == PathType.RegularExpression
             ? new Regex($"^(?:{config.Match.Path})$", RegexOptions.CultureInvariant | RegexOptions.Compiled, SidecarConfigValidator.RegexTimeout)
             : null;
@@ -37,7 +38,7 @@ internal sealed class RouteRuntime : IDisposable
         var idle = Duration.Parse(config.Timeouts.Idle);
         TunnelOptions = new TunnelOptions
         {
-            MaxMessageBytes = config.WebSocket.MaxMessageBytes,
+            MaxMessageBytes = config.WebSocket.MaxMessageBytes > 0 ? config.WebSocket.MaxMessageBytes : Contracts.Config.WebSocketOptions.HardMaxMessageBytes,
             KeepAliveInterval = config.WebSocket.KeepAliveInterval is { } k ? Duration.Parse(k) : null,
             IdleTimeout = idle > TimeSpan.Zero ? idle : null,
             MessagesPerSecond = config.Limits.MessagesPerSecond,

@@ -16,10 +16,11 @@ internal sealed class EndpointSelector(IReadOnlyList<UpstreamEndpoint> endpoints
 
     public IReadOnlyList<UpstreamEndpoint> Endpoints => endpoints;
 
+    /// <param name="header">The request's value of a header (comma-joined when repeated), or null.</param>
     /// <param name="tried">Bit i set: endpoint i already failed for this request.</param>
-    public UpstreamEndpoint Select(HttpContext context, ulong tried)
+    public UpstreamEndpoint Select(Func<string, string?> header, ulong tried)
     {
-        if (AffinityKey(context) is { } key)
+        if (AffinityKey(header) is { } key)
         {
             return ByHash(key, tried);
         }
@@ -33,15 +34,30 @@ internal sealed class EndpointSelector(IReadOnlyList<UpstreamEndpoint> endpoints
         };
     }
 
-    private string? AffinityKey(HttpContext context)
+    private string? AffinityKey(Func<string, string?> header)
     {
         if (affinity is null)
         {
             return null;
         }
 
-        var value = affinity.Header is { } header ? context.Request.Headers[header].ToString() : context.Request.Cookies[affinity.Cookie!];
+        var value = affinity.Header is { } name ? header(name) : Cookie(header("Cookie"), affinity.Cookie!);
         return string.IsNullOrEmpty(value) ? null : value;
+    }
+
+    /// <summary>A cookie's value from a Cookie header (RFC 6265 "a=1; b=2").</summary>
+    private static string? Cookie(string? cookies, string name)
+    {
+        foreach (var pair in (cookies ?? "").Split(';', StringSplitOptions.TrimEntries))
+        {
+            var equals = pair.IndexOf('=');
+            if (equals > 0 && pair.AsSpan(0, equals).Trim().SequenceEqual(name))
+            {
+                return pair[(equals + 1)..].Trim().Trim('"');
+            }
+        }
+
+        return null;
     }
 
     private static bool Skipped(ulong tried, int i, int count) => (tried & (1UL << i)) != 0 && BitCount(tried) < count;

@@ -14,7 +14,7 @@ namespace K8sWsProxy.Sidecar.Upstreams;
 /// </summary>
 internal static class UpstreamClientFactory
 {
-    public static HttpMessageInvoker Create(RouteConfig route, CertificateCache certificates, ILogger logger)
+    public static HttpMessageInvoker Create(RouteConfig route, SslClientAuthenticationOptions? tls)
     {
         var handler = new SocketsHttpHandler
         {
@@ -27,16 +27,22 @@ internal static class UpstreamClientFactory
             ActivityHeadersPropagator = null,
         };
 
-        if (route.Upstream.Tls is { } tls)
+        if (tls is not null)
         {
-            handler.SslOptions = ClientTls(route, tls, certificates, logger);
+            handler.SslOptions = tls;
         }
 
         return new HttpMessageInvoker(new TunnelHandler(handler), disposeHandler: true);
     }
 
-    private static SslClientAuthenticationOptions ClientTls(RouteConfig route, UpstreamTlsConfig tls, CertificateCache certificates, ILogger logger)
+    /// <summary>The route's upstream TLS settings, shared by its HTTP client and its HTTP/1.1 endpoints.</summary>
+    public static SslClientAuthenticationOptions? ClientTls(RouteConfig route, CertificateCache certificates, ILogger logger)
     {
+        if (route.Upstream.Tls is not { } tls)
+        {
+            return null;
+        }
+
         var options = new SslClientAuthenticationOptions { TargetHost = tls.ServerName };
         if (tls.ClientCertificatePem is not null && tls.ClientKeyPem is not null)
         {

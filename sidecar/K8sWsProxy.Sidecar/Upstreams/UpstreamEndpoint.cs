@@ -1,22 +1,48 @@
+using System.Net.Security;
 using K8sWsProxy.Contracts.Config;
 
 namespace K8sWsProxy.Sidecar.Upstreams;
 
 /// <summary>One endpoint of a route as the proxy uses it: where to send the handshake and how many connections it holds.</summary>
-internal sealed class UpstreamEndpoint(EndpointConfig config, int index)
+internal sealed class UpstreamEndpoint
 {
     private int _active;
 
-    public EndpointConfig Config { get; } = config;
+    /// <param name="tls">The route's upstream TLS settings; each endpoint gets its own copy with its host as default server name.</param>
+    public UpstreamEndpoint(EndpointConfig config, int index, SslClientAuthenticationOptions? tls)
+    {
+        Config = config;
+        Index = index;
+        Url = new Uri(config.Url);
+        HttpUrl = ToHttpUrl(config.Url);
+        HttpVersion = config.HttpVersion == "2" ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11;
+        if (Url.Scheme == "wss")
+        {
+            tls ??= new SslClientAuthenticationOptions();
+            Tls = new SslClientAuthenticationOptions
+            {
+                TargetHost = tls.TargetHost ?? Url.IdnHost,
+                ClientCertificateContext = tls.ClientCertificateContext,
+                RemoteCertificateValidationCallback = tls.RemoteCertificateValidationCallback,
+                CertificateChainPolicy = tls.CertificateChainPolicy,
+                ApplicationProtocols = [SslApplicationProtocol.Http11],
+            };
+        }
+    }
 
-    public int Index { get; } = index;
+    public EndpointConfig Config { get; }
 
-    public Uri Url { get; } = new(config.Url);
+    public int Index { get; }
+
+    public Uri Url { get; }
 
     /// <summary>The http(s) form of the URL: the forwarder speaks HTTP, the Upgrade header makes it a WebSocket.</summary>
-    public Uri HttpUrl { get; } = ToHttpUrl(config.Url);
+    public Uri HttpUrl { get; }
 
-    public Version HttpVersion { get; } = config.HttpVersion == "2" ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11;
+    public Version HttpVersion { get; }
+
+    /// <summary>For wss:// endpoints: how the HTTP/1.1 data plane opens TLS to it.</summary>
+    public SslClientAuthenticationOptions? Tls { get; }
 
     public int Weight => Config.Weight;
 

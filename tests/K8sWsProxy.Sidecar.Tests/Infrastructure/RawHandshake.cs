@@ -8,12 +8,8 @@ public static class RawHandshake
 {
     public sealed record Response(int Status, IReadOnlyDictionary<string, string> Headers, string Body);
 
-    public static async Task<Response> SendAsync(Uri uri, bool upgrade = true, params (string Name, string Value)[] headers)
+    public static Task<Response> SendAsync(Uri uri, bool upgrade = true, params (string Name, string Value)[] headers)
     {
-        using var client = new TcpClient();
-        using var cts = new CancellationTokenSource(Ws.Timeout);
-        await client.ConnectAsync(uri.Host, uri.Port, cts.Token);
-        var stream = client.GetStream();
         var request = new StringBuilder();
         request.Append($"GET {uri.PathAndQuery} HTTP/1.1\r\nHost: {uri.Authority}\r\n");
         if (upgrade)
@@ -27,7 +23,17 @@ public static class RawHandshake
         }
 
         request.Append("\r\n");
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(request.ToString()), cts.Token);
+        return SendHeadAsync(uri, request.ToString());
+    }
+
+    /// <summary>Sends <paramref name="head"/> exactly as given (malformed ones included) and reads the answer.</summary>
+    public static async Task<Response> SendHeadAsync(Uri uri, string head)
+    {
+        using var client = new TcpClient();
+        using var cts = new CancellationTokenSource(Ws.Timeout);
+        await client.ConnectAsync(uri.Host, uri.Port, cts.Token);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), cts.Token);
 
         var received = new MemoryStream();
         var buffer = new byte[8192];
@@ -39,9 +45,9 @@ public static class RawHandshake
             received.Write(buffer, 0, n);
         }
 
-        var head = Encoding.ASCII.GetString(received.GetBuffer(), 0, headerEnd).Split("\r\n");
-        var status = int.Parse(head[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-        var parsed = head.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(p => p[0].Trim().ToLowerInvariant(), p => p[1].Trim());
+        var lines = Encoding.ASCII.GetString(received.GetBuffer(), 0, headerEnd).Split("\r\n");
+        var status = int.Parse(lines[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var parsed = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(p => p[0].Trim().ToLowerInvariant(), p => p[1].Trim());
         var body = new MemoryStream();
         body.Write(received.GetBuffer(), headerEnd + 4, (int)received.Length - headerEnd - 4);
         if (parsed.TryGetValue("content-length", out var length))

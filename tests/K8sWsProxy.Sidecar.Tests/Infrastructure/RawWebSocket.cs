@@ -80,6 +80,9 @@ public sealed class RawWebSocket : IDisposable
     }
 
     /// <summary>A masked frame, as clients send.</summary>
+    /// <summary>Bytes as they are: a frame header alone, or garbage.</summary>
+    public async Task SendRawAsync(byte[] bytes) => await _stream.WriteAsync(bytes);
+
     public async Task SendFrameAsync(int opcode, byte[] payload, bool fin = true)
     {
         var frame = new List<byte> { (byte)((fin ? 0x80 : 0) | opcode) };

@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Sockets;
+using K8sWsProxy.Sidecar.Hosting;
+
+namespace K8sWsProxy.Sidecar.Http1;
+
+/// <summary>
+/// The plain listener: accepts connections and hands each to <see cref="Http1Proxy"/>. Stopping closes the
+/// listening socket and waits for the connections it started (the shutdown drain has closed their WebSockets).
+/// </summary>
+internal sealed class Http1Listener(SidecarOptions options, Http1Proxy proxy, ILogger<Http1Listener> logger) : IHostedService
+{
+    private readonly Socket _socket = new(options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _accepting = Task.CompletedTask;
+    private int _open = 1; // the accept loop holds one count until it ends
+
+    /// <summary>Where it listens, once started (the port the system chose when 0 was asked for).</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _socket.Bind(options.Listen);
+        _socket.Listen(1024);
+        _accepting = AcceptLoopAsync();
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _socket.Dispose();
+        await _accepting;
+        await _drained.Task.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                Socket client;
+                try
+                {
+                    client = await _socket.AcceptAsync();
+                }
+                catch (SocketException e) when (e.SocketErrorCode is not SocketError.OperationAborted)
+                {
+                    // Out of descriptors, or a client gone before it was accepted: the listener keeps going.
+                    Log.AcceptFailed(logger, e.Message);
+                    await Task.Delay(10);
+                    continue;
+                }
+
+                client.NoDelay = true;
+                Interlocked.Increment(ref _open);
+                _ = ServeAsync(client);
+            }
+        }
+        catch (Exception e) when (e is ObjectDisposedException or SocketException { SocketErrorCode: SocketError.OperationAborted })
+        {
+            // Stopped.
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    private async Task ServeAsync(Socket client)
+    {
+        try
+        {
+            await proxy.ServeAsync(client);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    private void Release()
+    {
+        if (Interlocked.Decrement(ref _open) == 0)
+        {
+            _drained.TrySetResult();
+        }
+    }
+}

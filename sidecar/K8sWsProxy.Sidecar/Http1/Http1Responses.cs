@@ -1,0 +1,51 @@
+using System.Text;
+using System.Text.Json;
+using K8sWsProxy.Sidecar.Proxying;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace K8sWsProxy.Sidecar.Http1;
+
+/// <summary>What the HTTP/1.1 listener writes to a client itself: error answers (then the connection closes) and the 101.</summary>
+internal static class Http1Responses
+{
+    /// <summary>The JSON error every listener answers with (<see cref="ErrorResponses"/>), 426 with its upgrade hints.</summary>
+    public static async Task WriteErrorAsync(Stream client, int status, string error, string? route, CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(error, route), ErrorJson.Default.ErrorBody);
+        var head = new StringBuilder(160);
+        head.Append("HTTP/1.1 ").Append(status).Append(' ').Append(ReasonPhrases.GetReasonPhrase(status)).Append("\r\n");
+        head.Append("Content-Type: application/json\r\nContent-Length: ").Append(body.Length).Append("\r\n");
+        if (status == 426)
+        {
+            head.Append("Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n");
+        }
+
+        head.Append("Connection: close\r\n\r\n");
+        await client.WriteAsync(Encoding.ASCII.GetBytes(head.ToString()).Concat(body).ToArray(), cancellationToken);
+    }
+
+    /// <summary>
+    /// The upstream's head as it came: its 101, or the status it refused the handshake with, after which the
+    /// connection closes (the client's connection is not kept for another request).
+    /// </summary>
+    public static byte[] Relayed(HttpHead answer)
+    {
+        var head = new StringBuilder(256);
+        head.Append("HTTP/1.1 ").Append(answer.Status).Append(' ').Append(ReasonPhrases.GetReasonPhrase(answer.Status)).Append("\r\n");
+        foreach (var (name, value) in answer.Headers)
+        {
+            if (answer.Status == 101 || !(name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase)))
+            {
+                head.Append(name).Append(": ").Append(value).Append("\r\n");
+            }
+        }
+
+        if (answer.Status != 101)
+        {
+            head.Append("Connection: close\r\n");
+        }
+
+        head.Append("\r\n");
+        return Encoding.Latin1.GetBytes(head.ToString());
+    }
+}

@@ -1,0 +1,70 @@
+namespace K8sWsProxy.Sidecar.Http1;
+
+/// <summary>A parsed HTTP/1.x request or response head: the start line and the header fields in wire order.</summary>
+internal sealed class HttpHead
+{
+    /// <summary>Requests: the method. Responses: empty.</summary>
+    public string Method { get; init; } = "";
+
+    /// <summary>Requests: the request target as sent. Responses: empty.</summary>
+    public string Target { get; init; } = "";
+
+    /// <summary>"HTTP/1.1" or "HTTP/1.0".</summary>
+    public string Version { get; init; } = "";
+
+    /// <summary>Responses: the status code. Requests: 0.</summary>
+    public int Status { get; init; }
+
+    public required List<KeyValuePair<string, string>> Headers { get; init; }
+
+    /// <summary>The first value of a header, or null.</summary>
+    public string? this[string name]
+    {
+        get
+        {
+            foreach (var (key, value) in Headers)
+            {
+                if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return value;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    public IEnumerable<string> Values(string name)
+    {
+        foreach (var (key, value) in Headers)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                yield return value;
+            }
+        }
+    }
+
+    public int Count(string name) => Values(name).Count();
+
+    /// <summary>Whether a comma-separated header lists <paramref name="token"/> (case-insensitive), in any of its fields.</summary>
+    public bool HasToken(string name, string token)
+    {
+        foreach (var value in Values(name))
+        {
+            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (string.Equals(part, token, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The comma-separated tokens of a header, over all its fields, in order.</summary>
+    public IEnumerable<string> Tokens(string name) =>
+        Values(name).SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+}

@@ -1,0 +1,85 @@
+using System.Net;
+using System.Text;
+using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.Sidecar.Runtime;
+using K8sWsProxy.Sidecar.Upstreams;
+
+namespace K8sWsProxy.Sidecar.Http1;
+
+/// <summary>
+/// The handshake request sent to an HTTP/1.1 upstream: the client's headers less hop-by-hop ones, the endpoint's
+/// host and path, X-Forwarded-For/-Proto/-Host appended to what earlier proxies set, the route's header changes,
+/// and the filtered subprotocol list.
+/// </summary>
+internal static class UpstreamRequest
+{
+    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Host", "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length",
+    };
+
+    /// <summary>The request head for an HTTP/1.1 endpoint.</summary>
+    public static byte[] Build(HttpHead client, RequestTarget target, RouteRuntime route, UpstreamEndpoint endpoint, string? subprotocols, IPAddress clientAddress, string scheme)
+    {
+        var head = new StringBuilder(512);
+        head.Append("GET ").Append(Path(route, endpoint, target)).Append(target.Query).Append(" HTTP/1.1\r\n");
+        head.Append("Host: ").Append(endpoint.HttpUrl.Authority).Append("\r\n");
+        head.Append("Connection: Upgrade\r\nUpgrade: websocket\r\n");
+        foreach (var (name, value) in Headers(client, route, subprotocols, clientAddress, scheme))
+        {
+            head.Append(name).Append(": ").Append(value).Append("\r\n");
+        }
+
+        head.Append("\r\n");
+        return Encoding.Latin1.GetBytes(head.ToString());
+    }
+
+    public static string Path(RouteRuntime route, UpstreamEndpoint endpoint, RequestTarget target) =>
+        UpstreamPath.For(route.Config.Match, endpoint.HttpUrl.AbsolutePath, target.Path);
+
+    /// <summary>Every header field for the upstream but Host, Connection and Upgrade.</summary>
+    public static IEnumerable<KeyValuePair<string, string>> Headers(HttpHead client, RouteRuntime route, string? subprotocols, IPAddress clientAddress, string scheme)
+    {
+        var headers = route.Config.Headers;
+        var connectionListed = client.Tokens("Connection").ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var field in client.Headers)
+        {
+            var name = field.Key;
+            if (!HopByHop.Contains(name) && !connectionListed.Contains(name) && !IsForwarded(name)
+                && !(subprotocols is not null && name.Equals("Sec-WebSocket-Protocol", StringComparison.OrdinalIgnoreCase))
+                && !Changed(headers, name))
+            {
+                yield return field;
+            }
+        }
+
+        var address = clientAddress.IsIPv4MappedToIPv6 ? clientAddress.MapToIPv4() : clientAddress;
+        foreach (var (name, value) in new[] { ("X-Forwarded-For", address.ToString()), ("X-Forwarded-Proto", scheme), ("X-Forwarded-Host", client["Host"] ?? "") })
+        {
+            // Earlier proxies' values first, ours last, unless the route sets or removes the header itself.
+            if (!Changed(headers, name))
+            {
+                var earlier = string.Join(", ", client.Values(name));
+                yield return new(name, earlier.Length > 0 ? $"{earlier}, {value}" : value);
+            }
+        }
+
+        if (subprotocols is not null)
+        {
+            yield return new("Sec-WebSocket-Protocol", subprotocols);
+        }
+
+        foreach (var field in headers.Set)
+        {
+            yield return field;
+        }
+    }
+
+    private static bool Changed(HeadersConfig headers, string name) =>
+        headers.Remove.Contains(name, StringComparer.OrdinalIgnoreCase) || headers.Set.Keys.Any(k => k.Equals(name, StringComparison.OrdinalIgnoreCase));
+
+    private static bool IsForwarded(string name) =>
+        name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("X-Forwarded-Host", StringComparison.OrdinalIgnoreCase);
+}

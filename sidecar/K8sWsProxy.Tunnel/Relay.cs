@@ -1,0 +1,100 @@
+using System.Buffers;
+using System.Net.Sockets;
+
+namespace K8sWsProxy.Tunnel;
+
+/// <summary>
+/// Moves bytes both ways between two connected streams until both directions end. A direction waits for data with
+/// a zero-byte read, so an idle connection holds no buffer; once data comes it borrows a pooled buffer and reads
+/// until a read comes back short (the socket had nothing more) before it waits again.
+/// </summary>
+public static class Relay
+{
+    private const int BufferSize = 16 * 1024;
+
+    /// <summary>Through a frame-tracking tunnel; the bytes each peer sent before the relay began go first.</summary>
+    public static Task RunAsync(WebSocketTunnel tunnel, Stream client, Stream upstream, ReadOnlyMemory<byte> fromClient, ReadOnlyMemory<byte> fromUpstream) =>
+        RunAsync(tunnel, client, upstream, fromClient, fromUpstream, BufferSize);
+
+    /// <param name="bufferSize">Tests use small buffers to split frames at every point.</param>
+    internal static async Task RunAsync(WebSocketTunnel tunnel, Stream client, Stream upstream, ReadOnlyMemory<byte> fromClient, ReadOnlyMemory<byte> fromUpstream, int bufferSize)
+    {
+        ArgumentNullException.ThrowIfNull(tunnel);
+        await using var clientSide = tunnel.WrapDownstream(client);
+        await using var upstreamSide = tunnel.WrapUpstream(upstream);
+        // A peer that ended its side gets the close handshake timeout for the other side to finish, as the tunnel does.
+        await BothAsync(PumpAsync(clientSide, upstreamSide, fromClient, bufferSize), PumpAsync(upstreamSide, clientSide, fromUpstream, bufferSize), tunnel.CloseHandshakeTimeout, tunnel.Abort);
+    }
+
+    /// <summary>Bytes as they are (frame tracking off): the first direction to end ends both.</summary>
+    public static async Task RunUntrackedAsync(Stream client, Stream upstream, ReadOnlyMemory<byte> fromClient, ReadOnlyMemory<byte> fromUpstream)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(upstream);
+        await BothAsync(PumpAsync(client, upstream, fromClient, BufferSize), PumpAsync(upstream, client, fromUpstream, BufferSize), TimeSpan.Zero, () =>
+        {
+            client.Dispose();
+            upstream.Dispose();
+        });
+    }
+
+    private static async Task BothAsync(Task a, Task b, TimeSpan grace, Action stop)
+    {
+        var first = await Task.WhenAny(a, b);
+        var other = first == a ? b : a;
+        if (grace > TimeSpan.Zero)
+        {
+            await Task.WhenAny(other, Task.Delay(grace));
+        }
+
+        if (!other.IsCompleted)
+        {
+            stop();
+        }
+
+        await other;
+    }
+
+    private static async Task PumpAsync(Stream from, Stream to, ReadOnlyMemory<byte> first, int bufferSize)
+    {
+        try
+        {
+            if (!first.IsEmpty)
+            {
+                await to.WriteAsync(first);
+            }
+
+            while (true)
+            {
+                _ = await from.ReadAsync(Memory<byte>.Empty); // returns once data (or the end) is there
+                var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+                try
+                {
+                    int read;
+                    do
+                    {
+                        read = await from.ReadAsync(buffer.AsMemory(0, bufferSize));
+                        if (read == 0)
+                        {
+                            return;
+                        }
+
+                        await to.WriteAsync(buffer.AsMemory(0, read));
+                    }
+                    while (read == bufferSize);
+
+                    // Before waiting again: streams that buffer writes (HTTP/2) send them now; sockets have nothing to do.
+                    await to.FlushAsync();
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // A peer went away or the tunnel was aborted; the tunnel has recorded which.
+        }
+    }
+}
