@@ -36,7 +36,7 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Warning, "Ignoring the saved document {Path}, it is not valid: {Reasons}")]
     public static partial void StateIgnored(ILogger logger, string path, string reasons);
 
-    [LoggerMessage(12, LogLevel.Warning, "The plain listener could not accept a connection: {Reason}")]
+    [LoggerMessage(12, LogLevel.Warning, "A listener could not accept a connection: {Reason}")]
     public static partial void AcceptFailed(ILogger logger, string reason);
 
     [LoggerMessage(13, LogLevel.Warning, "Route {Route} has a TLS certificate, but the sidecar has no TLS listener (start it with --listen-tls ADDR:PORT)")]

@@ -190,4 +190,81 @@ public sealed class TlsAndHttp2Tests
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, (await ws.ReceiveCloseAsync()).Status);
         await Wait.UntilAsync(async () => (await Scrape.FromAsync(sidecar.Host.AdminUrl)).Value("wsproxy_connections_active", ("route", "h2")) == 0, "the connection to end");
     }
+
+    [Fact]
+    public async Task Every_listener_and_protocol_picks_the_same_route_for_the_same_request()
+    {
+        // HTTP/1.1 (plain and TLS) is our own data plane, HTTP/2 goes through Kestrel: one route table serves both.
+        var upstreams = new List<TestUpstream>();
+        for (var i = 0; i < 4; i++)
+        {
+            upstreams.Add(await TestUpstream.StartAsync(name: $"u{i}"));
+        }
+
+        var any = Authority.Issue("any", "chat.example.com");
+        await using var sidecar = await TestSidecar.StartAsync($$$"""
+            routes:
+              - name: by-host
+                match: {hosts: [chat.example.com], path: /ws}
+                upstream: {endpoints: [{url: "{{{upstreams[0].WsUrl()}}}"}]}
+                tls:
+                  certificatePem: |
+            {{{Indent(any.CertificatePem)}}}
+                  privateKeyPem: |
+            {{{Indent(any.KeyPem)}}}
+              - {name: by-prefix, match: {path: /ws}, upstream: {endpoints: [{url: "{{{upstreams[1].WsUrl()}}}"}]}}
+              - {name: by-header, match: {path: /ws, headers: [{name: x-region, value: eu-west}]}, upstream: {endpoints: [{url: "{{{upstreams[2].WsUrl()}}}"}]}}
+              - {name: exact, match: {path: /ws/exact, pathType: Exact}, upstream: {endpoints: [{url: "{{{upstreams[3].WsUrl()}}}"}]}}
+              - {name: regex, match: {path: "/rooms/[0-9]+", pathType: RegularExpression}, upstream: {endpoints: [{url: "{{{upstreams[2].WsUrl()}}}"}]}}
+            """);
+        var requests = new (string Path, string? Host, string? Region, string Expected)[]
+        {
+            ("/ws", "chat.example.com", null, "u0"),
+            ("/ws/anything", null, null, "u1"),
+            ("/ws", null, "EU-WEST", "u2"),
+            ("/ws/exact", null, null, "u3"),
+            ("/ws/exact/more", null, null, "u1"),
+            ("/rooms/42", null, null, "u2"),
+            ("/rooms/abc", null, null, "404"),
+        };
+        using var invoker = Client("chat.example.com");
+        foreach (var (path, host, region, expected) in requests)
+        {
+            foreach (var (uri, version) in new[] { (sidecar.Ws(path), HttpVersion.Version11), (sidecar.Wss(path), HttpVersion.Version11), (sidecar.Wss(path), HttpVersion.Version20) })
+            {
+                string reached;
+                try
+                {
+                    using var ws = await Ws.ConnectAsync(uri, o =>
+                    {
+                        o.HttpVersion = version;
+                        o.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+                        if (host is not null)
+                        {
+                            o.SetRequestHeader("Host", host);
+                        }
+
+                        if (region is not null)
+                        {
+                            o.SetRequestHeader("x-region", region);
+                        }
+                    }, uri.Scheme == "wss" ? invoker : null);
+                    await ws.SendTextAsync("__info");
+                    using var info = JsonDocument.Parse(await ws.ReceiveTextAsync());
+                    reached = info.RootElement.GetProperty("name").GetString()!;
+                }
+                catch (WebSocketException e) when (e.Message.Contains("404", StringComparison.Ordinal))
+                {
+                    reached = "404";
+                }
+
+                Assert.True(expected == reached, $"{uri} over HTTP/{version}: reached {reached}, expected {expected}");
+            }
+        }
+
+        foreach (var upstream in upstreams)
+        {
+            await upstream.DisposeAsync();
+        }
+    }
 }

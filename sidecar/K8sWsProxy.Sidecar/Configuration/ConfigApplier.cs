@@ -20,9 +20,6 @@ internal sealed class ConfigApplier(Hosting.SidecarOptions options, RouteDrainer
 
     public ActiveConfig Current => _current;
 
-    /// <summary>Raised once a document is active, with its routes and revision (the TLS listener's router follows it).</summary>
-    public event Action<IReadOnlyList<RouteConfig>, string>? Changed;
-
     /// <summary>True once a document has been applied: what /readyz reports.</summary>
     public bool HasDocument => _current != ActiveConfig.Empty;
 
@@ -74,7 +71,6 @@ internal sealed class ConfigApplier(Hosting.SidecarOptions options, RouteDrainer
             _current = next;
             _certificates = certificates;
             metrics.ConfigApplied(next);
-            Changed?.Invoke(document.Routes, document.Revision!);
 
             foreach (var (key, old) in previous.Routes)
             {

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Security;
-using System.Security.Authentication;
 using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.Sidecar.Admin;
 using K8sWsProxy.Sidecar.Channel;
@@ -8,12 +6,10 @@ using K8sWsProxy.Sidecar.Configuration;
 using K8sWsProxy.Sidecar.Http1;
 using K8sWsProxy.Sidecar.Metrics;
 using K8sWsProxy.Sidecar.Proxying;
-using K8sWsProxy.Sidecar.Routing;
 using K8sWsProxy.Sidecar.Runtime;
 using K8sWsProxy.Tunnel;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Yarp.ReverseProxy.Configuration;
 
 namespace K8sWsProxy.Sidecar.Hosting;
 
@@ -52,8 +48,7 @@ public sealed class SidecarHost : IAsyncDisposable
     /// </summary>
     public static async Task<SidecarHost> StartAsync(SidecarOptions options, SidecarConfigDocument? initial, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
     {
-        ListenOptions? tlsListener = null;
-        var traffic = options.ListenTls is null ? BuildPlain(options, logging) : BuildWithTls(options, logging, l => tlsListener = l);
+        var traffic = options.ListenTls is null ? BuildPlain(options, logging) : BuildWithTls(options, logging);
         var applier = traffic.Services.GetRequiredService<ConfigApplier>();
         if ((initial ?? traffic.Services.GetRequiredService<StateStore>().Load()) is { } document)
         {
@@ -68,9 +63,9 @@ public sealed class SidecarHost : IAsyncDisposable
         var host = new SidecarHost(traffic, admin);
         await traffic.StartAsync(cancellationToken);
         await admin.StartAsync(cancellationToken);
-        host.PlainUrl = Url("http", traffic.Services.GetRequiredService<Http1Listener>().LocalEndPoint);
-        // Kestrel writes the bound port back into the listen options, which matters when port 0 was asked for.
-        host.TlsUrl = tlsListener is { } tls ? Url("https", tls.IPEndPoint!) : null;
+        var listeners = traffic.Services.GetRequiredService<Listeners>();
+        host.PlainUrl = Url("http", listeners.Plain.LocalEndPoint);
+        host.TlsUrl = listeners.Tls is { } tls ? Url("https", tls.LocalEndPoint) : null;
         host.AdminUrl = AdminEndpoints.BoundUrl(admin);
         return host;
     }
@@ -82,35 +77,38 @@ public sealed class SidecarHost : IAsyncDisposable
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.AddSimpleConsole();
         AddTrafficServices(builder.Services, builder.Logging, options, logging);
+        builder.Services.AddSingleton(sp => new Listeners(PlainListener(sp, options), null));
         return builder.Build();
     }
 
-    private static WebApplication BuildWithTls(SidecarOptions options, Action<ILoggingBuilder>? logging, Action<ListenOptions> bound)
+    /// <summary>
+    /// With TLS, the traffic host is also a web host: Kestrel and YARP serve the connections whose client chose
+    /// HTTP/2, handed over by our TLS listener (there is no Kestrel socket).
+    /// </summary>
+    private static WebApplication BuildWithTls(SidecarOptions options, Action<ILoggingBuilder>? logging)
     {
         var builder = WebApplication.CreateSlimBuilder();
         AddTrafficServices(builder.Services, builder.Logging, options, logging);
-        builder.Services.AddSingleton<DocumentProxyConfigProvider>();
-        builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<DocumentProxyConfigProvider>());
+        builder.Services.AddSingleton<Http2Handoff>();
+        builder.Services.AddSingleton<IConnectionListenerFactory>(sp => sp.GetRequiredService<Http2Handoff>());
+        builder.Services.AddSingleton(sp => new Listeners(
+            PlainListener(sp, options),
+            new TrafficListener(
+                options.ListenTls!,
+                ActivatorUtilities.CreateInstance<TlsFront>(sp, sp.GetRequiredService<Http2Handoff>()).ServeAsync,
+                sp.GetRequiredService<ILogger<TrafficListener>>())));
         builder.Services.AddSingleton<WebSocketProxyHandler>();
-        builder.Services.AddSingleton<MatcherPolicy, RegexPathMatcherPolicy>();
-        builder.Services.AddReverseProxy();
+        builder.Services.AddHttpForwarder();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxConcurrentUpgradedConnections = null;
-            kestrel.Listen(options.ListenTls!, listen =>
-            {
-                listen.Protocols = HttpProtocols.Http1AndHttp2;
-                bound(listen);
-                listen.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = context => ServerTls(kestrel, context) });
-            });
+            kestrel.Listen(Http2Handoff.Endpoint, listen => listen.Protocols = HttpProtocols.Http2);
         });
 
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<WebSocketProxyHandler>();
-        app.Services.GetRequiredService<ConfigApplier>().Changed += app.Services.GetRequiredService<DocumentProxyConfigProvider>().Update;
-        app.MapReverseProxy(proxy => proxy.Use((HttpContext context, RequestDelegate _) => handler.InvokeAsync(context)));
-        app.MapFallback(context => ErrorResponses.WriteAsync(context, StatusCodes.Status404NotFound, "no route matches this request", null));
+        app.Run(handler.InvokeAsync);
         return app;
     }
 
@@ -130,31 +128,26 @@ public sealed class SidecarHost : IAsyncDisposable
         services.AddSingleton<StateStore>();
         services.AddSingleton<ConfigApplier>();
         services.AddSingleton<Http1Proxy>();
-        services.AddSingleton<Http1Listener>();
-        services.AddHostedService(sp => sp.GetRequiredService<Http1Listener>());
+        services.AddHostedService(sp => sp.GetRequiredService<Listeners>());
         services.AddHostedService<ShutdownDrain>();
         services.AddHostedService<FileConfigSource>();
         services.AddHostedService<OperatorChannelClient>();
     }
 
-    /// <summary>Per handshake, from the active document: rotation is a reference swap, never a listener restart.</summary>
-    private static ValueTask<SslServerAuthenticationOptions> ServerTls(KestrelServerOptions kestrel, TlsHandshakeCallbackContext context)
+    private static TrafficListener PlainListener(IServiceProvider services, SidecarOptions options) =>
+        new(options.Listen, services.GetRequiredService<Http1Proxy>().ServeAsync, services.GetRequiredService<ILogger<TrafficListener>>());
+
+    /// <summary>The traffic listeners, started and stopped together: plain always, TLS when asked for.</summary>
+    private sealed record Listeners(TrafficListener Plain, TrafficListener? Tls) : IHostedService
     {
-        var services = kestrel.ApplicationServices;
-        var name = context.ClientHelloInfo.ServerName;
-        var entry = services.GetRequiredService<ConfigApplier>().Current.Certificates.Select(name);
-        if (entry is null)
+        public async Task StartAsync(CancellationToken cancellationToken)
         {
-            Log.NoCertificate(services.GetRequiredService<ILogger<SidecarHost>>(), name);
-            throw new AuthenticationException($"no certificate for '{name}'");
+            await Plain.StartAsync(cancellationToken);
+            await (Tls?.StartAsync(cancellationToken) ?? Task.CompletedTask);
         }
 
-        return ValueTask.FromResult(new SslServerAuthenticationOptions
-        {
-            ServerCertificateContext = entry.Context,
-            EnabledSslProtocols = entry.Protocols,
-            ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
-        });
+        public Task StopAsync(CancellationToken cancellationToken) =>
+            Task.WhenAll(Plain.StopAsync(cancellationToken), Tls?.StopAsync(cancellationToken) ?? Task.CompletedTask);
     }
 
     /// <summary>Graceful stop, as on SIGTERM; once, however often it is asked for.</summary>

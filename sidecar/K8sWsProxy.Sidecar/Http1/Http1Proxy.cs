@@ -20,13 +20,19 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
     /// <summary>A client gets this long to send its request head (slowloris).</summary>
     internal static readonly TimeSpan RequestHeadTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>A connection of the plain listener.</summary>
     public async Task ServeAsync(Socket socket)
     {
-        var clientAddress = (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
         await using var client = new NetworkStream(socket, ownsSocket: true);
+        await ServeAsync(client, (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None, "http");
+    }
+
+    /// <param name="scheme">What the client spoke, for X-Forwarded-Proto: http, or https once TLS is off its bytes.</param>
+    public async Task ServeAsync(Stream client, IPAddress clientAddress, string scheme)
+    {
         try
         {
-            await ServeAsync(client, clientAddress);
+            await HandleAsync(client, clientAddress, scheme);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -34,7 +40,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
         }
     }
 
-    private async Task ServeAsync(Stream client, IPAddress clientAddress)
+    private async Task HandleAsync(Stream client, IPAddress clientAddress, string scheme)
     {
         HeadRead request;
         using (var timeout = new CancellationTokenSource(RequestHeadTimeout, time))
@@ -79,7 +85,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
         {
             try
             {
-                await ProxyAsync(client, clientAddress, head, target, request.Extra, route, subprotocols);
+                await ProxyAsync(client, clientAddress, scheme, head, target, request.Extra, route, subprotocols);
             }
             finally
             {
@@ -95,7 +101,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
     private static bool IsWebSocketRequest(HttpHead head) =>
         head.Method == "GET" && head.Version == "HTTP/1.1" && head.HasToken("Upgrade", "websocket") && head.HasToken("Connection", "upgrade");
 
-    private async Task ProxyAsync(Stream client, IPAddress clientAddress, HttpHead head, RequestTarget target, byte[] early, RouteRuntime route, string? subprotocols)
+    private async Task ProxyAsync(Stream client, IPAddress clientAddress, string scheme, HttpHead head, RequestTarget target, byte[] early, RouteRuntime route, string? subprotocols)
     {
         var started = time.GetTimestamp();
         using var deadline = new CancellationTokenSource(route.HandshakeTimeout, time);
@@ -111,7 +117,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
                 UpstreamLeg leg;
                 try
                 {
-                    leg = await UpstreamDialer.OpenAsync(route, endpoint, head, target, subprotocols, clientAddress, deadline.Token);
+                    leg = await UpstreamDialer.OpenAsync(route, endpoint, head, target, subprotocols, clientAddress, scheme, deadline.Token);
                 }
                 catch (UpstreamDialer.ConnectException e)
                 {

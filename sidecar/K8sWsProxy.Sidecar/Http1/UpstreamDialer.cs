@@ -20,10 +20,10 @@ internal static class UpstreamDialer
     /// <summary>A failure worth trying another endpoint for: the upstream could not be reached or spoken to.</summary>
     public sealed class ConnectException(string message, Exception? inner = null) : Exception(message, inner);
 
-    public static Task<UpstreamLeg> OpenAsync(RouteRuntime route, UpstreamEndpoint endpoint, HttpHead client, RequestTarget target, string? subprotocols, IPAddress clientAddress, CancellationToken deadline) =>
+    public static Task<UpstreamLeg> OpenAsync(RouteRuntime route, UpstreamEndpoint endpoint, HttpHead client, RequestTarget target, string? subprotocols, IPAddress clientAddress, string scheme, CancellationToken deadline) =>
         endpoint.HttpVersion == HttpVersion.Version20
-            ? OpenHttp2Async(route, endpoint, client, target, subprotocols, clientAddress, deadline)
-            : OpenHttp11Async(route, endpoint, UpstreamRequest.Build(client, target, route, endpoint, subprotocols, clientAddress, "http"), deadline);
+            ? OpenHttp2Async(route, endpoint, client, target, subprotocols, clientAddress, scheme, deadline)
+            : OpenHttp11Async(route, endpoint, UpstreamRequest.Build(client, target, route, endpoint, subprotocols, clientAddress, scheme), deadline);
 
     private static async Task<UpstreamLeg> OpenHttp11Async(RouteRuntime route, UpstreamEndpoint endpoint, byte[] request, CancellationToken deadline)
     {
@@ -100,12 +100,12 @@ internal static class UpstreamDialer
         }
     }
 
-    private static async Task<UpstreamLeg> OpenHttp2Async(RouteRuntime route, UpstreamEndpoint endpoint, HttpHead client, RequestTarget target, string? subprotocols, IPAddress clientAddress, CancellationToken deadline)
+    private static async Task<UpstreamLeg> OpenHttp2Async(RouteRuntime route, UpstreamEndpoint endpoint, HttpHead client, RequestTarget target, string? subprotocols, IPAddress clientAddress, string scheme, CancellationToken deadline)
     {
         var url = new UriBuilder(endpoint.HttpUrl) { Path = UpstreamRequest.Path(route, endpoint, target), Query = target.Query }.Uri;
         using var request = new HttpRequestMessage(HttpMethod.Connect, url) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
         request.Headers.Protocol = "websocket";
-        foreach (var (name, value) in UpstreamRequest.Headers(client, route, subprotocols, clientAddress, "http"))
+        foreach (var (name, value) in UpstreamRequest.Headers(client, route, subprotocols, clientAddress, scheme))
         {
             // The key belongs to the client's HTTP/1.1 handshake; over HTTP/2 there is none (RFC 8441 section 5).
             if (!name.Equals("Sec-WebSocket-Key", StringComparison.OrdinalIgnoreCase))

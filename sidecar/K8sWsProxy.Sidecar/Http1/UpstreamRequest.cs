@@ -40,26 +40,36 @@ internal static class UpstreamRequest
     /// <summary>Every header field for the upstream but Host, Connection and Upgrade.</summary>
     public static IEnumerable<KeyValuePair<string, string>> Headers(HttpHead client, RouteRuntime route, string? subprotocols, IPAddress clientAddress, string scheme)
     {
-        var headers = route.Config.Headers;
         var connectionListed = client.Tokens("Connection").ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var field in client.Headers)
         {
-            var name = field.Key;
-            if (!HopByHop.Contains(name) && !connectionListed.Contains(name) && !IsForwarded(name)
-                && !(subprotocols is not null && name.Equals("Sec-WebSocket-Protocol", StringComparison.OrdinalIgnoreCase))
-                && !Changed(headers, name))
+            if (!HopByHop.Contains(field.Key) && !connectionListed.Contains(field.Key) && !Replaced(route, field.Key, subprotocols))
             {
                 yield return field;
             }
         }
 
-        var address = clientAddress.IsIPv4MappedToIPv6 ? clientAddress.MapToIPv4() : clientAddress;
-        foreach (var (name, value) in new[] { ("X-Forwarded-For", address.ToString()), ("X-Forwarded-Proto", scheme), ("X-Forwarded-Host", client["Host"] ?? "") })
+        foreach (var field in Added(client.Values, route, subprotocols, clientAddress, scheme))
         {
-            // Earlier proxies' values first, ours last, unless the route sets or removes the header itself.
+            yield return field;
+        }
+    }
+
+    /// <summary>
+    /// What the proxy adds to the client's headers (which lose those it replaces: <see cref="Replaced"/>):
+    /// X-Forwarded-For/-Proto/-Host after earlier proxies' values, the filtered subprotocols, the route's values.
+    /// </summary>
+    /// <param name="client">The client's values of a header.</param>
+    public static IEnumerable<KeyValuePair<string, string>> Added(Func<string, IEnumerable<string>> client, RouteRuntime route, string? subprotocols, IPAddress clientAddress, string scheme)
+    {
+        var headers = route.Config.Headers;
+        var address = clientAddress.IsIPv4MappedToIPv6 ? clientAddress.MapToIPv4() : clientAddress;
+        foreach (var (name, value) in new[] { ("X-Forwarded-For", address.ToString()), ("X-Forwarded-Proto", scheme), ("X-Forwarded-Host", client("Host").FirstOrDefault() ?? "") })
+        {
+            // Unless the route sets or removes the header itself.
             if (!Changed(headers, name))
             {
-                var earlier = string.Join(", ", client.Values(name));
+                var earlier = string.Join(", ", client(name));
                 yield return new(name, earlier.Length > 0 ? $"{earlier}, {value}" : value);
             }
         }
@@ -74,6 +84,10 @@ internal static class UpstreamRequest
             yield return field;
         }
     }
+
+    /// <summary>Client headers the upstream does not get as they came: the route changes them, or the proxy appends to them.</summary>
+    public static bool Replaced(RouteRuntime route, string name, string? subprotocols) =>
+        IsForwarded(name) || Changed(route.Config.Headers, name) || (subprotocols is not null && name.Equals("Sec-WebSocket-Protocol", StringComparison.OrdinalIgnoreCase));
 
     private static bool Changed(HeadersConfig headers, string name) =>
         headers.Remove.Contains(name, StringComparer.OrdinalIgnoreCase) || headers.Set.Keys.Any(k => k.Equals(name, StringComparison.OrdinalIgnoreCase));

@@ -1,27 +1,34 @@
+using K8sWsProxy.Sidecar.Http1;
 using K8sWsProxy.Sidecar.Runtime;
 using K8sWsProxy.Sidecar.Upstreams;
 using K8sWsProxy.Tunnel;
-using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace K8sWsProxy.Sidecar.Proxying;
 
 /// <summary>
-/// The route's YARP transforms (X-Forwarded-*, header set/remove) plus what is ours: the upstream URL with the
-/// endpoint's path in place of the matched prefix, the filtered subprotocol list, and the tunnel for the handler.
+/// The upstream request of the HTTP/2 path: YARP's default copy of the client's headers, then the same changes our
+/// HTTP/1.1 path makes (<see cref="UpstreamRequest"/>): X-Forwarded-*, the route's header set/remove, the filtered
+/// subprotocol list; the upstream URL with the endpoint's path in place of the matched prefix; the tunnel for the handler.
 /// </summary>
-internal sealed class UpstreamRequestTransformer(HttpTransformer routeTransforms, RouteRuntime route, UpstreamEndpoint endpoint, WebSocketTunnel? tunnel, string? subprotocols)
+internal sealed class UpstreamRequestTransformer(RouteRuntime route, UpstreamEndpoint endpoint, WebSocketTunnel? tunnel, string? subprotocols)
     : HttpTransformer
 {
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
-        await routeTransforms.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        await Default.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(
             destinationPrefix, new PathString(UpstreamPath.For(route.Config.Match, PathString.FromUriComponent(endpoint.HttpUrl).Value ?? "", httpContext.Request.Path.Value ?? "/")), httpContext.Request.QueryString);
-        if (subprotocols is not null)
+        foreach (var name in proxyRequest.Headers.Select(h => h.Key).Where(n => UpstreamRequest.Replaced(route, n, subprotocols)).ToList())
         {
-            proxyRequest.Headers.Remove(HeaderNames.SecWebSocketProtocol);
-            proxyRequest.Headers.TryAddWithoutValidation(HeaderNames.SecWebSocketProtocol, subprotocols);
+            proxyRequest.Headers.Remove(name);
+        }
+
+        var client = httpContext.Request.Headers;
+        var address = httpContext.Connection.RemoteIpAddress ?? System.Net.IPAddress.None;
+        foreach (var (name, value) in UpstreamRequest.Added(name => name == "Host" ? [httpContext.Request.Host.Value ?? ""] : client[name].OfType<string>(), route, subprotocols, address, httpContext.Request.Scheme))
+        {
+            proxyRequest.Headers.TryAddWithoutValidation(name, value);
         }
 
         if (tunnel is not null)
@@ -29,10 +36,4 @@ internal sealed class UpstreamRequestTransformer(HttpTransformer routeTransforms
             proxyRequest.Options.Set(TunnelHandler.TunnelKey, tunnel);
         }
     }
-
-    public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken) =>
-        routeTransforms.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
-
-    public override ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken) =>
-        routeTransforms.TransformResponseTrailersAsync(httpContext, proxyResponse, cancellationToken);
 }

@@ -27,10 +27,10 @@ internal sealed class WebSocketProxyHandler(
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var routeId = context.GetReverseProxyFeature().Route.Config.RouteId;
-        if (!configs.Current.Routes.TryGetValue(routeId, out var route))
+        var headers = context.Request.Headers;
+        if (configs.Current.Table.Match(context.Request.Host.Value ?? "", context.Request.Path.Value ?? "/", name => headers[name].OfType<string>()) is not { } route)
         {
-            await ErrorResponses.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "route is being reconfigured, retry", routeId);
+            await ErrorResponses.WriteAsync(context, StatusCodes.Status404NotFound, "no route matches this request", null);
             return;
         }
 
@@ -91,7 +91,6 @@ internal sealed class WebSocketProxyHandler(
         var retry = route.Config.Upstream.Retry;
         var delay = route.RetryInitialInterval;
         var tried = 0UL;
-        var transforms = context.GetReverseProxyFeature().Route.Transformer;
         try
         {
             for (var attempt = 1; ; attempt++)
@@ -107,7 +106,7 @@ internal sealed class WebSocketProxyHandler(
                         endpoint.HttpUrl.GetLeftPart(UriPartial.Authority),
                         route.Client,
                         new ForwarderRequestConfig { ActivityTimeout = NoActivityTimeout, Version = endpoint.HttpVersion, VersionPolicy = HttpVersionPolicy.RequestVersionExact },
-                        new UpstreamRequestTransformer(transforms, route, endpoint, track ? tunnel : null, subprotocols),
+                        new UpstreamRequestTransformer(route, endpoint, track ? tunnel : null, subprotocols),
                         deadline.Token);
                 }
                 finally

@@ -1,16 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
-using K8sWsProxy.Sidecar.Hosting;
 
 namespace K8sWsProxy.Sidecar.Http1;
 
 /// <summary>
-/// The plain listener: accepts connections and hands each to <see cref="Http1Proxy"/>. Stopping closes the
-/// listening socket and waits for the connections it started (the shutdown drain has closed their WebSockets).
+/// A listening socket that hands each accepted connection to <paramref name="serve"/>: the plain listener serves
+/// them with <see cref="Http1Proxy"/>, the TLS listener with <see cref="TlsFront"/>. Stopping closes the listening
+/// socket and waits for the connections it started (the shutdown drain has closed their WebSockets).
 /// </summary>
-internal sealed class Http1Listener(SidecarOptions options, Http1Proxy proxy, ILogger<Http1Listener> logger) : IHostedService
+internal sealed class TrafficListener(IPEndPoint endpoint, Func<Socket, Task> serve, ILogger logger) : IHostedService
 {
-    private readonly Socket _socket = new(options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+    private readonly Socket _socket = new(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _accepting = Task.CompletedTask;
     private int _open = 1; // the accept loop holds one count until it ends
@@ -21,7 +21,7 @@ internal sealed class Http1Listener(SidecarOptions options, Http1Proxy proxy, IL
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _socket.Bind(options.Listen);
+        _socket.Bind(endpoint);
         _socket.Listen(1024);
         _accepting = AcceptLoopAsync();
         return Task.CompletedTask;
@@ -72,7 +72,7 @@ internal sealed class Http1Listener(SidecarOptions options, Http1Proxy proxy, IL
     {
         try
         {
-            await proxy.ServeAsync(client);
+            await serve(client);
         }
         finally
         {
