@@ -103,5 +103,5 @@ internal sealed class ConfigApplier(DocumentProxyConfigProvider yarp, RouteDrain
     }
 
     private static bool SameConfig(RouteConfig a, RouteConfig b) =>
-        JsonSerializer.Serialize(a, ConfigJson.Options) == JsonSerializer.Serialize(b, ConfigJson.Options);
+        JsonSerializer.Serialize(a, ConfigJson.Route) == JsonSerializer.Serialize(b, ConfigJson.Route);
 }
