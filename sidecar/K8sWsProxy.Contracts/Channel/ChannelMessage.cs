@@ -32,14 +32,14 @@ public sealed record ChannelMessage
     public static ChannelMessage Nack(string? revision, IReadOnlyList<string> reasons) => new() { Type = NackType, Revision = revision, Reasons = reasons };
 
     /// <summary>The same JSON rules as the document itself: camelCase, enums as names, unknown fields refused.</summary>
-    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, ConfigJson.Options);
+    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, ConfigJson.Message);
 
     /// <summary>The message, or null with the reason when the frame is not one.</summary>
     public static ChannelMessage? Parse(ReadOnlySpan<byte> utf8, out string? error)
     {
         try
         {
-            var message = JsonSerializer.Deserialize<ChannelMessage>(utf8, ConfigJson.Options);
+            var message = JsonSerializer.Deserialize(utf8, ConfigJson.Message);
             error = message switch
             {
                 null => "empty message",

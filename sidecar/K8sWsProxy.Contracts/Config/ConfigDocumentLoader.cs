@@ -55,7 +55,7 @@ public static partial class ConfigDocumentLoader
         SidecarConfigDocument? document;
         try
         {
-            document = node.Deserialize<SidecarConfigDocument>(ConfigJson.Options);
+            document = node.Deserialize(ConfigJson.Document);
         }
         catch (JsonException e)
         {

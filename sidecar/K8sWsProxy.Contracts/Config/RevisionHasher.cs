@@ -8,7 +8,7 @@ public static class RevisionHasher
 {
     public static string Compute(SidecarConfigDocument document)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(document with { Revision = null }, ConfigJson.Options);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(document with { Revision = null }, ConfigJson.Document);
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
     }
 

@@ -104,5 +104,5 @@ internal sealed class ConfigApplier(Hosting.SidecarOptions options, RouteDrainer
     }
 
     private static bool SameConfig(RouteConfig a, RouteConfig b) =>
-        JsonSerializer.Serialize(a, ConfigJson.Options) == JsonSerializer.Serialize(b, ConfigJson.Options);
+        JsonSerializer.Serialize(a, ConfigJson.Route) == JsonSerializer.Serialize(b, ConfigJson.Route);
 }

@@ -37,7 +37,7 @@ internal sealed class StateStore(SidecarOptions options, ILogger<StateStore> log
 
             using (var file = new FileStream(temporary, create))
             {
-                JsonSerializer.Serialize(file, document, ConfigJson.Options);
+                JsonSerializer.Serialize(file, document, ConfigJson.Document);
             }
 
             File.Move(temporary, path, overwrite: true);

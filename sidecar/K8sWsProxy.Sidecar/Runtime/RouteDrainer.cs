@@ -74,7 +74,7 @@ internal sealed class RouteDrainer(SidecarMetrics metrics, ILogger<RouteDrainer>
 
     private static bool Survives(string endpointUrl, RouteRuntime route, RouteRuntime? successor) =>
         successor is not null
-        && System.Text.Json.JsonSerializer.Serialize(route.Config.Match, Contracts.Config.ConfigJson.Options) == System.Text.Json.JsonSerializer.Serialize(successor.Config.Match, Contracts.Config.ConfigJson.Options)
+        && System.Text.Json.JsonSerializer.Serialize(route.Config.Match, Contracts.Config.ConfigJson.Match) == System.Text.Json.JsonSerializer.Serialize(successor.Config.Match, Contracts.Config.ConfigJson.Match)
         && successor.Endpoints.Any(e => e.Config.Url == endpointUrl);
 
     /// <summary>Shutdown: 1001 to every client and upstream now, then wait for the close handshakes up to <paramref name="timeout"/>.</summary>
