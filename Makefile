@@ -11,8 +11,11 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 deps:
 	@bash .ci/deps
 
+# The solution, then the sidecar as it ships: a Native AOT executable in .build/sidecar, which tests, the playground and
+# the benchmarks run.
 build: deps
 	$(DOTNET) build K8sWsProxy.sln -c $(CONFIG) --no-restore
+	$(DOTNET) publish sidecar/K8sWsProxy.Sidecar -c $(CONFIG) -r linux-x64 -o .build/sidecar -v quiet -nologo
 
 # Test assemblies run one after another (each runs its own tests in parallel); the last line sums them up.
 # `dotnet format` cleanliness is part of the test: style drift fails CI like a failing test.

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 config=${1:-Release}
 echo_dll=tests/K8sWsProxy.EchoServer/bin/$config/net10.0/K8sWsProxy.EchoServer.dll
-sidecar_dll=sidecar/K8sWsProxy.Sidecar/bin/$config/net10.0/K8sWsProxy.Sidecar.dll
+sidecar=.build/sidecar/K8sWsProxy.Sidecar   # the shipped Native AOT executable (make build)
 
 pids=()
 cleanup() {
@@ -15,7 +15,7 @@ trap cleanup EXIT INT TERM
 
 dotnet "$echo_dll" --listen 127.0.0.1:9000 --name echo-a & pids+=($!)
 dotnet "$echo_dll" --listen 127.0.0.1:9001 --name echo-b & pids+=($!)
-dotnet "$sidecar_dll" --config examples/standalone.yaml --listen 127.0.0.1:8080 --listen-tls off --admin 127.0.0.1:9901 & pids+=($!)
+"$sidecar" --config examples/standalone.yaml --listen 127.0.0.1:8080 --admin 127.0.0.1:9901 & pids+=($!)
 
 for _ in $(seq 1 100); do
   curl -fsS http://127.0.0.1:9901/readyz >/dev/null 2>&1 && break

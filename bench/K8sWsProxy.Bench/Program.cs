@@ -59,7 +59,7 @@ var settings = new SystemSettings(options.Repo, workDir, options.ProxyCpus, Syst
     SidecarEnv = options.SidecarEnv,
     SidecarArgs = options.SidecarArgs,
 };
-foreach (var dll in new[] { settings.SidecarDll, settings.EchoDll })
+foreach (var dll in new[] { settings.SidecarExecutable, settings.EchoDll })
 {
     if (!File.Exists(dll))
     {

@@ -92,7 +92,7 @@ internal sealed class LocalCluster : IAsyncDisposable
             var ip = IPAddress.Parse($"127.0.0.{i + 2}");
             var tokenFile = Write($"{name}.token", await RegisterPodAsync(name, ip, cancel));
             var (plain, admin) = (SystemUnderTest.FreePort(), SystemUnderTest.FreePort());
-            var sidecar = Start(name, cpus, settings.SidecarDll, $"{name}.log", null,
+            var sidecar = Start(name, cpus, settings.SidecarExecutable, $"{name}.log", null,
                 "--operator", $"wss://127.0.0.1:{channelPort}/v1/channel", "--token-file", tokenFile, "--operator-ca", caFile,
                 "--state-dir", System.IO.Directory.CreateDirectory(Path.Combine(Directory, name + "-state")).FullName,
                 "--listen", $"{ip}:{plain}", "--listen-tls", $"{ip}:{SystemUnderTest.FreePort()}",
@@ -140,7 +140,8 @@ internal sealed class LocalCluster : IAsyncDisposable
         return token.Status.Token;
     }
 
-    private ManagedProcess Start(string name, string cpus, string dll, string logFile, Dictionary<string, string>? env, params string[] args)
+    /// <param name="program">A .NET app's dll (run with dotnet) or an executable (the shipped sidecar).</param>
+    private ManagedProcess Start(string name, string cpus, string program, string logFile, Dictionary<string, string>? env, params string[] args)
     {
         var environment = new Dictionary<string, string>
         {
@@ -153,7 +154,8 @@ internal sealed class LocalCluster : IAsyncDisposable
             environment[k] = v;
         }
 
-        var process = ManagedProcess.Start(name, "taskset", ["-c", cpus, "dotnet", dll, .. args], Path.Combine(Directory, logFile), environment);
+        string[] command = program.EndsWith(".dll", StringComparison.Ordinal) ? ["dotnet", program] : [program];
+        var process = ManagedProcess.Start(name, "taskset", ["-c", cpus, .. command, .. args], Path.Combine(Directory, logFile), environment);
         processes.Add(process);
         return process;
     }

@@ -13,7 +13,7 @@ internal static class Playground
     {
         var work = Directory.CreateTempSubdirectory("k8s-ws-proxy-playground-").FullName;
         var settings = new SystemSettings(repo, work, "0", SystemUnderTest.FreePort(), 1024);
-        foreach (var dll in new[] { settings.SidecarDll, settings.OperatorDll, settings.EmulatorDll, settings.EchoDll })
+        foreach (var dll in new[] { settings.SidecarExecutable, settings.OperatorDll, settings.EmulatorDll, settings.EchoDll })
         {
             if (!File.Exists(dll))
             {

@@ -15,7 +15,8 @@ internal sealed record SystemSettings(string RepoRoot, string WorkDirectory, str
 
     public IReadOnlyList<string> SidecarArgs { get; init; } = [];
 
-    public string SidecarDll => Path.Combine(RepoRoot, "sidecar/K8sWsProxy.Sidecar/bin/Release/net10.0/K8sWsProxy.Sidecar.dll");
+    /// <summary>The sidecar as it ships: the Native AOT executable `make build` publishes.</summary>
+    public string SidecarExecutable => Path.Combine(RepoRoot, ".build/sidecar/K8sWsProxy.Sidecar");
 
     public string OperatorDll => Path.Combine(RepoRoot, "operator/K8sWsProxy.Operator/bin/Release/net10.0/K8sWsProxy.Operator.dll");
 

@@ -59,9 +59,9 @@ internal sealed class Sidecar(SystemSettings s, bool frameTracking = true) : Sys
         configPath = Path.Combine(dir, "sidecar.yaml");
         Templates.WriteAtomically(configPath, Templates.Render(Templates.Load("sidecar.yaml.tmpl"), Values("")));
         process = ManagedProcess.Start("sidecar", "taskset",
-            Pinned(Settings.ProxyCpus, "dotnet",
+            Pinned(Settings.ProxyCpus, Settings.SidecarExecutable,
             [
-                Settings.SidecarDll, "--config", configPath, "--listen", $"127.0.0.1:{port}", "--listen-tls", "off", "--admin", $"127.0.0.1:{admin}",
+                "--config", configPath, "--listen", $"127.0.0.1:{port}", "--admin", $"127.0.0.1:{admin}",
                 "--shutdown-timeout", "2s", "--frame-tracking", frameTracking ? "on" : "off", .. Settings.SidecarArgs,
             ]),
             Path.Combine(dir, "sidecar.log"),

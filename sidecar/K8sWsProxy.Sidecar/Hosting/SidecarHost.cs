@@ -74,8 +74,7 @@ public sealed class SidecarHost : IAsyncDisposable
 
     private static IHost BuildPlain(SidecarOptions options, Action<ILoggingBuilder>? logging)
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Logging.AddSimpleConsole();
+        var builder = Host.CreateApplicationBuilder();
         AddTrafficServices(builder.Services, builder.Logging, options, logging);
         builder.Services.AddSingleton(sp => new Listeners(PlainListener(sp, options), null));
         return builder.Build();

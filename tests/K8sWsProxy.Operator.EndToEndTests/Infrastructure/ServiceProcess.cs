@@ -3,7 +3,7 @@ using K8sWsProxy.Sidecar.Tests.Infrastructure;
 namespace K8sWsProxy.Operator.EndToEndTests.Infrastructure;
 
 /// <summary>
-/// A .NET app of this repository as a real process (dotnet APP.dll …) with single-line, timestamped debug logs;
+/// A .NET app of this repository as a real process (dotnet APP.dll …, or the sidecar's executable) with single-line, timestamped debug logs;
 /// killed by its own process id (never by name) on dispose or on <see cref="Kill"/>.
 /// </summary>
 public sealed class ServiceProcess : IDisposable
@@ -29,6 +29,10 @@ public sealed class ServiceProcess : IDisposable
 
     public static ServiceProcess Start(string assembly, IEnumerable<string> args) =>
         new(ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, assembly), .. args], environment: Environment));
+
+    /// <summary>The shipped sidecar executable (Native AOT), with the same logging settings.</summary>
+    public static ServiceProcess StartSidecar(IEnumerable<string> args) =>
+        new(ChildProcess.Start(ChildProcess.SidecarExecutable, args, environment: Environment));
 
     /// <summary>Until the app prints its "ready …" line; fails with its output if it exits or takes too long.</summary>
     public Task WaitReadyAsync() => _process.LineAsync("ready ", TimeSpan.FromSeconds(30));

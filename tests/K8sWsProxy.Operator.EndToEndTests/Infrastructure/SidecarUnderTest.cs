@@ -26,7 +26,7 @@ public sealed class SidecarUnderTest(string podName, IPAddress ip, string tokenF
     public void Start()
     {
         Process?.Dispose();
-        Process = ServiceProcess.Start("K8sWsProxy.Sidecar.dll",
+        Process = ServiceProcess.StartSidecar(
         [
             "--operator", operatorUrl().ToString(),
             "--token-file", tokenFile,

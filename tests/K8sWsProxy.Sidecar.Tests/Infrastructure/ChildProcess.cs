@@ -21,6 +21,19 @@ public sealed class ChildProcess : IDisposable
     /// <summary>tests/peers: the non-.NET peers (node `ws`, python3-websockets).</summary>
     public static string PeersDirectory => Path.Combine(RepositoryRoot, "tests", "peers");
 
+    /// <summary>
+    /// The sidecar as it ships: the Native AOT executable `make build` publishes (tests run the process that runs in
+    /// production, not the JIT build).
+    /// </summary>
+    public static string SidecarExecutable
+    {
+        get
+        {
+            var path = Path.Combine(RepositoryRoot, ".build", "sidecar", "K8sWsProxy.Sidecar");
+            return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is missing: `make build` publishes it");
+        }
+    }
+
     public int Id => _process.Id;
 
     public bool HasExited => _process.HasExited;

@@ -1,6 +1,6 @@
 namespace K8sWsProxy.Sidecar.Tests.Infrastructure;
 
-/// <summary>The sidecar as a real process (dotnet K8sWsProxy.Sidecar.dll …), with its "ready …" line parsed.</summary>
+/// <summary>The shipped sidecar executable as a real process, with its "ready …" line parsed.</summary>
 public sealed class SidecarProcess : IDisposable
 {
     private readonly ChildProcess _process;
@@ -15,7 +15,7 @@ public sealed class SidecarProcess : IDisposable
     public IReadOnlyDictionary<string, string> Ready { get; private set; } = new Dictionary<string, string>();
 
     public static SidecarProcess Start(params string[] args) =>
-        new(ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "K8sWsProxy.Sidecar.dll"), .. args]));
+        new(ChildProcess.Start(ChildProcess.SidecarExecutable, args));
 
     public async Task WaitReadyAsync()
     {
