@@ -42,8 +42,9 @@ internal sealed class DirectionRelay
     // so injected frames land between frames.
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly FrameHeaderParser _header = new();
-    private readonly byte[] _control = new byte[FrameHeaderParser.MaxLength + FrameWriter.MaxControlPayload];
-    private readonly byte[] _inject = new byte[FrameWriter.MaxControlFrameLength];
+    // Made on first use: most connections never see a control frame, and an idle one should hold as little as it can.
+    private byte[]? _control;
+    private byte[]? _inject;
     private Stream _receiver = Stream.Null;
 
     // Copy-loop state: touched only by the loop that writes in this direction.
@@ -101,6 +102,10 @@ internal sealed class DirectionRelay
 
     private bool MasksFrames => Direction == Direction.ToUpstream;
 
+    private byte[] Control => _control ??= new byte[FrameHeaderParser.MaxLength + FrameWriter.MaxControlPayload];
+
+    private byte[] Inject => _inject ??= new byte[FrameWriter.MaxControlFrameLength];
+
     public void MarkSenderActive(long timestamp) => Volatile.Write(ref _senderLastRead, timestamp);
 
     public void MarkSenderEnded() => _senderEnded = true;
@@ -155,7 +160,7 @@ internal sealed class DirectionRelay
 
                     case State.ControlPayload:
                         var part = (int)Math.Min(_remaining, buffer.Length - pos);
-                        buffer.Span.Slice(pos, part).CopyTo(_control.AsSpan(_controlLength));
+                        buffer.Span.Slice(pos, part).CopyTo(Control.AsSpan(_controlLength));
                         _controlLength += part;
                         _remaining -= part;
                         pos += part;
@@ -250,8 +255,8 @@ internal sealed class DirectionRelay
             {
                 if (!_closeSent)
                 {
-                    var length = FrameWriter.Ping(_inject, _pingPayload, MasksFrames);
-                    await _receiver.WriteAsync(_inject.AsMemory(0, length), abort);
+                    var length = FrameWriter.Ping(Inject, _pingPayload, MasksFrames);
+                    await _receiver.WriteAsync(Inject.AsMemory(0, length), abort);
                     await _receiver.FlushAsync(abort);
                 }
             }
@@ -304,7 +309,7 @@ internal sealed class DirectionRelay
         if (verdict == Verdict.Control)
         {
             await ForwardAsync(buffer[run..headerStart], cancellationToken);
-            _header.Bytes.Span.CopyTo(_control);
+            _header.Bytes.Span.CopyTo(Control);
             _controlHeaderLength = _controlLength = _header.Length;
             _header.Reset();
             _state = State.ControlPayload;
@@ -413,7 +418,7 @@ internal sealed class DirectionRelay
     private async ValueTask OnControlFrameAsync(CancellationToken cancellationToken)
     {
         _state = State.Header;
-        var opcode = _control[0] & 0x0F;
+        var opcode = Control[0] & 0x0F;
         if (opcode == Opcode.Pong && IsProxyPong())
         {
             return; // the answer to our own keep-alive ping: the other peer never asked for it
@@ -433,7 +438,7 @@ internal sealed class DirectionRelay
                 _closeSent = true;
             }
 
-            await _receiver.WriteAsync(_control.AsMemory(0, _controlLength), cancellationToken);
+            await _receiver.WriteAsync(Control.AsMemory(0, _controlLength), cancellationToken);
             if (opcode == Opcode.Close)
             {
                 await _receiver.FlushAsync(cancellationToken);
@@ -470,10 +475,10 @@ internal sealed class DirectionRelay
     private ReadOnlySpan<byte> UnmaskedControlPayload(Span<byte> scratch)
     {
         var payload = scratch[..(_controlLength - _controlHeaderLength)];
-        _control.AsSpan(_controlHeaderLength, payload.Length).CopyTo(payload);
+        Control.AsSpan(_controlHeaderLength, payload.Length).CopyTo(payload);
         if (MasksFrames)
         {
-            FrameWriter.ApplyMask(payload, _control.AsSpan(_controlHeaderLength - 4, 4));
+            FrameWriter.ApplyMask(payload, Control.AsSpan(_controlHeaderLength - 4, 4));
         }
 
         return payload;
@@ -484,8 +489,8 @@ internal sealed class DirectionRelay
     private async ValueTask SendCloseAsync(ushort code, string reason, CancellationToken cancellationToken)
     {
         _closeSent = true;
-        var length = FrameWriter.Close(_inject, code, reason, MasksFrames);
-        await _receiver.WriteAsync(_inject.AsMemory(0, length), cancellationToken);
+        var length = FrameWriter.Close(Inject, code, reason, MasksFrames);
+        await _receiver.WriteAsync(Inject.AsMemory(0, length), cancellationToken);
         await _receiver.FlushAsync(cancellationToken);
     }
 

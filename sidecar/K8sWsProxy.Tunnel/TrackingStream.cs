@@ -98,8 +98,11 @@ internal sealed class TrackingStream : Stream
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+    // Socket and TLS streams send on write: a flush would only take the direction's gate for nothing.
     public override Task FlushAsync(CancellationToken cancellationToken) =>
-        _tunnel.IsAborted ? Task.CompletedTask : _writes.FlushAsync(_writeToken.For(cancellationToken)).AsTask();
+        _tunnel.IsAborted || _inner is SocketStream or System.Net.Security.SslStream
+            ? Task.CompletedTask
+            : _writes.FlushAsync(_writeToken.For(cancellationToken)).AsTask();
 
     // YARP and Kestrel upgrade streams are asynchronous only; blocking here would hide a bug.
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Use ReadAsync.");

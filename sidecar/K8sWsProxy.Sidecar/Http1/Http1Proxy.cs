@@ -10,7 +10,7 @@ using K8sWsProxy.Tunnel;
 namespace K8sWsProxy.Sidecar.Http1;
 
 /// <summary>
-/// Serves one client connection of the HTTP/1.1 listener from accept to close: reads the handshake (strict and
+/// Serves one client connection of the HTTP/1.1 listeners from accept to close: reads the handshake (strict and
 /// bounded), routes it, checks it, opens the upstream with connect retries across endpoints under one handshake
 /// deadline, relays the upstream's answer, and then owns both connections for the WebSocket's life. Refusals are
 /// the same JSON errors the other listener gives; the connection closes after any answer but a 101.
@@ -21,26 +21,44 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
     internal static readonly TimeSpan RequestHeadTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>A connection of the plain listener.</summary>
-    public async Task ServeAsync(Socket socket)
-    {
-        await using var client = new NetworkStream(socket, ownsSocket: true);
-        await ServeAsync(client, (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None, "http");
-    }
+    public Task ServeAsync(Socket socket) => ServeAsync(new SocketStream(socket), (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None, "http");
 
+    /// <param name="client">Owned: disposed when the connection is over.</param>
     /// <param name="scheme">What the client spoke, for X-Forwarded-Proto: http, or https once TLS is off its bytes.</param>
     public async Task ServeAsync(Stream client, IPAddress clientAddress, string scheme)
     {
+        // The handshake's state (the parsed heads, the retry loop) is gone once it returns: an idle WebSocket keeps
+        // only what the relay needs.
+        Upgraded? upgraded = null;
         try
         {
-            await HandleAsync(client, clientAddress, scheme);
+            upgraded = await HandshakeAsync(client, clientAddress, scheme);
+            if (upgraded is not null)
+            {
+                await RelayAsync(client, upgraded);
+            }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
             // The client went away mid-answer.
         }
+        finally
+        {
+            await client.DisposeAsync();
+            if (upgraded is not null)
+            {
+                await upgraded.Upstream.DisposeAsync();
+                upgraded.Endpoint.ConnectionClosed();
+                upgraded.Route.ReleaseConnection();
+            }
+        }
     }
 
-    private async Task HandleAsync(Stream client, IPAddress clientAddress, string scheme)
+    /// <summary>
+    /// Everything up to the 101 sent to the client. Null when the client got another answer (slot and endpoint
+    /// released); otherwise the caller owns the route's slot, the endpoint's count and the upstream connection.
+    /// </summary>
+    private async Task<Upgraded?> HandshakeAsync(Stream client, IPAddress clientAddress, string scheme)
     {
         HeadRead request;
         using (var timeout = new CancellationTokenSource(RequestHeadTimeout, time))
@@ -52,7 +70,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
             catch (OperationCanceledException)
             {
                 await Http1Responses.WriteErrorAsync(client, 408, "the request head did not arrive in time", null, default);
-                return;
+                return null;
             }
         }
 
@@ -63,45 +81,50 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
                 await Http1Responses.WriteErrorAsync(client, 400, $"bad request: {error}", null, default);
             }
 
-            return;
+            return null;
         }
 
         if (!RequestTarget.TryParse(head.Target, out var target) || head.Count("Host") != 1)
         {
             await Http1Responses.WriteErrorAsync(client, 400, "bad request: an origin-form target and exactly one Host header are required", null, default);
-            return;
+            return null;
         }
 
         if (configs.Current.Table.Match(head["Host"]!, target.DecodedPath, head.Values) is not { } route)
         {
             await Http1Responses.WriteErrorAsync(client, 404, "no route matches this request", null, default);
-            return;
+            return null;
         }
 
         var refusal = !IsWebSocketRequest(head) ? Refusal.NotWebSocket : WebSocketHandshake.CheckRequest(head["Sec-WebSocket-Version"], head["Sec-WebSocket-Key"] ?? "");
         string? subprotocols = null;
         refusal ??= HandshakePolicy.Admit(ref route, configs, drainer, head["Origin"], head.Values("Sec-WebSocket-Protocol"), out subprotocols);
-        if (refusal is null)
+        if (refusal is not null)
         {
-            try
-            {
-                await ProxyAsync(client, clientAddress, scheme, head, target, request.Extra, route, subprotocols);
-            }
-            finally
+            await RefuseAsync(client, route, refusal);
+            return null;
+        }
+
+        Upgraded? upgraded = null;
+        try
+        {
+            upgraded = await ConnectAsync(client, new Request(head, target, request.Extra, subprotocols, clientAddress, scheme), route);
+            return upgraded;
+        }
+        finally
+        {
+            if (upgraded is null)
             {
                 route.ReleaseConnection();
             }
-
-            return;
         }
-
-        await RefuseAsync(client, route, refusal);
     }
 
     private static bool IsWebSocketRequest(HttpHead head) =>
         head.Method == "GET" && head.Version == "HTTP/1.1" && head.HasToken("Upgrade", "websocket") && head.HasToken("Connection", "upgrade");
 
-    private async Task ProxyAsync(Stream client, IPAddress clientAddress, string scheme, HttpHead head, RequestTarget target, byte[] early, RouteRuntime route, string? subprotocols)
+    /// <summary>Connect retries across endpoints, under one handshake deadline.</summary>
+    private async Task<Upgraded?> ConnectAsync(Stream client, Request request, RouteRuntime route)
     {
         var started = time.GetTimestamp();
         using var deadline = new CancellationTokenSource(route.HandshakeTimeout, time);
@@ -110,14 +133,15 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
         var tried = 0UL;
         for (var attempt = 1; ; attempt++)
         {
-            var endpoint = route.Selector.Select(name => head.Values(name).FirstOrDefault(), tried);
+            var endpoint = route.Selector.Select(name => request.Head.Values(name).FirstOrDefault(), tried);
             endpoint.ConnectionOpened();
+            UpstreamLeg? leg = null;
+            Upgraded? upgraded = null;
             try
             {
-                UpstreamLeg leg;
                 try
                 {
-                    leg = await UpstreamDialer.OpenAsync(route, endpoint, head, target, subprotocols, clientAddress, scheme, deadline.Token);
+                    leg = await UpstreamDialer.OpenAsync(route, endpoint, request.Head, request.Target, request.Subprotocols, request.ClientAddress, request.Scheme, deadline.Token);
                 }
                 catch (UpstreamDialer.ConnectException e)
                 {
@@ -125,7 +149,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
                     if (attempt >= retry.Attempts)
                     {
                         await RefuseAsync(client, route, Refusal.Unreachable(e.Message));
-                        return;
+                        return null;
                     }
 
                     tried |= 1UL << endpoint.Index;
@@ -134,35 +158,38 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
                     continue;
                 }
 
-                await using (leg.Stream)
-                {
-                    await RelayAsync(client, head, early, route, endpoint, subprotocols, leg, started);
-                }
-
-                return;
+                upgraded = await AnswerAsync(client, request, route, endpoint, leg, started);
+                return upgraded;
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested)
             {
                 await RefuseAsync(client, route, Refusal.HandshakeTimeout(route));
-                return;
+                return null;
             }
             catch (InvalidDataException e)
             {
                 await RefuseAsync(client, route, new(502, $"the upstream's handshake answer is not valid: {e.Message}", "upstream_invalid"));
-                return;
+                return null;
             }
             finally
             {
-                endpoint.ConnectionClosed();
+                if (upgraded is null)
+                {
+                    endpoint.ConnectionClosed();
+                    if (leg is not null)
+                    {
+                        await leg.Stream.DisposeAsync();
+                    }
+                }
             }
         }
     }
 
-    private async Task RelayAsync(Stream client, HttpHead head, byte[] early, RouteRuntime route, UpstreamEndpoint endpoint, string? subprotocols, UpstreamLeg leg, long started)
+    /// <summary>Relays the upstream's answer: its own status as it was, or its 101 once checked.</summary>
+    private async Task<Upgraded?> AnswerAsync(Stream client, Request request, RouteRuntime route, UpstreamEndpoint endpoint, UpstreamLeg leg, long started)
     {
         if (leg.Answer.Status != 101)
         {
-            // The upstream answered the handshake with a status of its own: the client gets it as it was.
             route.Metrics.HandshakeFailed("upstream_status", upstream: true);
             await client.WriteAsync(Http1Responses.Relayed(leg.Answer));
             await client.WriteAsync(leg.Extra);
@@ -172,10 +199,10 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
                 await CopyAsync(leg.Stream, client, total - leg.Extra.Length, bounded.Token);
             }
 
-            return;
+            return null;
         }
 
-        if (WebSocketHandshake.CheckAnswer(leg.Answer, head, subprotocols) is { } wrong)
+        if (WebSocketHandshake.CheckAnswer(leg.Answer, request.Head, request.Subprotocols) is { } wrong)
         {
             throw new InvalidDataException(wrong);
         }
@@ -183,21 +210,29 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
         await client.WriteAsync(Http1Responses.Relayed(leg.Answer));
         var upgradedAt = time.GetTimestamp();
         route.Metrics.Upgraded(time.GetElapsedTime(started, upgradedAt));
+        return new Upgraded(route, endpoint, leg.Stream, request.Early, leg.Extra, WebSocketHandshake.Deflates(leg.Answer), upgradedAt);
+    }
+
+    /// <summary>The WebSocket's life: both connections through the route's tunnel (or untouched, frame tracking off).</summary>
+    private async Task RelayAsync(Stream client, Upgraded upgraded)
+    {
+        var route = upgraded.Route;
         TunnelOutcome outcome;
         if (!options.FrameTracking)
         {
-            await Relay.RunUntrackedAsync(client, leg.Stream, early, leg.Extra);
+            await Relay.RunUntrackedAsync(client, upgraded.Upstream, upgraded.FromClient, upgraded.FromUpstream);
             outcome = TunnelOutcome.Untracked;
         }
         else
         {
-            var tunnel = new WebSocketTunnel(route.TunnelOptions, route.ToUpstream, route.ToClient, time) { PerMessageDeflate = WebSocketHandshake.Deflates(leg.Answer) };
-            route.Tunnels.TryAdd(tunnel, endpoint.Config.Url);
+            var tunnel = new WebSocketTunnel(route.TunnelOptions, route.ToUpstream, route.ToClient, time) { PerMessageDeflate = upgraded.Deflate };
+            var url = upgraded.Endpoint.Config.Url;
+            route.Tunnels.TryAdd(tunnel, url);
             try
             {
                 using (scheduler.Register(tunnel))
                 {
-                    await Relay.RunAsync(tunnel, client, leg.Stream, early, leg.Extra);
+                    await Relay.RunAsync(tunnel, client, upgraded.Upstream, upgraded.FromClient, upgraded.FromUpstream);
                     outcome = await tunnel.Completion;
                 }
             }
@@ -209,8 +244,8 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
             }
         }
 
-        route.Metrics.Ended(outcome, time.GetElapsedTime(upgradedAt));
-        Log.TunnelEnded(logger, route.Key, endpoint.Config.Url, outcome.ToString());
+        route.Metrics.Ended(outcome, time.GetElapsedTime(upgraded.UpgradedAt));
+        Log.TunnelEnded(logger, route.Key, upgraded.Endpoint.Config.Url, outcome.ToString());
     }
 
     private static async Task CopyAsync(Stream from, Stream to, long count, CancellationToken cancellationToken)
@@ -234,4 +269,11 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
         refusal.Record(logger, route);
         return Http1Responses.WriteErrorAsync(client, refusal.Status, refusal.Error, route.Key, default);
     }
+
+    /// <summary>A client's handshake, parsed and admitted.</summary>
+    /// <param name="Early">Bytes the client sent after its head, before the 101.</param>
+    private sealed record Request(HttpHead Head, RequestTarget Target, byte[] Early, string? Subprotocols, IPAddress ClientAddress, string Scheme);
+
+    /// <summary>What an upgraded connection keeps for its life.</summary>
+    private sealed record Upgraded(RouteRuntime Route, UpstreamEndpoint Endpoint, Stream Upstream, byte[] FromClient, byte[] FromUpstream, bool Deflate, long UpgradedAt);
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using K8sWsProxy.Tunnel;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using K8sWsProxy.Sidecar.Configuration;
@@ -19,30 +20,33 @@ internal sealed class TlsFront(ConfigApplier configs, Http1Proxy proxy, Http2Han
     {
         var remote = socket.RemoteEndPoint as IPEndPoint;
         var local = socket.LocalEndPoint as IPEndPoint;
-        var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
-        await using (tls)
+        var tls = new SslStream(new SocketStream(socket));
+        // The same bound as a plain request head: a client that stalls in the handshake does not keep a slot.
+        using (var timeout = new CancellationTokenSource(Http1Proxy.RequestHeadTimeout, time))
         {
-            // The same bound as a plain request head: a client that stalls in the handshake does not keep a slot.
-            using (var timeout = new CancellationTokenSource(Http1Proxy.RequestHeadTimeout, time))
+            try
             {
-                try
-                {
-                    await tls.AuthenticateAsServerAsync(SelectAsync, null, timeout.Token);
-                }
-                catch (Exception e) when (e is AuthenticationException or IOException or SocketException or OperationCanceledException)
-                {
-                    return;
-                }
+                await tls.AuthenticateAsServerAsync(SelectAsync, null, timeout.Token);
             }
-
-            if (http2 is not null && tls.NegotiatedApplicationProtocol == SslApplicationProtocol.Http2)
+            catch (Exception e) when (e is AuthenticationException or IOException or SocketException or OperationCanceledException)
             {
-                await http2.ServeAsync(tls, local, remote);
+                await tls.DisposeAsync();
                 return;
             }
-
-            await proxy.ServeAsync(tls, remote?.Address ?? IPAddress.None, "https");
         }
+
+        if (http2 is not null && tls.NegotiatedApplicationProtocol == SslApplicationProtocol.Http2)
+        {
+            await using (tls)
+            {
+                await http2.ServeAsync(tls, local, remote);
+            }
+
+            return;
+        }
+
+        // The proxy disposes it when the connection is over.
+        await proxy.ServeAsync(tls, remote?.Address ?? IPAddress.None, "https");
     }
 
     private ValueTask<SslServerAuthenticationOptions> SelectAsync(SslStream stream, SslClientHelloInfo hello, object? state, CancellationToken cancellationToken)

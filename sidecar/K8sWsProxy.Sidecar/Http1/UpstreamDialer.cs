@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using K8sWsProxy.Sidecar.Proxying;
 using K8sWsProxy.Sidecar.Runtime;
 using K8sWsProxy.Sidecar.Upstreams;
+using K8sWsProxy.Tunnel;
 
 namespace K8sWsProxy.Sidecar.Http1;
 
@@ -75,7 +76,7 @@ internal static class UpstreamDialer
                 }
             }
 
-            Stream stream = new NetworkStream(socket, ownsSocket: true);
+            Stream stream = new SocketStream(socket);
             if (endpoint.Tls is { } tls)
             {
                 var secure = new SslStream(stream);

@@ -1,0 +1,133 @@
+using System.Net.Sockets;
+
+namespace K8sWsProxy.Tunnel;
+
+/// <summary>
+/// A connected socket as a stream, for the relay: reads and writes are tried at once without blocking and only
+/// wait (asynchronously) when the socket would block. A write to a peer that keeps up is one system call and no
+/// asynchronous state; the socket's send state for waiting is only made for a peer that pushes back.
+/// </summary>
+public sealed class SocketStream : Stream
+{
+    private readonly Socket _socket;
+
+    /// <param name="socket">Connected; switched to non-blocking, and owned (closed with the stream).</param>
+    public SocketStream(Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        _socket = socket;
+        _socket.Blocking = false;
+    }
+
+    public Socket Socket => _socket;
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (!buffer.IsEmpty)
+        {
+            var read = _socket.Receive(buffer.Span, SocketFlags.None, out var error);
+            if (error == SocketError.Success)
+            {
+                return ValueTask.FromResult(read);
+            }
+
+            if (error != SocketError.WouldBlock)
+            {
+                return ValueTask.FromException<int>(new IOException($"receive failed: {error}", new SocketException((int)error)));
+            }
+        }
+
+        // Nothing there yet (or a zero-byte read, which waits for data without a buffer).
+        return ReceiveAsync(buffer, cancellationToken);
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var sent = _socket.Send(buffer.Span, SocketFlags.None, out var error);
+            if (error == SocketError.WouldBlock)
+            {
+                return SendAsync(buffer, cancellationToken);
+            }
+
+            if (error != SocketError.Success)
+            {
+                return ValueTask.FromException(new IOException($"send failed: {error}", new SocketException((int)error)));
+            }
+
+            buffer = buffer[sent..];
+        }
+
+        return default;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override void Flush()
+    {
+    }
+
+    // The relay is asynchronous only; blocking here would hide a bug.
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Use ReadAsync.");
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Use WriteAsync.");
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _socket.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"receive failed: {e.SocketErrorCode}", e);
+        }
+    }
+
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _socket.SendAsync(buffer, SocketFlags.None, cancellationToken);
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"send failed: {e.SocketErrorCode}", e);
+        }
+    }
+}
