@@ -12,6 +12,7 @@ public sealed class SocketStream : Stream
     private readonly Socket _socket;
 
     /// <param name="socket">Connected; switched to non-blocking, and owned (closed with the stream).</param>
+    /// <remarks>Failures surface as <see cref="IOException"/> when met at once, as <see cref="SocketException"/> after a wait.</remarks>
     public SocketStream(Socket socket)
     {
         ArgumentNullException.ThrowIfNull(socket);
@@ -107,27 +108,10 @@ public sealed class SocketStream : Stream
         base.Dispose(disposing);
     }
 
-    private async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
-        }
-        catch (SocketException e)
-        {
-            throw new IOException($"receive failed: {e.SocketErrorCode}", e);
-        }
-    }
+    // The socket's own awaitables (one cached per socket and direction): nothing allocated per wait.
+    private ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+        _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 
-    private async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _socket.SendAsync(buffer, SocketFlags.None, cancellationToken);
-        }
-        catch (SocketException e)
-        {
-            throw new IOException($"send failed: {e.SocketErrorCode}", e);
-        }
-    }
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) =>
+        await _socket.SendAsync(buffer, SocketFlags.None, cancellationToken);
 }

@@ -61,17 +61,37 @@ public class StatisticsTests
     }
 
     [Fact]
-    public void GoalsCompareMediansAndSayWhatWasNotMeasured()
+    public void GoalsCompareCpuPerUnitAndSayWhatWasNotMeasured()
     {
-        var s = new ScenarioResult("throughput-64b", "Throughput, 64 B echo", "", [new Metric("rate", "messages/s", "msg/s", true)]);
-        s.Add("sidecar", new() { ["rate"] = 90 });
-        s.Add("nginx", new() { ["rate"] = 100 });
-        var idle = new ScenarioResult("idle-memory", "Memory", "", [new Metric("perconn", "RSS per connection", "bytes", false)]);
-        idle.Add("sidecar", new() { ["perconn"] = 7000 });
+        var metrics = new[] { new Metric("rate", "messages/s", "msg/s", true), new Metric("cpu", "proxy CPU per message", "µs", false), new Metric("errors", "errors", "", false) };
+        var s = new ScenarioResult("throughput-64b", "Throughput, 64 B echo", "", metrics);
+        s.Add("direct", new() { ["rate"] = 300, ["errors"] = 0 });
+        s.Add("sidecar", new() { ["rate"] = 90, ["cpu"] = 22, ["errors"] = 0 });
+        s.Add("nginx", new() { ["rate"] = 100, ["cpu"] = 20, ["errors"] = 0 });
+        var idle = new ScenarioResult("idle-memory", "Memory", "", [new Metric("perconn", "RSS per connection", "bytes", false), new Metric("open", "open", "", true), new Metric("rssidle", "idle RSS", "MiB", false)]);
+        idle.Add("sidecar", new() { ["perconn"] = 3000, ["open"] = 8000, ["rssidle"] = 31 });
         var goals = Goals.Evaluate([s, idle]);
-        Assert.Contains(goals, g => g.StartsWith("Throughput, 64 B echo: sidecar at or above nginx: **not met** (90 vs 100", StringComparison.Ordinal));
-        Assert.Contains(goals, g => g.StartsWith("memory per idle connection at most 8 KiB (8,192 B): **met**", StringComparison.Ordinal));
-        Assert.Contains(goals, g => g == "handshakes: sidecar at or above haproxy: not measured");
+        Assert.Contains(goals, g => g.StartsWith("CPU per 64 B message at most 1.15× nginx's (behind it: below nginx): **met** (22.0 vs 20.0 µs, 1.10×)", StringComparison.Ordinal));
+        Assert.Contains(goals, g => g.StartsWith("memory per idle plain connection at most 4 KiB (4,096 B) at 8,000 connections: **met**", StringComparison.Ordinal));
+        Assert.Contains(goals, g => g.StartsWith("idle sidecar resident memory at most 30 MiB: **not met** (31.0 MiB", StringComparison.Ordinal));
+        Assert.Contains(goals, g => g == "CPU per handshake at most 2× haproxy's (behind it: haproxy's): not measured");
+    }
+
+    [Fact]
+    public void A_goal_is_not_judged_when_a_proxy_beats_the_direct_connection_or_anything_failed()
+    {
+        var metrics = new[] { new Metric("rate", "messages/s", "msg/s", true), new Metric("cpu", "proxy CPU per message", "µs", false), new Metric("errors", "errors", "", false) };
+        var s = new ScenarioResult("throughput-64b", "Throughput, 64 B echo", "", metrics);
+        s.Add("direct", new() { ["rate"] = 80, ["errors"] = 0 });
+        s.Add("sidecar", new() { ["rate"] = 90, ["cpu"] = 10, ["errors"] = 0 });
+        s.Add("nginx", new() { ["rate"] = 70, ["cpu"] = 20, ["errors"] = 0 });
+        Assert.Contains(Goals.Evaluate([s]), g => g.Contains("not judged", StringComparison.Ordinal) && g.Contains("sidecar beat the direct connection", StringComparison.Ordinal));
+
+        var failing = new ScenarioResult("throughput-64b", "Throughput, 64 B echo", "", metrics);
+        failing.Add("direct", new() { ["rate"] = 300, ["errors"] = 0 });
+        failing.Add("sidecar", new() { ["rate"] = 90, ["cpu"] = 10, ["errors"] = 3 });
+        failing.Add("nginx", new() { ["rate"] = 70, ["cpu"] = 20, ["errors"] = 0 });
+        Assert.Contains(Goals.Evaluate([failing]), g => g.Contains("not judged", StringComparison.Ordinal) && g.Contains("sidecar had errors", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -65,7 +65,8 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
             $"and 1 s); then {plan.IdleConnections:N0} connections opened, 100 at a time from 32 loopback source addresses, each echoing one 64 B " +
             "message, left idle 2 s; memory read again the same way. Bytes per connection = RSS delta / connections open.",
             [new Metric("perconn", "RSS per connection", "bytes", false), new Metric("success", "handshake success", "%", true, "0.00"),
-             new Metric("open", "connections open", "", true), new Metric("rssafter", "RSS with all open", "MB", false, "N1")]);
+             new Metric("open", "connections open", "", true), new Metric("rssafter", "RSS with all open", "MB", false, "N1"),
+             new Metric("rssidle", "RSS idle (warm, none open)", "MiB", false, "N1")]);
         var reload = new ScenarioResult("reload", "Reload under load",
             $"A fresh instance; {plan.Connections} connections at {plan.ReloadRate:N0} msg/s (64 B) in all while {plan.ReloadChanges} config changes are " +
             $"applied, one every {plan.ReloadInterval.TotalMilliseconds:0} ms at most (each adds a route/location/ACL; the next waits until the proxy " +
@@ -142,9 +143,11 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
                         .DefaultIfEmpty(double.MaxValue).Min();
                     LatencyRateUsed = Math.Floor(Math.Min(plan.LatencyRate, slowest / 2) / 100) * 100;
                     latency.Measures =
-                        $"{plan.Connections} connections, {LatencyRateUsed:N0} messages/s in all (64 B), paced by one thread: message k is due at " +
-                        "start + k/rate on connection k mod n; a connection still waiting for an echo queues it and sends it on the echo. Round trip " +
-                        "measured from the due time (coordinated omission corrected, HdrHistogram); 'p99 from actual send' is the uncorrected figure. " +
+                        $"{plan.Connections} connections, {LatencyRateUsed:N0} messages/s in all (64 B), paced by one sleeping thread: message k is due at " +
+                        "start + k/rate on connection k mod n and released once due (the pacer sleeps in steps of about a millisecond and never spins, " +
+                        "which would starve the client and upstream on its core); a connection still waiting for an echo queues it and sends it on the " +
+                        "echo. Round trip measured from the release (coordinated omission corrected, HdrHistogram); 'p99 from actual send' is the " +
+                        "uncorrected figure, 'pacer late' how far after its due time the pacer released a message. " +
                         $"The rate is the plan's {plan.LatencyRate:N0}/s or half the slowest system's 64 B throughput, whichever is lower.";
                     Results.Add(latency);
                     await Alternate(running, plan.Rounds, latency, async s =>
@@ -367,6 +370,7 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
                 ["success"] = 100.0 * open.Count / idleConnections,
                 ["open"] = open.Count,
                 ["rssafter"] = readable ? after / 1e6 : double.NaN,
+                ["rssidle"] = before / (1024.0 * 1024.0),
             };
         }
         finally

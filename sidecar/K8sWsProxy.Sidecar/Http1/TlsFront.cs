@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Security;
-using K8sWsProxy.Tunnel;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using K8sWsProxy.Sidecar.Configuration;
+using K8sWsProxy.Tunnel;
 
 namespace K8sWsProxy.Sidecar.Http1;
 

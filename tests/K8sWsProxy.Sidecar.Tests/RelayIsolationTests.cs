@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using K8sWsProxy.Sidecar.Tests.Infrastructure;
+
+namespace K8sWsProxy.Sidecar.Tests;
+
+/// <summary>
+/// The threads that move messages run nothing that can hold them up: in the shipped process (inline socket
+/// completions), relayed round trips keep their latency while a large document is applied and /metrics is scraped
+/// over and over.
+/// </summary>
+public sealed class RelayIsolationTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("wsproxy-isolation-");
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    private static string Document(string upstream, int extraRoutes)
+    {
+        var yaml = new StringBuilder($"routes:\n  - {{name: echo, match: {{path: /echo}}, upstream: {{endpoints: [{{url: '{upstream}'}}]}}}}\n");
+        for (var i = 0; i < extraRoutes; i++)
+        {
+            // Regular expressions and header conditions: each route costs the apply some work.
+            yaml.Append($"  - {{name: r{i}, match: {{path: '/rooms/{i}/[a-z]+[0-9]*', pathType: RegularExpression, headers: [{{name: x-tenant, value: t{i}}}]}}, upstream: {{endpoints: [{{url: '{upstream}'}}]}}, headers: {{set: {{x-route: r{i}}}}}}}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    [Fact]
+    public async Task Round_trips_keep_their_latency_while_a_large_document_applies_and_metrics_are_scraped()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var config = Path.Combine(_dir.FullName, "config.yaml");
+        await File.WriteAllTextAsync(config, Document(upstream.WsUrl(), 0));
+        using var sidecar = SidecarProcess.Start("--config", config, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0");
+        await sidecar.WaitReadyAsync();
+        var plain = new Uri(sidecar.Ready["plain"]);
+        var admin = new Uri(sidecar.Ready["admin"]);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var first = await RevisionAsync(http, admin);
+        using var ws = await Ws.ConnectAsync(new Uri($"ws://127.0.0.1:{plain.Port}/echo"));
+
+        // Quiet: the round trip this machine gives, once both ends are warm.
+        await RoundTripsAsync(ws, TimeSpan.FromSeconds(1), () => false);
+        var quiet = await RoundTripsAsync(ws, TimeSpan.FromSeconds(1), () => false);
+
+        // Busy: scrapes in a loop, and a 3,000-route document written over the file.
+        using var stopScraping = new CancellationTokenSource();
+        var scrapes = 0;
+        var scraping = Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stopScraping.IsCancellationRequested)
+            {
+                (await http.GetAsync(new Uri(admin, "/metrics"), stopScraping.Token)).EnsureSuccessStatusCode();
+                Interlocked.Increment(ref scrapes);
+            }
+        })));
+        await File.WriteAllTextAsync(config, Document(upstream.WsUrl(), 3000));
+        var applied = Stopwatch.StartNew();
+        var busy = await RoundTripsAsync(ws, TimeSpan.FromSeconds(60), () => RevisionAsync(http, admin).Result != first);
+        applied.Stop();
+        await stopScraping.CancelAsync();
+        await scraping.ContinueWith(_ => { }, TaskScheduler.Default);
+
+        Assert.True(scrapes > 0, "no scrape completed");
+        Assert.True(busy.Count > 10, $"only {busy.Count} round trips while the document applied in {applied.ElapsedMilliseconds} ms");
+        // A thread that moves messages and also applied the document would stall a round trip for the whole apply.
+        var worst = busy.Max();
+        Assert.True(worst < TimeSpan.FromMilliseconds(250) + (10 * quiet.Max()),
+            $"worst round trip {worst.TotalMilliseconds:0} ms while applying ({applied.ElapsedMilliseconds} ms, {scrapes} scrapes); quiet worst {quiet.Max().TotalMilliseconds:0.0} ms; slow: {string.Join(",", busy.Select((t, i) => (t, i)).Where(x => x.t.TotalMilliseconds > 50).Select(x => $"{x.i}:{x.t.TotalMilliseconds:0}"))} of {busy.Count}");
+    }
+
+    /// <summary>Echo round trips, one after another, until <paramref name="done"/> (checked every 50) or the limit.</summary>
+    private static async Task<List<TimeSpan>> RoundTripsAsync(System.Net.WebSockets.ClientWebSocket ws, TimeSpan limit, Func<bool> done)
+    {
+        var times = new List<TimeSpan>();
+        var until = Stopwatch.StartNew();
+        while (until.Elapsed < limit && !(times.Count % 50 == 49 && done()))
+        {
+            var started = Stopwatch.GetTimestamp();
+            await ws.SendTextAsync("ping");
+            Assert.Equal("ping", await ws.ReceiveTextAsync());
+            times.Add(Stopwatch.GetElapsedTime(started));
+        }
+
+        return times;
+    }
+
+    private static async Task<string> RevisionAsync(HttpClient http, Uri admin)
+    {
+        using var config = JsonDocument.Parse(await http.GetStringAsync(new Uri(admin, "/v1/config")));
+        return config.RootElement.GetProperty("revision").GetString()!;
+    }
+}
