@@ -7,7 +7,7 @@ namespace K8sWsProxy.Tunnel;
 /// wait (asynchronously) when the socket would block. A write to a peer that keeps up is one system call and no
 /// asynchronous state; the socket's send state for waiting is only made for a peer that pushes back.
 /// </summary>
-public sealed class SocketStream : Stream
+public sealed class SocketStream : AsyncDuplexStream
 {
     private readonly Socket _socket;
 
@@ -21,20 +21,6 @@ public sealed class SocketStream : Stream
     }
 
     public Socket Socket => _socket;
-
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -77,26 +63,12 @@ public sealed class SocketStream : Stream
         return default;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    // Nothing is buffered: TLS above it may flush synchronously.
     public override void Flush()
     {
     }
-
-    // The relay is asynchronous only; blocking here would hide a bug.
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Use ReadAsync.");
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Use WriteAsync.");
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

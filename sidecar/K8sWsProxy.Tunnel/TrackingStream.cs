@@ -6,7 +6,7 @@ namespace K8sWsProxy.Tunnel;
 /// The stream YARP copies through in place of one peer's raw stream: reads come from that peer (tracked for
 /// keep-alive and lost-peer handling), writes go through the relay of the direction towards that peer.
 /// </summary>
-internal sealed class TrackingStream : Stream
+internal sealed class TrackingStream : AsyncDuplexStream
 {
     private readonly Stream _inner;
     private readonly WebSocketTunnel _tunnel;
@@ -26,20 +26,6 @@ internal sealed class TrackingStream : Stream
         _reads = reads;
         _readToken = new AbortableToken(abort);
         _writeToken = new AbortableToken(abort);
-    }
-
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -89,31 +75,14 @@ internal sealed class TrackingStream : Stream
         return read;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
         _tunnel.IsAborted ? default : _writes.WriteAsync(buffer, _writeToken.For(cancellationToken));
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     // Socket and TLS streams send on write: a flush would only take the direction's gate for nothing.
     public override Task FlushAsync(CancellationToken cancellationToken) =>
         _tunnel.IsAborted || _inner is SocketStream or System.Net.Security.SslStream
             ? Task.CompletedTask
             : _writes.FlushAsync(_writeToken.For(cancellationToken)).AsTask();
-
-    // YARP and Kestrel upgrade streams are asynchronous only; blocking here would hide a bug.
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Use ReadAsync.");
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Use WriteAsync.");
-
-    public override void Flush() => throw new NotSupportedException("Use FlushAsync.");
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {

@@ -153,4 +153,44 @@ public sealed class HandshakeErrorTests : IAsyncLifetime
 
         Assert.StartsWith("HTTP/1.1 408 ", System.Text.Encoding.ASCII.GetString(answer.ToArray()), StringComparison.Ordinal);
     }
+
+    public static TheoryData<string, string> WrongAnswers => new()
+    {
+        { "a wrong Sec-WebSocket-Accept", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n" },
+        { "a subprotocol the client did not offer", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n" },
+        { "an extension the client did not offer", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n" },
+        { "no upgrade headers", "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: {accept}\r\n\r\n" },
+        { "a status line that is not HTTP", "HTTP/9 101 Hmm\r\n\r\n" },
+    };
+
+    [Theory]
+    [MemberData(nameof(WrongAnswers))]
+    public async Task A_101_that_does_not_complete_the_clients_handshake_is_502(string kind, string answer)
+    {
+        using var upstream = new RawUpstream(answer: accept => answer.Replace("{accept}", accept, StringComparison.Ordinal));
+        await using var sidecar = await TestSidecar.StartAsync($$$"""
+            routes:
+              - name: odd
+                match: {path: /}
+                upstream: {endpoints: [{url: "ws://127.0.0.1:{{{upstream.Port}}}/"}], retry: {attempts: 1}}
+            """);
+        var response = await RawHandshake.SendAsync(sidecar.Ws("/"));
+        Assert.True(response.Status == 502, $"{kind}: {response.Status}");
+        using var body = JsonDocument.Parse(response.Body);
+        Assert.Contains("handshake answer is not valid", body.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_frame_the_upstream_sends_right_behind_its_101_reaches_the_client()
+    {
+        // Many servers greet at once: the greeting often shares a TCP segment with the 101.
+        using var upstream = new RawUpstream(answer: accept =>
+            $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n\u0081\u0005hello");
+        await using var sidecar = await TestSidecar.StartAsync($$$"""
+            routes:
+              - {name: greeter, match: {path: /}, upstream: {endpoints: [{url: "ws://127.0.0.1:{{{upstream.Port}}}/"}]}}
+            """);
+        using var ws = await Ws.ConnectAsync(sidecar.Ws("/"));
+        Assert.Equal("hello", await ws.ReceiveTextAsync());
+    }
 }
