@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 
@@ -19,13 +20,15 @@ internal enum Received
 internal sealed class WsConnection : IDisposable
 {
     private readonly Socket socket;
+    private readonly SslStream? tls;
     private readonly byte[] buffer;
     private int start;
     private int end;
 
-    private WsConnection(Socket socket, byte[] buffer, int start, int end)
+    private WsConnection(Socket socket, SslStream? tls, byte[] buffer, int start, int end)
     {
         this.socket = socket;
+        this.tls = tls;
         this.buffer = buffer;
         this.start = start;
         this.end = end;
@@ -35,6 +38,7 @@ internal sealed class WsConnection : IDisposable
     public static async Task<WsConnection> ConnectAsync(Target target, IPAddress? local, int bufferSize, CancellationToken cancel)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        SslStream? tls = null;
         try
         {
             if (local is not null)
@@ -45,13 +49,25 @@ internal sealed class WsConnection : IDisposable
             }
 
             await socket.ConnectAsync(target.EndPoint, cancel);
+            if (target.Tls)
+            {
+                // The benchmark's own self-signed certificate: what is measured is the proxy, not the trust chain.
+                tls = new SslStream(new NetworkStream(socket, ownsSocket: false));
+                await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                {
+                    TargetHost = "localhost",
+                    RemoteCertificateValidationCallback = static (_, _, _, _) => true,
+                    ApplicationProtocols = [SslApplicationProtocol.Http11],
+                }, cancel);
+            }
+
             var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
-            await socket.SendAsync(WsFrame.HandshakeRequest(target.Host, target.Path, key), SocketFlags.None, cancel);
+            await WriteAsync(socket, tls, WsFrame.HandshakeRequest(target.Host, target.Path, key), cancel);
             var buffer = new byte[Math.Max(bufferSize, 1024)];
             var filled = 0;
             while (true)
             {
-                var n = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, cancel);
+                var n = await ReadAsync(socket, tls, buffer.AsMemory(filled), cancel);
                 if (n == 0)
                 {
                     throw new IOException("connection closed during the handshake");
@@ -66,7 +82,7 @@ internal sealed class WsConnection : IDisposable
                         throw new IOException($"handshake refused: {problem}");
                     }
 
-                    return new WsConnection(socket, buffer, headEnd, filled);
+                    return new WsConnection(socket, tls, buffer, headEnd, filled);
                 }
 
                 if (filled == buffer.Length)
@@ -77,20 +93,14 @@ internal sealed class WsConnection : IDisposable
         }
         catch
         {
+            tls?.Dispose();
             socket.Dispose();
             throw;
         }
     }
 
     /// <summary>Sends a whole precomputed frame.</summary>
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> frame, CancellationToken cancel)
-    {
-        while (!frame.IsEmpty)
-        {
-            var n = await socket.SendAsync(frame, SocketFlags.None, cancel);
-            frame = frame[n..];
-        }
-    }
+    public ValueTask SendAsync(ReadOnlyMemory<byte> frame, CancellationToken cancel) => WriteAsync(socket, tls, frame, cancel);
 
     /// <summary>Reads up to the end of the next data message (pings and pongs skipped); its payload length in <c>Length</c>.</summary>
     public async ValueTask<(Received Kind, long Length)> ReceiveAsync(CancellationToken cancel)
@@ -173,16 +183,38 @@ internal sealed class WsConnection : IDisposable
             start = 0;
         }
 
-        var n = await socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None, cancel);
+        var n = await ReadAsync(socket, tls, buffer.AsMemory(end), cancel);
         end += n;
         return n > 0;
     }
 
-    public void Dispose() => socket.Dispose();
+    public void Dispose()
+    {
+        tls?.Dispose();
+        socket.Dispose();
+    }
+
+    private static async ValueTask WriteAsync(Socket socket, SslStream? tls, ReadOnlyMemory<byte> bytes, CancellationToken cancel)
+    {
+        if (tls is not null)
+        {
+            await tls.WriteAsync(bytes, cancel);
+            return;
+        }
+
+        while (!bytes.IsEmpty)
+        {
+            var n = await socket.SendAsync(bytes, SocketFlags.None, cancel);
+            bytes = bytes[n..];
+        }
+    }
+
+    private static ValueTask<int> ReadAsync(Socket socket, SslStream? tls, Memory<byte> into, CancellationToken cancel) =>
+        tls is not null ? tls.ReadAsync(into, cancel) : socket.ReceiveAsync(into, SocketFlags.None, cancel);
 }
 
-/// <summary>Where a scenario connects: address, Host header and path.</summary>
-internal sealed record Target(IPEndPoint EndPoint, string Host, string Path)
+/// <summary>Where a scenario connects: address, Host header and path; over TLS when <see cref="Tls"/>.</summary>
+internal sealed record Target(IPEndPoint EndPoint, string Host, string Path, bool Tls = false)
 {
     public static Target Loopback(int port, string path = "/echo") =>
         new(new IPEndPoint(IPAddress.Loopback, port), $"127.0.0.1:{port}", path);

@@ -49,6 +49,11 @@ internal static class Goals
                 (open.Median < 8000 ? $"not judged: {N(open.Median)} connections held, not 8,000" : Verdict(mem.Median <= IdleBytesGoal)) +
                 $", sidecar {N(mem.Median)} B" + (others == "" ? "" : $" ({others})"));
 
+        if (idle?.Summarize("sidecar, TLS", "perconn") is { } tls)
+        {
+            lines.Add($"memory per idle TLS connection (no goal of its own; measured so it can be watched): sidecar {N(tls.Median)} B");
+        }
+
         var rss = idle?.Summarize("sidecar", "rssidle");
         lines.Add(rss is null
             ? "idle sidecar resident memory at most 30 MiB: not measured"

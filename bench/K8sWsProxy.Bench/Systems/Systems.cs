@@ -34,34 +34,45 @@ internal sealed class Direct(SystemSettings s) : SystemUnderTest(s)
 }
 
 /// <summary>Our sidecar, standalone, from a rendered document; reloads are edits of that file (it polls it).</summary>
-internal sealed class Sidecar(SystemSettings s, bool frameTracking = true) : SystemUnderTest(s)
+/// <param name="tls">Clients connect to its TLS listener (a self-signed certificate made for the run) instead of the plain one.</param>
+internal sealed class Sidecar(SystemSettings s, bool frameTracking = true, bool tls = false) : SystemUnderTest(s)
 {
     private readonly int port = FreePort();
+    private readonly int tlsPort = FreePort();
     private readonly int admin = FreePort();
     private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(2) };
     private ManagedProcess? process;
     private string configPath = "";
 
-    public override string Name => frameTracking ? "sidecar" : "sidecar, tracking off";
+    public override string Name => tls ? "sidecar, TLS" : frameTracking ? "sidecar" : "sidecar, tracking off";
 
-    public override Target Target => Target.Loopback(port);
+    public override Target Target => tls ? Target.Loopback(tlsPort) with { Tls = true } : Target.Loopback(port);
 
     public override ManagedProcess? Process => process;
 
     /// <summary>What /metrics answered at start: whether the Prometheus export is there to be priced.</summary>
     public string MetricsStatus { get; private set; } = "unknown";
 
-    private Dictionary<string, string> Values(string extra) => new() { ["UPSTREAM_PORT"] = S(Settings.UpstreamPort), ["EXTRA_ROUTES"] = extra };
+    private string tlsSection = "";
+
+    private Dictionary<string, string> Values(string extra) =>
+        new() { ["UPSTREAM_PORT"] = S(Settings.UpstreamPort), ["EXTRA_ROUTES"] = extra, ["TLS"] = tlsSection };
 
     public override async Task StartAsync(CancellationToken cancel)
     {
         var dir = Dir($"sidecar-{port}");
         configPath = Path.Combine(dir, "sidecar.yaml");
+        if (tls)
+        {
+            tlsSection = SelfSigned(dir);
+        }
+
         Templates.WriteAtomically(configPath, Templates.Render(Templates.Load("sidecar.yaml.tmpl"), Values("")));
         process = ManagedProcess.Start("sidecar", "taskset",
             Pinned(Settings.ProxyCpus, Settings.SidecarExecutable,
             [
                 "--config", configPath, "--listen", $"127.0.0.1:{port}", "--admin", $"127.0.0.1:{admin}",
+                .. tls ? new[] { "--listen-tls", $"127.0.0.1:{tlsPort}" } : [],
                 "--shutdown-timeout", "2s", "--frame-tracking", frameTracking ? "on" : "off", .. Settings.SidecarArgs,
             ]),
             Path.Combine(dir, "sidecar.log"),
@@ -89,6 +100,19 @@ internal sealed class Sidecar(SystemSettings s, bool frameTracking = true) : Sys
         }
 
         return env;
+    }
+
+    /// <summary>An ECDSA P-256 certificate for localhost in <paramref name="dir"/>; the route's tls section that serves it.</summary>
+    private static string SelfSigned(string dir)
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        var cert = Path.Combine(dir, "tls.crt");
+        var keyFile = Path.Combine(dir, "tls.key");
+        File.WriteAllText(cert, certificate.ExportCertificatePem());
+        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
+        return $"    tls: {{certificateFile: \"{cert}\", privateKeyFile: \"{keyFile}\"}}";
     }
 
     private async Task<string?> RevisionAsync(CancellationToken cancel)
