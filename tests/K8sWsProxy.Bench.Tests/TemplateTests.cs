@@ -64,7 +64,7 @@ public class TemplateTests
     public void SidecarDocumentHasTheEchoRouteAndTheReloadRoute()
     {
         var extra = Templates.Render(Load("sidecar-extra-route.yaml.tmpl"), new Dictionary<string, string> { ["N"] = "12", ["UPSTREAM_PORT"] = "19000" });
-        var doc = Templates.Render(Load("sidecar.yaml.tmpl"), new Dictionary<string, string> { ["UPSTREAM_PORT"] = "19000", ["EXTRA_ROUTES"] = extra });
+        var doc = Templates.Render(Load("sidecar.yaml.tmpl"), new Dictionary<string, string> { ["UPSTREAM_PORT"] = "19000", ["EXTRA_ROUTES"] = extra, ["TLS"] = "" });
         Assert.Contains("url: \"ws://127.0.0.1:19000/echo\"", doc, StringComparison.Ordinal);
         Assert.Contains("  - name: reload-12", doc, StringComparison.Ordinal);
         Assert.Contains("maxConnections: 0", doc, StringComparison.Ordinal);
