@@ -21,14 +21,9 @@ namespace K8sWsProxy.Sidecar.Hosting;
 public sealed class SidecarHost : IAsyncDisposable
 {
     private readonly IHost _traffic;
-    private readonly WebApplication _admin;
     private Task? _stopping;
 
-    private SidecarHost(IHost traffic, WebApplication admin)
-    {
-        _traffic = traffic;
-        _admin = admin;
-    }
+    private SidecarHost(IHost traffic) => _traffic = traffic;
 
     public Uri PlainUrl { get; private set; } = null!;
 
@@ -59,14 +54,12 @@ public sealed class SidecarHost : IAsyncDisposable
             }
         }
 
-        var admin = AdminEndpoints.Build(options, applier, traffic.Services.GetRequiredService<SidecarMetrics>(), logging);
-        var host = new SidecarHost(traffic, admin);
+        var host = new SidecarHost(traffic);
         await traffic.StartAsync(cancellationToken);
-        await admin.StartAsync(cancellationToken);
         var listeners = traffic.Services.GetRequiredService<Listeners>();
         host.PlainUrl = Url("http", listeners.Plain.LocalEndPoint);
         host.TlsUrl = listeners.Tls is { } tls ? Url("https", tls.LocalEndPoint) : null;
-        host.AdminUrl = AdminEndpoints.BoundUrl(admin);
+        host.AdminUrl = Url("http", listeners.Admin.LocalEndPoint);
         return host;
     }
 
@@ -74,9 +67,13 @@ public sealed class SidecarHost : IAsyncDisposable
 
     private static IHost BuildPlain(SidecarOptions options, Action<ILoggingBuilder>? logging)
     {
-        var builder = Host.CreateApplicationBuilder();
+        // Only what the sidecar reads: environment variables (Logging__…) and a console log, nothing else to load.
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole();
         AddTrafficServices(builder.Services, builder.Logging, options, logging);
-        builder.Services.AddSingleton(sp => new Listeners(PlainListener(sp, options), null));
+        builder.Services.AddSingleton(sp => new Listeners(PlainListener(sp, options), null, AdminListener(sp, options)));
         return builder.Build();
     }
 
@@ -95,7 +92,8 @@ public sealed class SidecarHost : IAsyncDisposable
             new TrafficListener(
                 options.ListenTls!,
                 ActivatorUtilities.CreateInstance<TlsFront>(sp, sp.GetRequiredService<Http2Handoff>()).ServeAsync,
-                sp.GetRequiredService<ILogger<TrafficListener>>())));
+                sp.GetRequiredService<ILogger<TrafficListener>>()),
+            AdminListener(sp, options)));
         builder.Services.AddSingleton<WebSocketProxyHandler>();
         builder.Services.AddHttpForwarder();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -136,17 +134,21 @@ public sealed class SidecarHost : IAsyncDisposable
     private static TrafficListener PlainListener(IServiceProvider services, SidecarOptions options) =>
         new(options.Listen, services.GetRequiredService<Http1Proxy>().ServeAsync, services.GetRequiredService<ILogger<TrafficListener>>());
 
-    /// <summary>The traffic listeners, started and stopped together: plain always, TLS when asked for.</summary>
-    private sealed record Listeners(TrafficListener Plain, TrafficListener? Tls) : IHostedService
+    private static TrafficListener AdminListener(IServiceProvider services, SidecarOptions options) =>
+        new(options.Admin, ActivatorUtilities.CreateInstance<AdminServer>(services).ServeAsync, services.GetRequiredService<ILogger<TrafficListener>>());
+
+    /// <summary>The listeners, started and stopped together: plain and admin always, TLS when asked for.</summary>
+    private sealed record Listeners(TrafficListener Plain, TrafficListener? Tls, TrafficListener Admin) : IHostedService
     {
         public async Task StartAsync(CancellationToken cancellationToken)
         {
             await Plain.StartAsync(cancellationToken);
             await (Tls?.StartAsync(cancellationToken) ?? Task.CompletedTask);
+            await Admin.StartAsync(cancellationToken);
         }
 
         public Task StopAsync(CancellationToken cancellationToken) =>
-            Task.WhenAll(Plain.StopAsync(cancellationToken), Tls?.StopAsync(cancellationToken) ?? Task.CompletedTask);
+            Task.WhenAll(Plain.StopAsync(cancellationToken), Tls?.StopAsync(cancellationToken) ?? Task.CompletedTask, Admin.StopAsync(cancellationToken));
     }
 
     /// <summary>Graceful stop, as on SIGTERM; once, however often it is asked for.</summary>
@@ -158,11 +160,7 @@ public sealed class SidecarHost : IAsyncDisposable
         }
     }
 
-    private async Task StopOnceAsync()
-    {
-        await _traffic.StopAsync();
-        await _admin.StopAsync();
-    }
+    private Task StopOnceAsync() => _traffic.StopAsync();
 
     public async ValueTask DisposeAsync()
     {
@@ -175,7 +173,5 @@ public sealed class SidecarHost : IAsyncDisposable
         {
             _traffic.Dispose();
         }
-
-        await _admin.DisposeAsync();
     }
 }
