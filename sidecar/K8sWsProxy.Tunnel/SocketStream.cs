@@ -20,8 +20,6 @@ public sealed class SocketStream : AsyncDuplexStream
         _socket.Blocking = false;
     }
 
-    public Socket Socket => _socket;
-
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (!buffer.IsEmpty)

@@ -16,11 +16,15 @@ internal sealed class TrackingStream : AsyncDuplexStream
     private readonly AbortableToken _writeToken;
     private int _ended;
 
+    // Socket and TLS streams send on write: a flush would only take the direction's gate for nothing.
+    private readonly bool _sendsOnWrite;
+
     /// <param name="writes">The direction towards this peer.</param>
     /// <param name="reads">The direction away from this peer (this peer is its sender).</param>
     public TrackingStream(Stream inner, WebSocketTunnel tunnel, DirectionRelay writes, DirectionRelay reads, CancellationToken abort)
     {
         _inner = inner;
+        _sendsOnWrite = inner is SocketStream or System.Net.Security.SslStream;
         _tunnel = tunnel;
         _writes = writes;
         _reads = reads;
@@ -78,9 +82,8 @@ internal sealed class TrackingStream : AsyncDuplexStream
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
         _tunnel.IsAborted ? default : _writes.WriteAsync(buffer, _writeToken.For(cancellationToken));
 
-    // Socket and TLS streams send on write: a flush would only take the direction's gate for nothing.
     public override Task FlushAsync(CancellationToken cancellationToken) =>
-        _tunnel.IsAborted || _inner is SocketStream or System.Net.Security.SslStream
+        _tunnel.IsAborted || _sendsOnWrite
             ? Task.CompletedTask
             : _writes.FlushAsync(_writeToken.For(cancellationToken)).AsTask();
 

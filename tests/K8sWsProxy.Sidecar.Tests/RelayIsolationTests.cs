@@ -43,8 +43,8 @@ public sealed class RelayIsolationTests : IDisposable
         using var ws = await Ws.ConnectAsync(new Uri($"ws://127.0.0.1:{plain.Port}/echo"));
 
         // Quiet: the round trip this machine gives, once both ends are warm.
-        await RoundTripsAsync(ws, TimeSpan.FromSeconds(1), () => false);
-        var quiet = await RoundTripsAsync(ws, TimeSpan.FromSeconds(1), () => false);
+        await RoundTripsAsync(ws, TimeSpan.FromSeconds(1), () => Task.FromResult(false));
+        var quiet = await RoundTripsAsync(ws, TimeSpan.FromSeconds(1), () => Task.FromResult(false));
 
         // Busy: scrapes in a loop, and a 3,000-route document written over the file.
         using var stopScraping = new CancellationTokenSource();
@@ -59,7 +59,7 @@ public sealed class RelayIsolationTests : IDisposable
         })));
         await File.WriteAllTextAsync(config, Document(upstream.WsUrl(), 3000));
         var applied = Stopwatch.StartNew();
-        var busy = await RoundTripsAsync(ws, TimeSpan.FromSeconds(60), () => RevisionAsync(http, admin).Result != first);
+        var busy = await RoundTripsAsync(ws, TimeSpan.FromSeconds(60), async () => await RevisionAsync(http, admin) != first);
         applied.Stop();
         await stopScraping.CancelAsync();
         await scraping.ContinueWith(_ => { }, TaskScheduler.Default);
@@ -73,11 +73,11 @@ public sealed class RelayIsolationTests : IDisposable
     }
 
     /// <summary>Echo round trips, one after another, until <paramref name="done"/> (checked every 50) or the limit.</summary>
-    private static async Task<List<TimeSpan>> RoundTripsAsync(System.Net.WebSockets.ClientWebSocket ws, TimeSpan limit, Func<bool> done)
+    private static async Task<List<TimeSpan>> RoundTripsAsync(System.Net.WebSockets.ClientWebSocket ws, TimeSpan limit, Func<Task<bool>> done)
     {
         var times = new List<TimeSpan>();
         var until = Stopwatch.StartNew();
-        while (until.Elapsed < limit && !(times.Count % 50 == 49 && done()))
+        while (until.Elapsed < limit && !(times.Count % 50 == 49 && await done()))
         {
             var started = Stopwatch.GetTimestamp();
             await ws.SendTextAsync("ping");

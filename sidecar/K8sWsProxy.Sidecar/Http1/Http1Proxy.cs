@@ -69,7 +69,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
             }
             catch (OperationCanceledException)
             {
-                await Http1Responses.WriteErrorAsync(client, 408, "the request head did not arrive in time", null, default);
+                await Http1Responses.WriteErrorAsync(client, 408, "the request head did not arrive in time", null);
                 return null;
             }
         }
@@ -78,7 +78,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
         {
             if (request.Error is { } error)
             {
-                await Http1Responses.WriteErrorAsync(client, 400, $"bad request: {error}", null, default);
+                await Http1Responses.WriteErrorAsync(client, 400, $"bad request: {error}", null);
             }
 
             return null;
@@ -86,13 +86,13 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
 
         if (!RequestTarget.TryParse(head.Target, out var target) || head.Count("Host") != 1)
         {
-            await Http1Responses.WriteErrorAsync(client, 400, "bad request: an origin-form target and exactly one Host header are required", null, default);
+            await Http1Responses.WriteErrorAsync(client, 400, "bad request: an origin-form target and exactly one Host header are required", null);
             return null;
         }
 
         if (configs.Current.Table.Match(head["Host"]!, target.DecodedPath, head.Values) is not { } route)
         {
-            await Http1Responses.WriteErrorAsync(client, 404, "no route matches this request", null, default);
+            await Http1Responses.WriteErrorAsync(client, 404, "no route matches this request", null);
             return null;
         }
 
@@ -267,7 +267,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
     private Task RefuseAsync(Stream client, RouteRuntime route, Refusal refusal)
     {
         refusal.Record(logger, route);
-        return Http1Responses.WriteErrorAsync(client, refusal.Status, refusal.Error, route.Key, default);
+        return Http1Responses.WriteErrorAsync(client, refusal.Status, refusal.Error, route.Key);
     }
 
     /// <summary>A client's handshake, parsed and admitted.</summary>

@@ -9,7 +9,7 @@ namespace K8sWsProxy.Sidecar.Http1;
 internal static class Http1Responses
 {
     /// <summary>The JSON error every listener answers with (<see cref="ErrorResponses"/>), 426 with its upgrade hints.</summary>
-    public static async Task WriteErrorAsync(Stream client, int status, string error, string? route, CancellationToken cancellationToken)
+    public static async Task WriteErrorAsync(Stream client, int status, string error, string? route)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(error, route), ErrorJson.Default.ErrorBody);
         var head = new StringBuilder(160);
@@ -21,7 +21,7 @@ internal static class Http1Responses
         }
 
         head.Append("Connection: close\r\n\r\n");
-        await client.WriteAsync(Encoding.ASCII.GetBytes(head.ToString()).Concat(body).ToArray(), cancellationToken);
+        await client.WriteAsync(Encoding.ASCII.GetBytes(head.ToString()).Concat(body).ToArray());
     }
 
     /// <summary>

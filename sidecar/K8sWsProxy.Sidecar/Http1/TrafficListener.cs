@@ -5,7 +5,8 @@ namespace K8sWsProxy.Sidecar.Http1;
 
 /// <summary>
 /// A listening socket that hands each accepted connection to <paramref name="serve"/>: the plain listener serves
-/// them with <see cref="Http1Proxy"/>, the TLS listener with <see cref="TlsFront"/>. Stopping closes the listening
+/// them with <see cref="Http1Proxy"/>, the TLS listener with <see cref="TlsFront"/>, the admin port with
+/// <see cref="Admin.AdminServer"/>. Stopping closes the listening
 /// socket and waits for the connections it started (the shutdown drain has closed their WebSockets).
 /// </summary>
 internal sealed class TrafficListener(IPEndPoint endpoint, Func<Socket, Task> serve, ILogger logger) : IHostedService
