@@ -6,7 +6,8 @@ namespace K8sWsProxy.Tunnel;
 /// <summary>
 /// Moves bytes both ways between two connected streams until both directions end. A direction waits for data with
 /// a zero-byte read, so an idle connection holds no buffer; once data comes it borrows a pooled buffer and reads
-/// until a read comes back short (the socket had nothing more) before it waits again.
+/// until a read comes back short (the socket had nothing more) before it waits again. From a socket it reads only what
+/// is there, so it never waits holding the buffer.
 /// </summary>
 public static class Relay
 {
@@ -55,6 +56,14 @@ public static class Relay
         await other;
     }
 
+    /// <summary>Bytes from <paramref name="from"/>; -1 when it is a socket with nothing to read now.</summary>
+    private static ValueTask<int> ReadNowAsync(Stream from, Memory<byte> buffer) => from switch
+    {
+        TrackingStream tracked => tracked.ReadNowAsync(buffer),
+        SocketStream socket => ValueTask.FromResult(socket.TryRead(buffer.Span, out var read) ? read : -1),
+        _ => from.ReadAsync(buffer),
+    };
+
     private static async Task PumpAsync(Stream from, Stream to, ReadOnlyMemory<byte> first, int bufferSize)
     {
         try
@@ -73,7 +82,12 @@ public static class Relay
                     int read;
                     do
                     {
-                        read = await from.ReadAsync(buffer.AsMemory(0, bufferSize));
+                        read = await ReadNowAsync(from, buffer.AsMemory(0, bufferSize));
+                        if (read < 0)
+                        {
+                            break; // the edge that woke us was for bytes already read
+                        }
+
                         if (read == 0)
                         {
                             return;

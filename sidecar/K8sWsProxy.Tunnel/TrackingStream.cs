@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace K8sWsProxy.Tunnel;
 
 /// <summary>
-/// The stream YARP copies through in place of one peer's raw stream: reads come from that peer (tracked for
+/// The stream the relay copies through in place of one peer's raw stream: reads come from that peer (tracked for
 /// keep-alive and lost-peer handling), writes go through the relay of the direction towards that peer.
 /// </summary>
 internal sealed class TrackingStream : AsyncDuplexStream
@@ -32,8 +32,14 @@ internal sealed class TrackingStream : AsyncDuplexStream
         _writeToken = new AbortableToken(abort);
     }
 
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        ReadAsync(buffer, now: false, cancellationToken);
+
+    /// <summary>As <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>, but -1 instead of a wait when the peer is a socket with nothing to read.</summary>
+    public ValueTask<int> ReadNowAsync(Memory<byte> buffer) => ReadAsync(buffer, now: _inner is SocketStream, default);
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    private async ValueTask<int> ReadAsync(Memory<byte> buffer, bool now, CancellationToken cancellationToken)
     {
         if (_tunnel.IsAborted)
         {
@@ -44,7 +50,8 @@ internal sealed class TrackingStream : AsyncDuplexStream
         int read;
         try
         {
-            read = await _inner.ReadAsync(buffer, _readToken.For(cancellationToken));
+            read = !now ? await _inner.ReadAsync(buffer, _readToken.For(cancellationToken))
+                : ((SocketStream)_inner).TryRead(buffer.Span, out var got) ? got : -1;
         }
         catch (Exception) when (_tunnel.IsAborted && !cancellationToken.IsCancellationRequested)
         {
@@ -63,9 +70,9 @@ internal sealed class TrackingStream : AsyncDuplexStream
             throw;
         }
 
-        if (buffer.IsEmpty)
+        if (read < 0 || buffer.IsEmpty)
         {
-            return 0; // a zero-byte read (YARP waits for data this way): EOF shows on the next real read
+            return read; // nothing yet, or a zero-byte read (YARP waits for data this way): EOF shows on the next real read
         }
 
         if (read == 0)

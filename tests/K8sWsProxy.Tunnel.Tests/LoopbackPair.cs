@@ -8,6 +8,12 @@ internal static class LoopbackPair
 {
     public static async Task<(NetworkStream Connecting, NetworkStream Accepted)> ConnectAsync()
     {
+        var (connecting, accepted) = await ConnectSocketsAsync();
+        return (new NetworkStream(connecting, ownsSocket: true), new NetworkStream(accepted, ownsSocket: true));
+    }
+
+    public static async Task<(Socket Connecting, Socket Accepted)> ConnectSocketsAsync()
+    {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
@@ -16,6 +22,6 @@ internal static class LoopbackPair
         var accepted = await listener.AcceptAsync();
         accepted.NoDelay = true;
         await connect;
-        return (new NetworkStream(connecting, ownsSocket: true), new NetworkStream(accepted, ownsSocket: true));
+        return (connecting, accepted);
     }
 }

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Net.WebSockets;
 
 namespace K8sWsProxy.Tunnel.Tests;
@@ -43,13 +44,14 @@ internal sealed class TunnelHarness : IAsyncDisposable
     /// <summary>A tunnel registered with <paramref name="scheduler"/>, or with a scheduler of its own (20 ms ticks).</summary>
     public static async Task<TunnelHarness> StartAsync(TunnelOptions? options = null, int bufferSize = 64 * 1024, TunnelScheduler? scheduler = null, bool perMessageDeflate = false)
     {
-        var (clientPeer, proxyDown) = await LoopbackPair.ConnectAsync();
-        var (proxyUp, serverPeer) = await LoopbackPair.ConnectAsync();
+        // The proxy's ends are what the sidecar relays on: sockets driven by its reactor.
+        var (client, proxyDown) = await LoopbackPair.ConnectSocketsAsync();
+        var (proxyUp, server) = await LoopbackPair.ConnectSocketsAsync();
         var toUpstream = new DirectionCounters();
         var toClient = new DirectionCounters();
         var tunnel = new WebSocketTunnel(options ?? new TunnelOptions(), toUpstream, toClient, TimeProvider.System) { PerMessageDeflate = perMessageDeflate };
-        var copy = Relay.RunAsync(tunnel, proxyDown, proxyUp, default, default, bufferSize);
-        return new TunnelHarness(clientPeer, serverPeer, tunnel, toUpstream, toClient, copy,
+        var copy = Relay.RunAsync(tunnel, new SocketStream(proxyDown), new SocketStream(proxyUp), default, default, bufferSize);
+        return new TunnelHarness(new NetworkStream(client, ownsSocket: true), new NetworkStream(server, ownsSocket: true), tunnel, toUpstream, toClient, copy,
             scheduler ?? new TunnelScheduler(TimeProvider.System, TimeSpan.FromMilliseconds(20)), ownsScheduler: scheduler is null);
     }
 

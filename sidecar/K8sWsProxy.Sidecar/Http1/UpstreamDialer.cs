@@ -56,49 +56,66 @@ internal static class UpstreamDialer
 
     private static async Task<Stream> ConnectAsync(RouteRuntime route, UpstreamEndpoint endpoint, CancellationToken deadline)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
+        Stream stream;
+        using (var connect = CancellationTokenSource.CreateLinkedTokenSource(deadline))
         {
-            using (var connect = CancellationTokenSource.CreateLinkedTokenSource(deadline))
+            connect.CancelAfter(route.ConnectTimeout);
+            try
             {
-                connect.CancelAfter(route.ConnectTimeout);
-                try
-                {
-                    await socket.ConnectAsync(endpoint.Url.IdnHost, endpoint.Url.Port, connect.Token);
-                }
-                catch (OperationCanceledException) when (!deadline.IsCancellationRequested)
-                {
-                    throw new ConnectException($"connect timed out after {route.Config.Timeouts.Connect}");
-                }
-                catch (SocketException e)
-                {
-                    throw new ConnectException(e.Message, e);
-                }
+                stream = await ConnectTcpAsync(endpoint.Url.DnsSafeHost, endpoint.Url.Port, connect.Token);
+            }
+            catch (OperationCanceledException) when (!deadline.IsCancellationRequested)
+            {
+                throw new ConnectException($"connect timed out after {route.Config.Timeouts.Connect}");
+            }
+            catch (SocketException e)
+            {
+                throw new ConnectException(e.Message, e);
+            }
+        }
+
+        if (endpoint.Tls is { } tls)
+        {
+            var secure = new SslStream(stream);
+            try
+            {
+                await secure.AuthenticateAsClientAsync(tls, deadline);
+            }
+            catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or IOException)
+            {
+                await secure.DisposeAsync();
+                throw new ConnectException($"TLS: {e.Message}", e);
+            }
+            catch
+            {
+                await secure.DisposeAsync();
+                throw;
             }
 
-            Stream stream = new SocketStream(socket);
-            if (endpoint.Tls is { } tls)
-            {
-                var secure = new SslStream(stream);
-                stream = secure;
-                try
-                {
-                    await secure.AuthenticateAsClientAsync(tls, deadline);
-                }
-                catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or IOException)
-                {
-                    await secure.DisposeAsync();
-                    throw new ConnectException($"TLS: {e.Message}", e);
-                }
-            }
+            return secure;
+        }
 
-            return stream;
-        }
-        catch
+        return stream;
+    }
+
+    /// <summary>Each address of the host in turn, as <see cref="Socket.ConnectAsync(string, int)"/> does; the last failure if none answers.</summary>
+    private static async Task<Stream> ConnectTcpAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        var addresses = IPAddress.TryParse(host, out var address) ? [address] : await Dns.GetHostAddressesAsync(host, cancellationToken);
+        SocketException? failure = null;
+        foreach (var candidate in addresses)
         {
-            socket.Dispose();
-            throw;
+            try
+            {
+                return await SocketStream.ConnectAsync(new IPEndPoint(candidate, port), cancellationToken);
+            }
+            catch (SocketException e)
+            {
+                failure = e;
+            }
         }
+
+        throw failure ?? new SocketException((int)SocketError.HostNotFound);
     }
 
     private static async Task<UpstreamLeg> OpenHttp2Async(RouteRuntime route, UpstreamEndpoint endpoint, HttpHead client, RequestTarget target, string? subprotocols, IPAddress clientAddress, string scheme, CancellationToken deadline)
