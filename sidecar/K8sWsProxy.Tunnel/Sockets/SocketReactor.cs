@@ -15,7 +15,7 @@ internal sealed unsafe class SocketReactor
 
     private static readonly Lazy<SocketReactor> s_shared = new(() => new SocketReactor());
 
-    private readonly int _epoll = Epoll.Create();
+    private readonly int _epoll = Syscalls.Create();
 
     // Edges for a socket that was removed (its stream disposed) find nothing here and are dropped.
     private readonly ConcurrentDictionary<ulong, SocketStream> _sockets = new();
@@ -32,7 +32,7 @@ internal sealed unsafe class SocketReactor
     {
         var id = (ulong)Interlocked.Increment(ref _lastId);
         _sockets[id] = stream;
-        Epoll.Add(_epoll, fd, id);
+        Syscalls.Add(_epoll, fd, id);
         return id;
     }
 
@@ -41,15 +41,15 @@ internal sealed unsafe class SocketReactor
 
     private void Run()
     {
-        var events = (byte*)NativeMemory.Alloc((nuint)(Capacity * Epoll.EventSize));
+        var events = (byte*)NativeMemory.Alloc((nuint)(Capacity * Syscalls.EventSize));
         while (true)
         {
-            var count = Epoll.Wait(_epoll, events, Capacity);
+            var count = Syscalls.Wait(_epoll, events, Capacity);
             for (var i = 0; i < count; i++)
             {
-                if (_sockets.TryGetValue(Epoll.DataAt(events, i), out var stream))
+                if (_sockets.TryGetValue(Syscalls.DataAt(events, i), out var stream))
                 {
-                    stream.OnEdges(Epoll.EventsAt(events, i));
+                    stream.OnEdges(Syscalls.EventsAt(events, i));
                 }
             }
         }

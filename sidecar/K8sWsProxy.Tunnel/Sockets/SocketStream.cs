@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using K8sWsProxy.Tunnel.Sockets;
 
@@ -15,9 +16,10 @@ namespace K8sWsProxy.Tunnel;
 /// <remarks>Linux only (epoll). Failures surface as <see cref="IOException"/>; a disposed stream as <see cref="ObjectDisposedException"/>.</remarks>
 public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IValueTaskSource
 {
-    private const uint Ended = Epoll.RdHup | Epoll.Hup | Epoll.Err;
+    private const uint Ended = Syscalls.RdHup | Syscalls.Hup | Syscalls.Err;
 
     private readonly Socket _socket;
+    private readonly SafeHandle _handle;
     private readonly SocketReactor _reactor;
     private readonly ulong _id;
     private int _disposed;
@@ -44,13 +46,14 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
     public SocketStream(Socket socket)
         : this(socket, connecting: false)
     {
+        Syscalls.SetNonBlocking(Fd(socket));
     }
 
     private SocketStream(Socket socket, bool connecting)
     {
         ArgumentNullException.ThrowIfNull(socket);
         _socket = socket;
-        _socket.Blocking = false;
+        _handle = socket.SafeHandle;
         if (connecting)
         {
             _writeFullAt = _writeEdges; // writable only once the connect is done
@@ -64,17 +67,18 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
     public static async ValueTask<SocketStream> ConnectAsync(IPEndPoint remote, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(remote);
-        var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
+        var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         SocketStream? stream = null;
         try
         {
             // Registered once the connect is under way: a socket that is not connecting yet reports itself as hung up.
-            var connected = Epoll.StartConnect(Fd(socket), remote.Serialize());
+            Syscalls.SetNonBlocking(Fd(socket));
+            var connected = Syscalls.StartConnect(Fd(socket), remote.Serialize());
             stream = new SocketStream(socket, connecting: !connected);
             if (!connected)
             {
                 await stream.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken);
-                Epoll.ThrowIfConnectFailed(Fd(socket));
+                Syscalls.ThrowIfConnectFailed(Fd(socket));
             }
 
             return stream;
@@ -113,22 +117,20 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
             return true; // a zero-byte read: something came since the socket was found empty
         }
 
-        read = _socket.Receive(buffer, SocketFlags.None, out var error);
-        switch (error)
+        read = Syscalls.Receive(_handle, buffer);
+        if (read < 0)
         {
-            case SocketError.Success:
-                if (read > 0 && read < buffer.Length)
-                {
-                    _readEmptyAt = edges;
-                }
-
-                return true;
-            case SocketError.WouldBlock:
-                _readEmptyAt = edges;
-                return false;
-            default:
-                throw new IOException($"receive failed: {error}", new SocketException((int)error));
+            read = 0;
+            _readEmptyAt = edges;
+            return false;
         }
+
+        if (read > 0 && read < buffer.Length)
+        {
+            _readEmptyAt = edges;
+        }
+
+        return true;
     }
 
     /// <remarks>A zero-byte read waits for data without a buffer.</remarks>
@@ -206,7 +208,7 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
     /// <summary>On the reactor's thread: what epoll reported for this socket.</summary>
     internal void OnEdges(uint events)
     {
-        if ((events & (Epoll.Out | Epoll.Hup | Epoll.Err)) != 0)
+        if ((events & (Syscalls.Out | Syscalls.Hup | Syscalls.Err)) != 0)
         {
             Interlocked.Increment(ref _writeEdges);
             if (Volatile.Read(ref _writeParked) == 1)
@@ -215,7 +217,7 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
             }
         }
 
-        if ((events & (Epoll.In | Ended)) != 0)
+        if ((events & (Syscalls.In | Ended)) != 0)
         {
             if ((events & Ended) != 0)
             {
@@ -263,16 +265,11 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
                 return false;
             }
 
-            var sent = _socket.Send(buffer.Span, SocketFlags.None, out var error);
-            if (error == SocketError.WouldBlock)
+            var sent = Syscalls.Send(_handle, buffer.Span);
+            if (sent < 0)
             {
                 _writeFullAt = edges;
                 return false;
-            }
-
-            if (error != SocketError.Success)
-            {
-                throw new IOException($"send failed: {error}", new SocketException((int)error));
             }
 
             buffer = buffer[sent..];
@@ -416,14 +413,36 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
         }
     }
 
-    int IValueTaskSource<int>.GetResult(short token) => _read.GetResult(token);
+    // Reset once the result is taken: a completed source would otherwise keep its awaiter (an async method's whole
+    // state) alive until the next wait.
+    int IValueTaskSource<int>.GetResult(short token)
+    {
+        try
+        {
+            return _read.GetResult(token);
+        }
+        finally
+        {
+            _read.Reset();
+        }
+    }
 
     ValueTaskSourceStatus IValueTaskSource<int>.GetStatus(short token) => _read.GetStatus(token);
 
     void IValueTaskSource<int>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _read.OnCompleted(continuation, state, token, flags);
 
-    void IValueTaskSource.GetResult(short token) => _write.GetResult(token);
+    void IValueTaskSource.GetResult(short token)
+    {
+        try
+        {
+            _write.GetResult(token);
+        }
+        finally
+        {
+            _write.Reset();
+        }
+    }
 
     ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _write.GetStatus(token);
 

@@ -5,8 +5,12 @@ using System.Runtime.InteropServices;
 
 namespace K8sWsProxy.Tunnel.Sockets;
 
-/// <summary>The Linux calls the reactor is made of: epoll, and a connect that does not block.</summary>
-internal static unsafe partial class Epoll
+/// <summary>
+/// The Linux calls the relay's sockets are driven with: epoll, and receive, send and connect on non-blocking sockets.
+/// Not .NET's <see cref="Socket"/> methods: any of them makes the socket state for .NET's own engine (a few hundred
+/// bytes per socket, kept for the connection's life), and its connect reports "in progress" by throwing.
+/// </summary>
+internal static unsafe partial class Syscalls
 {
     public const uint In = 0x001;
     public const uint Out = 0x004;
@@ -17,8 +21,13 @@ internal static unsafe partial class Epoll
 
     private const int CtlAdd = 1;
     private const int CloExec = 0x80000;
+    private const int EAgain = 11;
     private const int EInProgress = 115;
     private const int EIntr = 4;
+    private const int FGetFl = 3;
+    private const int FSetFl = 4;
+    private const int ONonBlock = 0x800;
+    private const int MsgNoSignal = 0x4000;
     private const int SolSocket = 1;
     private const int SoError = 4;
 
@@ -68,8 +77,34 @@ internal static unsafe partial class Epoll
 
     public static ulong DataAt(byte* events, int i) => *(ulong*)(events + (i * EventSize) + DataOffset);
 
+    public static void SetNonBlocking(int fd)
+    {
+        var flags = fcntl(fd, FGetFl, 0);
+        if (flags < 0 || fcntl(fd, FSetFl, flags | ONonBlock) < 0)
+        {
+            throw new SocketException(ToSocketError(Marshal.GetLastPInvokeError()));
+        }
+    }
+
+    /// <summary>Bytes received (0: the peer's end), or -1 when the socket holds nothing now.</summary>
+    public static int Receive(SafeHandle socket, Span<byte> buffer)
+    {
+        fixed (byte* bytes = buffer)
+        {
+            return Transfer(socket, bytes, buffer.Length, receive: true);
+        }
+    }
+
+    /// <summary>Bytes sent, or -1 when the socket's buffer is full.</summary>
+    public static int Send(SafeHandle socket, ReadOnlySpan<byte> buffer)
+    {
+        fixed (byte* bytes = buffer)
+        {
+            return Transfer(socket, bytes, buffer.Length, receive: false);
+        }
+    }
+
     /// <summary>Starts a connect on a non-blocking socket: true once connected, false while in progress.</summary>
-    /// <remarks>Not <see cref="Socket.Connect(EndPoint)"/>: on a non-blocking socket it reports "in progress" by throwing.</remarks>
     public static bool StartConnect(int fd, SocketAddress address)
     {
         fixed (byte* sockaddr = address.Buffer.Span)
@@ -109,8 +144,48 @@ internal static unsafe partial class Epoll
         110 => (int)SocketError.TimedOut,
         99 => (int)SocketError.AddressNotAvailable,
         104 => (int)SocketError.ConnectionReset,
+        32 => (int)SocketError.Shutdown,
+        107 => (int)SocketError.NotConnected,
         _ => (int)SocketError.SocketError,
     };
+
+    // The handle is held for the call: a stream disposed meanwhile cannot have its descriptor number reused under it.
+    private static int Transfer(SafeHandle socket, byte* bytes, int length, bool receive)
+    {
+        var held = false;
+        try
+        {
+            socket.DangerousAddRef(ref held);
+            var fd = (int)socket.DangerousGetHandle();
+            while (true)
+            {
+                var n = receive ? recv(fd, bytes, (nuint)length, 0) : send(fd, bytes, (nuint)length, MsgNoSignal);
+                if (n >= 0)
+                {
+                    return (int)n;
+                }
+
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == EAgain)
+                {
+                    return -1;
+                }
+
+                if (errno != EIntr)
+                {
+                    var error = ToSocketError(errno);
+                    throw new IOException($"{(receive ? "receive" : "send")} failed: {(SocketError)error}", new SocketException(error));
+                }
+            }
+        }
+        finally
+        {
+            if (held)
+            {
+                socket.DangerousRelease();
+            }
+        }
+    }
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int epoll_create1(int flags);
@@ -123,6 +198,16 @@ internal static unsafe partial class Epoll
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int connect(int fd, byte* addr, int addrlen);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint recv(int fd, byte* buffer, nuint length, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint send(int fd, byte* buffer, nuint length, int flags);
+
+    // fcntl is variadic; its third argument is an int for these commands, passed in a register either way.
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int getsockopt(int fd, int level, int name, int* value, int* length);
