@@ -49,7 +49,6 @@ public sealed class TunnelScheduler : IAsyncDisposable
             }
         }
 
-        tunnel.Completion.ContinueWith(static (_, state) => ((Registration)state!).Dispose(), registration, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return registration;
     }
 
@@ -71,7 +70,16 @@ public sealed class TunnelScheduler : IAsyncDisposable
         {
             foreach (var entry in _tunnels)
             {
-                entry.Key.Tick();
+                // An ended tunnel leaves at the next tick even if its owner has not let go of it yet (no per-tunnel
+                // continuation to hold for that).
+                if (entry.Key.Completion.IsCompleted)
+                {
+                    _tunnels.TryRemove(entry.Key, out _);
+                }
+                else
+                {
+                    entry.Key.Tick();
+                }
             }
 
             if (_tunnels.IsEmpty)

@@ -16,9 +16,10 @@ public sealed class WebSocketTunnel
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource<TunnelOutcome> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    // Completed when both peers answered a close (or ended), or on abort: ends the close handshake wait.
-    private readonly TaskCompletionSource _closeWaitOver = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _proxyCloseDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Completed when both peers answered a close (or ended), or on abort: ends the close handshake wait. Made when
+    // first needed, as the proxy's own close is: an open connection holds neither.
+    private TaskCompletionSource? _closeWaitOver;
+    private TaskCompletionSource? _proxyCloseDone;
     private TunnelOutcome? _outcome;
     private int _proxyClosing;
     private int _peerCloseWatched;
@@ -48,6 +49,10 @@ public sealed class WebSocketTunnel
         _toUpstream = new DirectionRelay(Direction.ToUpstream, this, toUpstream, options, time, pingPayload);
         _toClient = new DirectionRelay(Direction.ToClient, this, toClient, options, time, pingPayload);
     }
+
+    private TaskCompletionSource CloseWaitOver => LazyInitializer.EnsureInitialized(ref _closeWaitOver, NewSignal);
+
+    private TaskCompletionSource ProxyCloseDone => LazyInitializer.EnsureInitialized(ref _proxyCloseDone, NewSignal);
 
     /// <summary>Completes once both wrapped streams ended (read end or disposal).</summary>
     public Task<TunnelOutcome> Completion => _completion.Task;
@@ -92,7 +97,7 @@ public sealed class WebSocketTunnel
     public void Abort()
     {
         RecordOutcome(null, null, CloseInitiator.Proxy, "aborted");
-        _closeWaitOver.TrySetResult();
+        CloseWaitOver.TrySetResult();
         if (!_abort.IsCancellationRequested)
         {
             _abort.Cancel();
@@ -131,6 +136,8 @@ public sealed class WebSocketTunnel
     }
 
     internal long Timestamp() => _time.GetTimestamp();
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
     /// Silent: nothing read from the peer for two intervals, and not even an answer to a ping that went out an
@@ -216,7 +223,7 @@ public sealed class WebSocketTunnel
             _ = RunProxyCloseAsync(code, reason);
         }
 
-        return _proxyCloseDone.Task;
+        return ProxyCloseDone.Task;
     }
 
     private async Task RunProxyCloseAsync(ushort code, string reason)
@@ -227,7 +234,7 @@ public sealed class WebSocketTunnel
             var toClient = _toClient.InjectCloseAsync(code, reason, _abort.Token);
             await Task.WhenAll(toUpstream, toClient).WaitAsync(_options.CloseHandshakeTimeout, _time);
             AbortIfBothPeersDone();
-            await _closeWaitOver.Task.WaitAsync(_options.CloseHandshakeTimeout, _time);
+            await CloseWaitOver.Task.WaitAsync(_options.CloseHandshakeTimeout, _time);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or IOException or ObjectDisposedException)
         {
@@ -235,7 +242,7 @@ public sealed class WebSocketTunnel
         }
 
         Abort();
-        _proxyCloseDone.TrySetResult();
+        ProxyCloseDone.TrySetResult();
     }
 
     /// <summary>A peer started a close handshake: the other one gets the handshake timeout to answer.</summary>
@@ -243,7 +250,7 @@ public sealed class WebSocketTunnel
     {
         try
         {
-            await _closeWaitOver.Task.WaitAsync(_options.CloseHandshakeTimeout, _time);
+            await CloseWaitOver.Task.WaitAsync(_options.CloseHandshakeTimeout, _time);
         }
         catch (TimeoutException)
         {

@@ -335,8 +335,10 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
 
     private void CompleteRead(int read, Exception? error)
     {
+        // Nothing of the wait stays: a token kept here would keep its source (a handshake's timeout) alive.
         _readCancel.Unregister();
         _readCancel = default;
+        _readToken = default;
         _readBuffer = default;
         if (error is null)
         {
@@ -402,6 +404,7 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
     {
         _writeCancel.Unregister();
         _writeCancel = default;
+        _writeToken = default;
         _writeRest = default;
         if (error is null)
         {
