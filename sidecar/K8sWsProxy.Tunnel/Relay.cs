@@ -56,6 +56,9 @@ public static class Relay
         await other;
     }
 
+    private static ValueTask<int> WaitForDataAsync(Stream from) =>
+        from is TrackingStream tracked ? tracked.WaitForDataAsync() : from.ReadAsync(Memory<byte>.Empty);
+
     /// <summary>Bytes from <paramref name="from"/>; -1 when it is a socket with nothing to read now.</summary>
     private static ValueTask<int> ReadNowAsync(Stream from, Memory<byte> buffer) => from switch
     {
@@ -75,7 +78,15 @@ public static class Relay
 
             while (true)
             {
-                _ = await from.ReadAsync(Memory<byte>.Empty); // returns once data (or the end) is there
+                try
+                {
+                    _ = await WaitForDataAsync(from); // returns once data (or the end) is there
+                }
+                catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+                {
+                    // The read below meets it again; a tracked stream reports the lost peer there.
+                }
+
                 var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
                 try
                 {

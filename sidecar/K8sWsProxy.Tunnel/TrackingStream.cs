@@ -12,8 +12,11 @@ internal sealed class TrackingStream : AsyncDuplexStream
     private readonly WebSocketTunnel _tunnel;
     private readonly DirectionRelay _writes;
     private readonly DirectionRelay _reads;
-    private readonly AbortableToken _readToken;
-    private readonly AbortableToken _writeToken;
+    private readonly CancellationToken _abort;
+
+    // Links made only for callers that pass tokens of their own (YARP's copy loops do; the relay does not).
+    private AbortableToken? _readToken;
+    private AbortableToken? _writeToken;
     private int _ended;
 
     // Socket and TLS streams send on write: a flush would only take the direction's gate for nothing.
@@ -28,8 +31,7 @@ internal sealed class TrackingStream : AsyncDuplexStream
         _tunnel = tunnel;
         _writes = writes;
         _reads = reads;
-        _readToken = new AbortableToken(abort);
-        _writeToken = new AbortableToken(abort);
+        _abort = abort;
     }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
@@ -50,7 +52,7 @@ internal sealed class TrackingStream : AsyncDuplexStream
         int read;
         try
         {
-            read = !now ? await _inner.ReadAsync(buffer, _readToken.For(cancellationToken))
+            read = !now ? await _inner.ReadAsync(buffer, ReadToken(cancellationToken))
                 : ((SocketStream)_inner).TryRead(buffer.Span, out var got) ? got : -1;
         }
         catch (Exception) when (_tunnel.IsAborted && !cancellationToken.IsCancellationRequested)
@@ -87,12 +89,12 @@ internal sealed class TrackingStream : AsyncDuplexStream
     }
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _tunnel.IsAborted ? default : _writes.WriteAsync(buffer, _writeToken.For(cancellationToken));
+        _tunnel.IsAborted ? default : _writes.WriteAsync(buffer, WriteToken(cancellationToken));
 
     public override Task FlushAsync(CancellationToken cancellationToken) =>
         _tunnel.IsAborted || _sendsOnWrite
             ? Task.CompletedTask
-            : _writes.FlushAsync(_writeToken.For(cancellationToken)).AsTask();
+            : _writes.FlushAsync(WriteToken(cancellationToken)).AsTask();
 
     public override async ValueTask DisposeAsync()
     {
@@ -110,10 +112,22 @@ internal sealed class TrackingStream : AsyncDuplexStream
             _inner.Dispose();
         }
 
-        _readToken.Dispose();
-        _writeToken.Dispose();
+        _readToken?.Dispose();
+        _writeToken?.Dispose();
         base.Dispose(disposing);
     }
+
+    /// <summary>
+    /// Waits until the peer has sent something (or ended) without a buffer and without an async frame of its own:
+    /// an idle connection's relay waits here. Failures are met again, and reported, by the read that follows.
+    /// </summary>
+    public ValueTask<int> WaitForDataAsync() => _tunnel.IsAborted ? default : _inner.ReadAsync(Memory<byte>.Empty, _abort);
+
+    private CancellationToken ReadToken(CancellationToken caller) =>
+        caller.CanBeCanceled ? (_readToken ??= new AbortableToken(_abort)).For(caller) : _abort;
+
+    private CancellationToken WriteToken(CancellationToken caller) =>
+        caller.CanBeCanceled ? (_writeToken ??= new AbortableToken(_abort)).For(caller) : _abort;
 
     private void End()
     {

@@ -19,7 +19,7 @@ public sealed class SocketStreamTests
         await using (stream)
         using (peer)
         {
-            await DrainAsync(stream);
+            AssertEmpty(stream);
             var wait = stream.ReadAsync(Memory<byte>.Empty).AsTask();
             await Task.Delay(Quiet);
             Assert.False(wait.IsCompleted);
@@ -40,7 +40,7 @@ public sealed class SocketStreamTests
         await using (stream)
         using (peer)
         {
-            await DrainAsync(stream);
+            AssertEmpty(stream);
             var buffer = new byte[64];
             var read = stream.ReadAsync(buffer).AsTask();
             await Task.Delay(Quiet);
@@ -52,13 +52,27 @@ public sealed class SocketStreamTests
     }
 
     [Fact]
+    public async Task BytesThatCameBeforeTheStreamWasMadeAreRead()
+    {
+        var (connecting, accepted) = await LoopbackPair.ConnectSocketsAsync();
+        using (connecting)
+        {
+            connecting.Send("early"u8);
+            await Task.Delay(Quiet);
+            await using var stream = new SocketStream(accepted);
+            var buffer = new byte[64];
+            var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(Patience);
+            Assert.Equal("early", Encoding.ASCII.GetString(buffer, 0, read));
+        }
+    }
+
+    [Fact]
     public async Task ThePeersEndIsSeenWhenItComesRightBehindItsLastBytes()
     {
         var (stream, peer) = await PairAsync();
         await using (stream)
         using (peer)
         {
-            await DrainAsync(stream);
             peer.Send("bye"u8);
             peer.Shutdown(SocketShutdown.Send);
             await Task.Delay(Quiet); // both the bytes and the end are there before the stream reads
@@ -104,7 +118,7 @@ public sealed class SocketStreamTests
         await using (stream)
         using (peer)
         {
-            await DrainAsync(stream);
+            AssertEmpty(stream);
             using var cancel = new CancellationTokenSource();
             var buffer = new byte[64];
             var read = stream.ReadAsync(buffer, cancel.Token).AsTask();
@@ -123,10 +137,22 @@ public sealed class SocketStreamTests
         var (stream, peer) = await PairAsync();
         using (peer)
         {
-            await DrainAsync(stream);
+            AssertEmpty(stream);
             var read = stream.ReadAsync(new byte[64]).AsTask();
             await stream.DisposeAsync();
             await Assert.ThrowsAsync<ObjectDisposedException>(() => read.WaitAsync(Patience));
+        }
+    }
+
+    [Fact]
+    public async Task ADisposedStreamRefusesReadsAndWritesInsteadOfWaiting()
+    {
+        var (stream, peer) = await PairAsync();
+        using (peer)
+        {
+            await stream.DisposeAsync();
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => stream.ReadAsync(Memory<byte>.Empty).AsTask().WaitAsync(Patience));
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => stream.WriteAsync("late"u8.ToArray()).AsTask().WaitAsync(Patience));
         }
     }
 
@@ -164,10 +190,6 @@ public sealed class SocketStreamTests
         return (new SocketStream(accepted), connecting);
     }
 
-    /// <summary>A fresh stream does not know yet that its socket is empty; one read that finds nothing teaches it.</summary>
-    private static async Task DrainAsync(SocketStream stream)
-    {
-        await stream.ReadAsync(Memory<byte>.Empty).AsTask().WaitAsync(Patience);
-        Assert.False(stream.TryRead(new byte[64], out _));
-    }
+    /// <summary>Nothing was sent yet: the stream holds nothing, and knows it without waiting.</summary>
+    private static void AssertEmpty(SocketStream stream) => Assert.False(stream.TryRead(new byte[64], out _));
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using K8sWsProxy.Sidecar.Proxying;
 using Microsoft.AspNetCore.WebUtilities;
@@ -12,16 +11,33 @@ internal static class Http1Responses
     public static async Task WriteErrorAsync(Stream client, int status, string error, string? route)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(error, route), ErrorJson.Default.ErrorBody);
-        var head = new StringBuilder(160);
-        head.Append("HTTP/1.1 ").Append(status).Append(' ').Append(ReasonPhrases.GetReasonPhrase(status)).Append("\r\n");
-        head.Append("Content-Type: application/json\r\nContent-Length: ").Append(body.Length).Append("\r\n");
+        await client.WriteAsync(ErrorHead(status, body));
+    }
+
+    private static byte[] ErrorHead(int status, byte[] body)
+    {
+        var head = StatusLine(status);
+        head.Append("Content-Type: application/json\r\nContent-Length: ");
+        head.Append(body.Length);
+        head.Append("\r\n");
         if (status == 426)
         {
             head.Append("Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n");
         }
 
         head.Append("Connection: close\r\n\r\n");
-        await client.WriteAsync(Encoding.ASCII.GetBytes(head.ToString()).Concat(body).ToArray());
+        return head.ToArray(body);
+    }
+
+    private static HeadWriter StatusLine(int status)
+    {
+        var head = new HeadWriter();
+        head.Append("HTTP/1.1 ");
+        head.Append(status);
+        head.Append(" ");
+        head.Append(ReasonPhrases.GetReasonPhrase(status));
+        head.Append("\r\n");
+        return head;
     }
 
     /// <summary>
@@ -30,13 +46,12 @@ internal static class Http1Responses
     /// </summary>
     public static byte[] Relayed(HttpHead answer)
     {
-        var head = new StringBuilder(256);
-        head.Append("HTTP/1.1 ").Append(answer.Status).Append(' ').Append(ReasonPhrases.GetReasonPhrase(answer.Status)).Append("\r\n");
+        var head = StatusLine(answer.Status);
         foreach (var (name, value) in answer.Headers)
         {
             if (answer.Status == 101 || !(name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase)))
             {
-                head.Append(name).Append(": ").Append(value).Append("\r\n");
+                head.Field(name, value);
             }
         }
 
@@ -46,6 +61,6 @@ internal static class Http1Responses
         }
 
         head.Append("\r\n");
-        return Encoding.Latin1.GetBytes(head.ToString());
+        return head.ToArray();
     }
 }

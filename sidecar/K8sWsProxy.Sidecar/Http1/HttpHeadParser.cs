@@ -13,6 +13,18 @@ internal static class HttpHeadParser
     public const int MaxHeadBytes = 16 * 1024;
     public const int MaxHeaders = 100;
 
+    // Names nearly every handshake carries: each parsed head would otherwise hold its own copies.
+    private static readonly (byte[] Bytes, string Name)[] KnownNames =
+    [
+        .. new[]
+        {
+            "Host", "Upgrade", "Connection", "Origin", "User-Agent", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
+            "Sec-WebSocket-Extensions", "Sec-WebSocket-Protocol", "Sec-WebSocket-Accept", "X-Forwarded-For",
+            "X-Forwarded-Proto", "X-Forwarded-Host", "Date", "Server", "Cookie", "Cache-Control", "Pragma",
+            "Accept-Encoding", "Accept-Language",
+        }.Select(name => (Encoding.ASCII.GetBytes(name), name)),
+    ];
+
     public enum Result
     {
         /// <summary>The head does not end within the data yet.</summary>
@@ -154,8 +166,22 @@ internal static class HttpHeadParser
         }
 
         error = null;
-        field = new(Encoding.ASCII.GetString(line[..colon]), Encoding.Latin1.GetString(value));
+        field = new(Name(line[..colon]), Encoding.Latin1.GetString(value));
         return true;
+    }
+
+    /// <summary>The field name, as one shared string when it is one of a handshake's usual ones spelled as usual.</summary>
+    private static string Name(ReadOnlySpan<byte> name)
+    {
+        foreach (var (bytes, known) in KnownNames)
+        {
+            if (name.SequenceEqual(bytes))
+            {
+                return known;
+            }
+        }
+
+        return Encoding.ASCII.GetString(name);
     }
 
     /// <summary>RFC 9110 token characters.</summary>

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.Sidecar.Runtime;
 using K8sWsProxy.Sidecar.Upstreams;
@@ -21,17 +20,20 @@ internal static class UpstreamRequest
     /// <summary>The request head for an HTTP/1.1 endpoint.</summary>
     public static byte[] Build(HttpHead client, RequestTarget target, RouteRuntime route, UpstreamEndpoint endpoint, string? subprotocols, IPAddress clientAddress, string scheme)
     {
-        var head = new StringBuilder(512);
-        head.Append("GET ").Append(Path(route, endpoint, target)).Append(target.Query).Append(" HTTP/1.1\r\n");
-        head.Append("Host: ").Append(endpoint.HttpUrl.Authority).Append("\r\n");
+        var head = new HeadWriter();
+        head.Append("GET ");
+        head.Append(Path(route, endpoint, target));
+        head.Append(target.Query);
+        head.Append(" HTTP/1.1\r\n");
+        head.Field("Host", endpoint.HttpUrl.Authority);
         head.Append("Connection: Upgrade\r\nUpgrade: websocket\r\n");
         foreach (var (name, value) in Headers(client, route, subprotocols, clientAddress, scheme))
         {
-            head.Append(name).Append(": ").Append(value).Append("\r\n");
+            head.Field(name, value);
         }
 
         head.Append("\r\n");
-        return Encoding.Latin1.GetBytes(head.ToString());
+        return head.ToArray();
     }
 
     public static string Path(RouteRuntime route, UpstreamEndpoint endpoint, RequestTarget target) =>
@@ -40,10 +42,9 @@ internal static class UpstreamRequest
     /// <summary>Every header field for the upstream but Host, Connection and Upgrade.</summary>
     public static IEnumerable<KeyValuePair<string, string>> Headers(HttpHead client, RouteRuntime route, string? subprotocols, IPAddress clientAddress, string scheme)
     {
-        var connectionListed = client.Tokens("Connection").ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var field in client.Headers)
         {
-            if (!HopByHop.Contains(field.Key) && !connectionListed.Contains(field.Key) && !Replaced(route, field.Key, subprotocols))
+            if (!HopByHop.Contains(field.Key) && !client.HasToken("Connection", field.Key) && !Replaced(route, field.Key, subprotocols))
             {
                 yield return field;
             }
@@ -89,8 +90,27 @@ internal static class UpstreamRequest
     public static bool Replaced(RouteRuntime route, string name, string? subprotocols) =>
         IsForwarded(name) || Changed(route.Config.Headers, name) || (subprotocols is not null && name.Equals("Sec-WebSocket-Protocol", StringComparison.OrdinalIgnoreCase));
 
-    private static bool Changed(HeadersConfig headers, string name) =>
-        headers.Remove.Contains(name, StringComparer.OrdinalIgnoreCase) || headers.Set.Keys.Any(k => k.Equals(name, StringComparison.OrdinalIgnoreCase));
+    // Asked for every header of every handshake: plain loops, no closures.
+    private static bool Changed(HeadersConfig headers, string name)
+    {
+        foreach (var removed in headers.Remove)
+        {
+            if (removed.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        foreach (var set in headers.Set.Keys)
+        {
+            if (set.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static bool IsForwarded(string name) =>
         name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase)

@@ -25,7 +25,8 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
     private int _disposed;
 
     // Edges are counted; a read that found the socket empty remembers the count it saw and waits for a newer one.
-    private int _readEdges = 1;
+    // A new socket counts as empty: registering reports an edge at once if it holds bytes already.
+    private int _readEdges;
     private int _readEmptyAt;
     private volatile bool _readEnded; // the peer's end or an error was reported: a short read no longer means "empty"
     private int _readParked;
@@ -105,6 +106,7 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
     /// <param name="read">0 when the peer ended its side.</param>
     public bool TryRead(Span<byte> buffer, out int read)
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         read = 0;
         var edges = Volatile.Read(ref _readEdges);
         if (edges == _readEmptyAt && !_readEnded)
@@ -238,15 +240,14 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
         {
             _reactor.Remove(_id);
             _socket.Dispose();
-            var disposed = new ObjectDisposedException(nameof(SocketStream));
             if (Interlocked.Exchange(ref _readParked, 0) == 1)
             {
-                CompleteRead(0, disposed);
+                CompleteRead(0, new ObjectDisposedException(nameof(SocketStream)));
             }
 
             if (Interlocked.Exchange(ref _writeParked, 0) == 1)
             {
-                CompleteWrite(disposed);
+                CompleteWrite(new ObjectDisposedException(nameof(SocketStream)));
             }
         }
 
@@ -257,6 +258,7 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
 
     private bool TryWrite(ref ReadOnlyMemory<byte> buffer)
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         while (!buffer.IsEmpty)
         {
             var edges = Volatile.Read(ref _writeEdges);
