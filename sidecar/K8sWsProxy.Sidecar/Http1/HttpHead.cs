@@ -34,6 +34,21 @@ internal sealed class HttpHead
         }
     }
 
+    /// <summary>A header's values comma-joined over its fields, as one field would carry them; null when absent.</summary>
+    public string? Joined(string name)
+    {
+        string? joined = null;
+        foreach (var (key, value) in Headers)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                joined = joined is null ? value : $"{joined}, {value}";
+            }
+        }
+
+        return joined;
+    }
+
     public IEnumerable<string> Values(string name)
     {
         foreach (var (key, value) in Headers)

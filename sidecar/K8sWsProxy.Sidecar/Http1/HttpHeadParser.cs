@@ -59,7 +59,7 @@ internal static class HttpHeadParser
         // Every line of the head, the start line included, ends with CRLF; the empty line after them is cut off.
         var remaining = data[..(length - 2)];
         var startLine = NextLine(ref remaining);
-        var headers = new List<KeyValuePair<string, string>>();
+        var headers = new List<KeyValuePair<string, string>>(Math.Min(remaining.Count("\r\n"u8), MaxHeaders));
         while (!remaining.IsEmpty)
         {
             if (!TryParseField(NextLine(ref remaining), out var field, out error))

@@ -50,7 +50,7 @@ internal static class UpstreamRequest
             }
         }
 
-        foreach (var field in Added(client.Values, route, subprotocols, clientAddress, scheme))
+        foreach (var field in Added(client.Joined, route, subprotocols, clientAddress, scheme))
         {
             yield return field;
         }
@@ -60,19 +60,24 @@ internal static class UpstreamRequest
     /// What the proxy adds to the client's headers (which lose those it replaces: <see cref="Replaced"/>):
     /// X-Forwarded-For/-Proto/-Host after earlier proxies' values, the filtered subprotocols, the route's values.
     /// </summary>
-    /// <param name="client">The client's values of a header.</param>
-    public static IEnumerable<KeyValuePair<string, string>> Added(Func<string, IEnumerable<string>> client, RouteRuntime route, string? subprotocols, IPAddress clientAddress, string scheme)
+    /// <param name="client">The client's values of a header, comma-joined; null when it sent none.</param>
+    public static IEnumerable<KeyValuePair<string, string>> Added(Func<string, string?> client, RouteRuntime route, string? subprotocols, IPAddress clientAddress, string scheme)
     {
         var headers = route.Config.Headers;
-        var address = clientAddress.IsIPv4MappedToIPv6 ? clientAddress.MapToIPv4() : clientAddress;
-        foreach (var (name, value) in new[] { ("X-Forwarded-For", address.ToString()), ("X-Forwarded-Proto", scheme), ("X-Forwarded-Host", client("Host").FirstOrDefault() ?? "") })
+        if (!Changed(headers, "X-Forwarded-For"))
         {
-            // Unless the route sets or removes the header itself.
-            if (!Changed(headers, name))
-            {
-                var earlier = string.Join(", ", client(name));
-                yield return new(name, earlier.Length > 0 ? $"{earlier}, {value}" : value);
-            }
+            var address = clientAddress.IsIPv4MappedToIPv6 ? clientAddress.MapToIPv4() : clientAddress;
+            yield return Appended("X-Forwarded-For", client("X-Forwarded-For"), address.ToString());
+        }
+
+        if (!Changed(headers, "X-Forwarded-Proto"))
+        {
+            yield return Appended("X-Forwarded-Proto", client("X-Forwarded-Proto"), scheme);
+        }
+
+        if (!Changed(headers, "X-Forwarded-Host"))
+        {
+            yield return Appended("X-Forwarded-Host", client("X-Forwarded-Host"), client("Host") ?? "");
         }
 
         if (subprotocols is not null)
@@ -111,6 +116,10 @@ internal static class UpstreamRequest
 
         return false;
     }
+
+    /// <summary>Our value after earlier proxies' (unless the route sets or removes the header itself).</summary>
+    private static KeyValuePair<string, string> Appended(string name, string? earlier, string value) =>
+        new(name, string.IsNullOrEmpty(earlier) ? value : $"{earlier}, {value}");
 
     private static bool IsForwarded(string name) =>
         name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase)

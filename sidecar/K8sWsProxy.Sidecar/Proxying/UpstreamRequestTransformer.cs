@@ -26,7 +26,7 @@ internal sealed class UpstreamRequestTransformer(RouteRuntime route, UpstreamEnd
 
         var client = httpContext.Request.Headers;
         var address = httpContext.Connection.RemoteIpAddress ?? System.Net.IPAddress.None;
-        foreach (var (name, value) in UpstreamRequest.Added(name => name == "Host" ? [httpContext.Request.Host.Value ?? ""] : client[name].OfType<string>(), route, subprotocols, address, httpContext.Request.Scheme))
+        foreach (var (name, value) in UpstreamRequest.Added(name => name == "Host" ? httpContext.Request.Host.Value : Joined(client[name]), route, subprotocols, address, httpContext.Request.Scheme))
         {
             proxyRequest.Headers.TryAddWithoutValidation(name, value);
         }
@@ -36,4 +36,7 @@ internal sealed class UpstreamRequestTransformer(RouteRuntime route, UpstreamEnd
             proxyRequest.Options.Set(TunnelHandler.TunnelKey, tunnel);
         }
     }
+
+    private static string? Joined(Microsoft.Extensions.Primitives.StringValues values) =>
+        values.Count == 0 ? null : string.Join(", ", values.OfType<string>());
 }

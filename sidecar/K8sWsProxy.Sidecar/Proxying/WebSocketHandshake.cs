@@ -50,6 +50,11 @@ internal static class WebSocketHandshake
             }
         }
 
+        if (answer.Count("Sec-WebSocket-Extensions") == 0)
+        {
+            return null; // the usual answer: nothing more to check
+        }
+
         var extensions = client.Tokens("Sec-WebSocket-Extensions").Select(ExtensionName).ToHashSet(StringComparer.OrdinalIgnoreCase);
         return answer.Tokens("Sec-WebSocket-Extensions").Select(ExtensionName).Any(e => !extensions.Contains(e))
             ? "an extension the client did not offer"
@@ -58,7 +63,7 @@ internal static class WebSocketHandshake
 
     /// <summary>Whether a 101 turned permessage-deflate on (RFC 7692): frames may then carry RSV1.</summary>
     public static bool Deflates(Http1.HttpHead answer) =>
-        answer.Tokens("Sec-WebSocket-Extensions").Any(e => ExtensionName(e).Equals("permessage-deflate", StringComparison.OrdinalIgnoreCase));
+        answer.Count("Sec-WebSocket-Extensions") > 0 && answer.Tokens("Sec-WebSocket-Extensions").Any(e => ExtensionName(e).Equals("permessage-deflate", StringComparison.OrdinalIgnoreCase));
 
     private static string ExtensionName(string offer) => offer.Split(';', 2)[0].Trim();
 }
