@@ -6,8 +6,8 @@ using K8sWsProxy.Sidecar.Tests.Infrastructure;
 namespace K8sWsProxy.Sidecar.Tests;
 
 /// <summary>
-/// The threads that move messages run nothing that can hold them up: in the shipped process (inline socket
-/// completions), relayed round trips keep their latency while a large document is applied and /metrics is scraped
+/// The thread that moves messages (the socket reactor's) runs nothing that can hold it up: in the shipped process,
+/// relayed round trips keep their latency while a large document is applied and /metrics is scraped
 /// over and over.
 /// </summary>
 public sealed class RelayIsolationTests : IDisposable
@@ -42,11 +42,7 @@ public sealed class RelayIsolationTests : IDisposable
         var first = await RevisionAsync(http, admin);
         using var ws = await Ws.ConnectAsync(new Uri($"ws://127.0.0.1:{plain.Port}/echo"));
 
-        // Quiet: the round trip this machine gives, once both ends are warm.
-        await RoundTripsAsync(ws, TimeSpan.FromSeconds(1), () => Task.FromResult(false));
-        var quiet = await RoundTripsAsync(ws, TimeSpan.FromSeconds(1), () => Task.FromResult(false));
-
-        // Busy: scrapes in a loop, and a 3,000-route document written over the file.
+        // Scrapes in a loop from here on.
         using var stopScraping = new CancellationTokenSource();
         var scrapes = 0;
         var scraping = Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
@@ -57,6 +53,11 @@ public sealed class RelayIsolationTests : IDisposable
                 Interlocked.Increment(ref scrapes);
             }
         })));
+        // Quiet: the round trip this machine gives while scrapes run (other tests may load it too), both ends warm.
+        await RoundTripsAsync(ws, TimeSpan.FromSeconds(1), () => Task.FromResult(false));
+        var quiet = await RoundTripsAsync(ws, TimeSpan.FromSeconds(1), () => Task.FromResult(false));
+
+        // Busy: the same, and a 3,000-route document written over the file.
         await File.WriteAllTextAsync(config, Document(upstream.WsUrl(), 3000));
         var applied = Stopwatch.StartNew();
         var busy = await RoundTripsAsync(ws, TimeSpan.FromSeconds(60), async () => await RevisionAsync(http, admin) != first);
