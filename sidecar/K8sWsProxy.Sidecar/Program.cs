@@ -2,9 +2,10 @@ using System.Runtime.InteropServices;
 using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.Sidecar.Hosting;
 
-// Socket completions run on the thread that saw them instead of being queued to the thread pool: a relayed message
-// then costs no thread hop. Read once, before the first socket: so it is set before anything else. Code that can
-// block (document apply) moves itself off those threads.
+// Relayed connections run on our own socket reactor (K8sWsProxy.Tunnel/Sockets). The sockets still on .NET's engine
+// (the listeners' accepts, HTTP/2 upstreams, the operator channel) continue on the thread that saw them too, instead
+// of a hop through the thread pool. Read once, before the first socket: so it is set before anything else. Code that
+// can block (document apply) moves itself off those threads.
 Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 
 // Exit codes: 0 after a clean shutdown, 2 for a bad command line or config document (nothing listens then).
