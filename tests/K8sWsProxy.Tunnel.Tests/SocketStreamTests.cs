@@ -58,7 +58,7 @@ public sealed class SocketStreamTests
         using (connecting)
         {
             connecting.Send("early"u8);
-            await Task.Delay(Quiet);
+            await Eventually.TrueAsync(() => accepted.Available == 5, "the bytes to be in the socket before the stream is made");
             await using var stream = new SocketStream(accepted);
             var buffer = new byte[64];
             var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(Patience);

@@ -5,7 +5,6 @@ using K8sWsProxy.Sidecar.Configuration;
 using K8sWsProxy.Sidecar.Http1;
 using K8sWsProxy.Sidecar.Metrics;
 using K8sWsProxy.Tunnel;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace K8sWsProxy.Sidecar.Admin;
 
@@ -27,7 +26,7 @@ internal sealed class AdminServer(ConfigApplier configs, SidecarMetrics metrics,
                 request = await HeadRead.ReadAsync(client, request: true, timeout.Token);
             }
 
-            // Off the socket's completion thread, which also relays WebSocket messages: an export must not hold them up.
+            // Off the socket reactor's thread, which also relays WebSocket messages: an export must not hold them up.
             await Task.Yield();
             var (status, type, body) = request.Head is { } head ? await AnswerAsync(head) : (400, "text/plain", Encoding.ASCII.GetBytes($"bad request: {request.Error}\n"));
             if (request.Head is null && request.Error is null)
@@ -35,11 +34,7 @@ internal sealed class AdminServer(ConfigApplier configs, SidecarMetrics metrics,
                 return;
             }
 
-            var response = new StringBuilder(128);
-            response.Append("HTTP/1.1 ").Append(status).Append(' ').Append(ReasonPhrases.GetReasonPhrase(status)).Append("\r\n");
-            response.Append("Content-Type: ").Append(type).Append("\r\nContent-Length: ").Append(body.Length).Append("\r\nConnection: close\r\n\r\n");
-            await client.WriteAsync(Encoding.ASCII.GetBytes(response.ToString()));
-            await client.WriteAsync(body);
+            await client.WriteAsync(Http1Responses.Complete(status, type, body));
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {

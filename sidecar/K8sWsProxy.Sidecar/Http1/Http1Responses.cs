@@ -4,20 +4,22 @@ using Microsoft.AspNetCore.WebUtilities;
 
 namespace K8sWsProxy.Sidecar.Http1;
 
-/// <summary>What the HTTP/1.1 listener writes to a client itself: error answers (then the connection closes) and the 101.</summary>
+/// <summary>What the HTTP/1.1 listeners write themselves: error and admin answers (then the connection closes) and the 101.</summary>
 internal static class Http1Responses
 {
     /// <summary>The JSON error every listener answers with (<see cref="ErrorResponses"/>), 426 with its upgrade hints.</summary>
     public static async Task WriteErrorAsync(Stream client, int status, string error, string? route)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(error, route), ErrorJson.Default.ErrorBody);
-        await client.WriteAsync(ErrorHead(status, body));
+        await client.WriteAsync(Complete(status, "application/json", body));
     }
 
-    private static byte[] ErrorHead(int status, byte[] body)
+    /// <summary>A whole answer after which the connection closes: head, then body (426 with its upgrade hints).</summary>
+    public static byte[] Complete(int status, string contentType, ReadOnlySpan<byte> body)
     {
         var head = StatusLine(status);
-        head.Append("Content-Type: application/json\r\nContent-Length: ");
+        head.Field("Content-Type", contentType);
+        head.Append("Content-Length: ");
         head.Append(body.Length);
         head.Append("\r\n");
         if (status == 426)
