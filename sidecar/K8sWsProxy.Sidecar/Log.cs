@@ -41,4 +41,7 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Warning, "Route {Route} has a TLS certificate, but the sidecar has no TLS listener (start it with --listen-tls ADDR:PORT)")]
     public static partial void NoTlsListener(ILogger logger, string route);
+
+    [LoggerMessage(14, LogLevel.Information, "Memory trimmed after a burst: GC heap committed {BeforeMiB} -> {AfterMiB} MiB in {Milliseconds} ms")]
+    public static partial void MemoryTrimmed(ILogger logger, long beforeMiB, long afterMiB, long milliseconds);
 }

@@ -98,7 +98,7 @@ internal sealed class DirectionRelay
     /// <summary>True while the copy loop is inside a frame; read only by that same loop.</summary>
     public bool HoldingGate => _holdingGate;
 
-    public Stream Receiver { set => _receiver = value; }
+    public Stream Receiver { get => _receiver; set => _receiver = value; }
 
     private bool MasksFrames => Direction == Direction.ToUpstream;
 

@@ -18,42 +18,57 @@ public static class Relay
         RunAsync(tunnel, client, upstream, fromClient, fromUpstream, BufferSize);
 
     /// <param name="bufferSize">Tests use small buffers to split frames at every point.</param>
-    internal static async Task RunAsync(WebSocketTunnel tunnel, Stream client, Stream upstream, ReadOnlyMemory<byte> fromClient, ReadOnlyMemory<byte> fromUpstream, int bufferSize)
+    internal static Task RunAsync(WebSocketTunnel tunnel, Stream client, Stream upstream, ReadOnlyMemory<byte> fromClient, ReadOnlyMemory<byte> fromUpstream, int bufferSize)
     {
         ArgumentNullException.ThrowIfNull(tunnel);
-        await using var clientSide = tunnel.WrapDownstream(client);
-        await using var upstreamSide = tunnel.WrapUpstream(upstream);
+        var clientSide = tunnel.WrapDownstream(client);
+        var upstreamSide = tunnel.WrapUpstream(upstream);
         // A peer that ended its side gets the close handshake timeout for the other side to finish, as the tunnel does.
-        await BothAsync(PumpAsync(clientSide, upstreamSide, fromClient, bufferSize), PumpAsync(upstreamSide, clientSide, fromUpstream, bufferSize), tunnel.CloseHandshakeTimeout, tunnel.Abort);
+        return BothAsync(clientSide, upstreamSide, fromClient, fromUpstream, bufferSize, tunnel.CloseHandshakeTimeout, tunnel.Abort, disposeAtEnd: true);
     }
 
     /// <summary>Bytes as they are (frame tracking off): the first direction to end ends both.</summary>
-    public static async Task RunUntrackedAsync(Stream client, Stream upstream, ReadOnlyMemory<byte> fromClient, ReadOnlyMemory<byte> fromUpstream)
+    public static Task RunUntrackedAsync(Stream client, Stream upstream, ReadOnlyMemory<byte> fromClient, ReadOnlyMemory<byte> fromUpstream)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(upstream);
-        await BothAsync(PumpAsync(client, upstream, fromClient, BufferSize), PumpAsync(upstream, client, fromUpstream, BufferSize), TimeSpan.Zero, () =>
+        return BothAsync(client, upstream, fromClient, fromUpstream, BufferSize, TimeSpan.Zero, () =>
         {
             client.Dispose();
             upstream.Dispose();
-        });
+        }, disposeAtEnd: false);
     }
 
-    private static async Task BothAsync(Task a, Task b, TimeSpan grace, Action stop)
+    // The one async frame a relayed connection keeps besides its two directions' (each is a few hundred bytes of an idle
+    // connection's memory).
+    private static async Task BothAsync(Stream a, Stream b, ReadOnlyMemory<byte> fromA, ReadOnlyMemory<byte> fromB, int bufferSize, TimeSpan grace, Action stop, bool disposeAtEnd)
     {
-        var first = await Task.WhenAny(a, b);
-        var other = first == a ? b : a;
-        if (grace > TimeSpan.Zero)
+        try
         {
-            await Task.WhenAny(other, Task.Delay(grace));
-        }
+            var aToB = PumpAsync(a, b, fromA, bufferSize);
+            var bToA = PumpAsync(b, a, fromB, bufferSize);
+            var first = await Task.WhenAny(aToB, bToA);
+            var other = first == aToB ? bToA : aToB;
+            if (grace > TimeSpan.Zero)
+            {
+                await Task.WhenAny(other, Task.Delay(grace));
+            }
 
-        if (!other.IsCompleted)
+            if (!other.IsCompleted)
+            {
+                stop();
+            }
+
+            await other;
+        }
+        finally
         {
-            stop();
+            if (disposeAtEnd)
+            {
+                await a.DisposeAsync();
+                await b.DisposeAsync();
+            }
         }
-
-        await other;
     }
 
     private static ValueTask<int> WaitForDataAsync(Stream from) =>

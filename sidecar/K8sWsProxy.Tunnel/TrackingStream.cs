@@ -119,9 +119,11 @@ internal sealed class TrackingStream : AsyncDuplexStream
 
     /// <summary>
     /// Waits until the peer has sent something (or ended) without a buffer and without an async frame of its own:
-    /// an idle connection's relay waits here. Failures are met again, and reported, by the read that follows.
+    /// an idle connection's relay waits here. Failures are met again, and reported, by the read that follows. A socket
+    /// waits without the abort token: the tunnel interrupts it instead, so an idle connection holds no registration.
     /// </summary>
-    public ValueTask<int> WaitForDataAsync() => _tunnel.IsAborted ? default : _inner.ReadAsync(Memory<byte>.Empty, _abort);
+    public ValueTask<int> WaitForDataAsync() =>
+        _tunnel.IsAborted ? default : _inner is SocketStream socket ? socket.ReadAsync(Memory<byte>.Empty) : _inner.ReadAsync(Memory<byte>.Empty, _abort);
 
     private CancellationToken ReadToken(CancellationToken caller) =>
         caller.CanBeCanceled ? (_readToken ??= new AbortableToken(_abort)).For(caller) : _abort;

@@ -101,6 +101,8 @@ public sealed class WebSocketTunnel
         if (!_abort.IsCancellationRequested)
         {
             _abort.Cancel();
+            (_toClient.Receiver as SocketStream)?.InterruptReads();
+            (_toUpstream.Receiver as SocketStream)?.InterruptReads();
         }
     }
 

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Text;
 using K8sWsProxy.Sidecar.Tests.Infrastructure;
 
 namespace K8sWsProxy.Sidecar.Tests;
@@ -69,6 +71,77 @@ public sealed class ProcessTests : IDisposable
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), $"took {DateTime.UtcNow - started}");
         // The shutdown ran once.
         Assert.Single(sidecar.Stdout.Split('\n'), line => line.Contains("Shutting down: closing 1 WebSocket connections", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task After_a_burst_of_connections_the_sidecar_gives_back_the_memory_their_handshakes_left_and_keeps_every_connection()
+    {
+        const int Burst = 3_000;
+        using var silent = new RawUpstream();
+        await using var echo = await TestUpstream.StartAsync();
+        var config = Write($"routes: [{{name: burst, match: {{path: /burst}}, upstream: {{endpoints: [{{url: 'ws://127.0.0.1:{silent.Port}/'}}]}}}}, " +
+            $"{{name: echo, match: {{path: /}}, upstream: {{endpoints: [{{url: '{echo.WsUrl()}'}}]}}}}]");
+        using var sidecar = SidecarProcess.Start(["--config", config, .. Listen(0, 0)]);
+        await sidecar.WaitReadyAsync();
+        var port = new Uri(sidecar.Ready["plain"]).Port;
+        using var ws = await Ws.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"));
+        var before = ResidentBytes(sidecar.Id);
+        var trimsBefore = Trims(sidecar);
+
+        var burst = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < Burst; i += 100)
+            {
+                burst.AddRange(await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => UpgradeAsync(port, "/burst"))));
+            }
+
+            var peak = ResidentBytes(sidecar.Id);
+            await Wait.UntilAsync(() => Trims(sidecar) > trimsBefore, "the sidecar to trim its memory once the burst is over", TimeSpan.FromSeconds(30));
+            var trimmed = ResidentBytes(sidecar.Id);
+            Assert.True(trimmed - before < 0.7 * (peak - before),
+                $"resident memory {before >> 20} MiB before the burst, {peak >> 20} MiB after it, {trimmed >> 20} MiB after the trim: less than 30% of the growth given back");
+
+            // The pause cost nothing that was open.
+            var scrape = await Scrape.FromAsync(new Uri(sidecar.Ready["admin"]));
+            Assert.Equal(Burst, scrape.Value("wsproxy_connections_active", ("route", "burst")));
+            await ws.SendTextAsync("after the trim");
+            Assert.Equal("after the trim", await ws.ReceiveTextAsync());
+        }
+        finally
+        {
+            burst.ForEach(s => s.Dispose());
+        }
+    }
+
+    private static long ResidentBytes(int pid)
+    {
+        using var process = Process.GetProcessById(pid);
+        return process.WorkingSet64;
+    }
+
+    private static int Trims(SidecarProcess sidecar) =>
+        sidecar.Stdout.Split('\n').Count(line => line.Contains("Memory trimmed after a burst", StringComparison.Ordinal));
+
+    /// <summary>A WebSocket handshake on a bare socket, which stays open and silent: thousands of these cost the test little.</summary>
+    private static async Task<Socket> UpgradeAsync(int port, string path)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = new CancellationTokenSource(Ws.Timeout);
+        await socket.ConnectAsync("127.0.0.1", port, timeout.Token);
+        await socket.SendAsync(Encoding.ASCII.GetBytes(
+            $"GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"), timeout.Token);
+        var head = new StringBuilder();
+        var buffer = new byte[512];
+        while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await socket.ReceiveAsync(buffer, timeout.Token);
+            Assert.True(read > 0, "closed during the handshake");
+            head.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        Assert.StartsWith("HTTP/1.1 101", head.ToString(), StringComparison.Ordinal);
+        return socket;
     }
 
     [Fact]

@@ -145,6 +145,49 @@ public sealed class SocketStreamTests
     }
 
     [Fact]
+    public async Task DisposingTheStreamClosesTheConnectionAfterItsLastBytesWithoutAReset()
+    {
+        var (stream, peer) = await PairAsync();
+        using (peer)
+        {
+            await stream.WriteAsync("last words"u8.ToArray());
+            await stream.DisposeAsync();
+            var buffer = new byte[64];
+            var received = 0;
+            int read;
+            while ((read = await peer.ReceiveAsync(buffer.AsMemory(received)).AsTask().WaitAsync(Patience)) > 0)
+            {
+                received += read;
+            }
+
+            Assert.Equal("last words", Encoding.ASCII.GetString(buffer, 0, received));
+        }
+    }
+
+    [Fact]
+    public async Task InterruptingEndsAWaitingReadAndEveryLaterWaitButBytesThatComeCanStillBeRead()
+    {
+        var (stream, peer) = await PairAsync();
+        await using (stream)
+        using (peer)
+        {
+            var wait = stream.ReadAsync(Memory<byte>.Empty).AsTask();
+            await Task.Delay(Quiet);
+            Assert.False(wait.IsCompleted);
+
+            stream.InterruptReads();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.WaitAsync(Patience));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stream.ReadAsync(Memory<byte>.Empty).AsTask().WaitAsync(Patience));
+
+            peer.Send("still"u8);
+            var buffer = new byte[64];
+            var read = 0;
+            await Eventually.TrueAsync(() => stream.TryRead(buffer, out read), "the bytes sent after the interrupt");
+            Assert.Equal("still", Encoding.ASCII.GetString(buffer, 0, read));
+        }
+    }
+
+    [Fact]
     public async Task ADisposedStreamRefusesReadsAndWritesInsteadOfWaiting()
     {
         var (stream, peer) = await PairAsync();

@@ -129,6 +129,7 @@ public sealed class SidecarHost : IAsyncDisposable
         services.AddHostedService<ShutdownDrain>();
         services.AddHostedService<FileConfigSource>();
         services.AddHostedService<OperatorChannelClient>();
+        services.AddHostedService<MemoryTrimmer>();
     }
 
     private static TrafficListener PlainListener(IServiceProvider services, SidecarOptions options) =>

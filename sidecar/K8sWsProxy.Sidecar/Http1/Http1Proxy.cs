@@ -35,7 +35,31 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
             upgraded = await HandshakeAsync(client, clientAddress, scheme);
             if (upgraded is not null)
             {
-                await RelayAsync(client, upgraded);
+                // The WebSocket's life, in this method's frame: a frame of its own would be one more per open connection.
+                var outcome = TunnelOutcome.Untracked;
+                if (!options.FrameTracking)
+                {
+                    await Relay.RunUntrackedAsync(client, upgraded.Upstream, upgraded.FromClient, upgraded.FromUpstream);
+                }
+                else
+                {
+                    var tunnel = Track(upgraded);
+                    try
+                    {
+                        using (scheduler.Register(tunnel))
+                        {
+                            await Relay.RunAsync(tunnel, client, upgraded.Upstream, upgraded.FromClient, upgraded.FromUpstream);
+                            outcome = await tunnel.Completion;
+                        }
+                    }
+                    finally
+                    {
+                        Untrack(tunnel, upgraded.Route);
+                    }
+                }
+
+                upgraded.Route.Metrics.Ended(outcome, time.GetElapsedTime(upgraded.UpgradedAt));
+                Log.TunnelEnded(logger, upgraded.Route.Key, upgraded.Endpoint.Config.Url, outcome.ToString());
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
@@ -213,39 +237,20 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
         return new Upgraded(route, endpoint, leg.Stream, request.Early, leg.Extra, WebSocketHandshake.Deflates(leg.Answer), upgradedAt);
     }
 
-    /// <summary>The WebSocket's life: both connections through the route's tunnel (or untouched, frame tracking off).</summary>
-    private async Task RelayAsync(Stream client, Upgraded upgraded)
+    /// <summary>The route's tunnel for an upgraded connection, listed with the route (drains and reloads find it there).</summary>
+    private WebSocketTunnel Track(Upgraded upgraded)
     {
         var route = upgraded.Route;
-        TunnelOutcome outcome;
-        if (!options.FrameTracking)
-        {
-            await Relay.RunUntrackedAsync(client, upgraded.Upstream, upgraded.FromClient, upgraded.FromUpstream);
-            outcome = TunnelOutcome.Untracked;
-        }
-        else
-        {
-            var tunnel = new WebSocketTunnel(route.TunnelOptions, route.ToUpstream, route.ToClient, time) { PerMessageDeflate = upgraded.Deflate };
-            var url = upgraded.Endpoint.Config.Url;
-            route.Tunnels.TryAdd(tunnel, url);
-            try
-            {
-                using (scheduler.Register(tunnel))
-                {
-                    await Relay.RunAsync(tunnel, client, upgraded.Upstream, upgraded.FromClient, upgraded.FromUpstream);
-                    outcome = await tunnel.Completion;
-                }
-            }
-            finally
-            {
-                route.Tunnels.TryRemove(tunnel, out _);
-                // A reload may have handed the connection to the route's successor.
-                configs.Current.Routes.GetValueOrDefault(route.Key)?.Tunnels.TryRemove(tunnel, out _);
-            }
-        }
+        var tunnel = new WebSocketTunnel(route.TunnelOptions, route.ToUpstream, route.ToClient, time) { PerMessageDeflate = upgraded.Deflate };
+        route.Tunnels.TryAdd(tunnel, upgraded.Endpoint.Config.Url);
+        return tunnel;
+    }
 
-        route.Metrics.Ended(outcome, time.GetElapsedTime(upgraded.UpgradedAt));
-        Log.TunnelEnded(logger, route.Key, upgraded.Endpoint.Config.Url, outcome.ToString());
+    private void Untrack(WebSocketTunnel tunnel, RouteRuntime route)
+    {
+        route.Tunnels.TryRemove(tunnel, out _);
+        // A reload may have handed the connection to the route's successor.
+        configs.Current.Routes.GetValueOrDefault(route.Key)?.Tunnels.TryRemove(tunnel, out _);
     }
 
     private static async Task CopyAsync(Stream from, Stream to, long count, CancellationToken cancellationToken)

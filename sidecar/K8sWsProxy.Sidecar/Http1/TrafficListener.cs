@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Net;
 using System.Net.Sockets;
 
@@ -56,7 +57,20 @@ internal sealed class TrafficListener(IPEndPoint endpoint, Func<Socket, Task> se
 
                 client.NoDelay = true;
                 Interlocked.Increment(ref _open);
-                _ = ServeAsync(client);
+                Task serving;
+                try
+                {
+                    serving = serve(client);
+                }
+                catch (Exception e) when (e is IOException or Win32Exception)
+                {
+                    // The socket could not be set up for serving (its descriptor, the reactor): this connection only.
+                    Log.AcceptFailed(logger, e.Message);
+                    client.Dispose();
+                    serving = Task.CompletedTask;
+                }
+
+                _ = ServeAsync(serving);
             }
         }
         catch (Exception e) when (e is ObjectDisposedException or SocketException { SocketErrorCode: SocketError.OperationAborted })
@@ -69,11 +83,13 @@ internal sealed class TrafficListener(IPEndPoint endpoint, Func<Socket, Task> se
         }
     }
 
-    private async Task ServeAsync(Socket client)
+    // Takes the serving task, not the socket: a frame that held the socket would keep it (and its cached addresses)
+    // for the connection's life.
+    private async Task ServeAsync(Task serving)
     {
         try
         {
-            await serve(client);
+            await serving;
         }
         finally
         {

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using K8sWsProxy.Tunnel.Sockets;
 
@@ -18,8 +17,7 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
 {
     private const uint Ended = Syscalls.RdHup | Syscalls.Hup | Syscalls.Err;
 
-    private readonly Socket _socket;
-    private readonly SafeHandle _handle;
+    private readonly SocketHandle _handle;
     private readonly SocketReactor _reactor;
     private readonly ulong _id;
     private int _disposed;
@@ -29,6 +27,7 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
     private int _readEdges;
     private int _readEmptyAt;
     private volatile bool _readEnded; // the peer's end or an error was reported: a short read no longer means "empty"
+    private volatile bool _readInterrupted;
     private int _readParked;
     private Memory<byte> _readBuffer;
     private CancellationToken _readToken;
@@ -43,7 +42,8 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
     private CancellationTokenRegistration _writeCancel;
     private ManualResetValueTaskSourceCore<bool> _write;
 
-    /// <param name="socket">Connected; switched to non-blocking, and owned (closed with the stream).</param>
+    /// <param name="socket">Connected; switched to non-blocking. Its descriptor is taken (closed with the stream), and the
+    /// <see cref="Socket"/> object is let go: disposing it afterwards does nothing.</param>
     public SocketStream(Socket socket)
         : this(socket, connecting: false)
     {
@@ -53,15 +53,22 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
     private SocketStream(Socket socket, bool connecting)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        _socket = socket;
-        _handle = socket.SafeHandle;
+        _handle = SocketHandle.TakeFrom(socket);
         if (connecting)
         {
             _writeFullAt = _writeEdges; // writable only once the connect is done
         }
 
         _reactor = SocketReactor.Shared;
-        _id = _reactor.Add(Fd(socket), this);
+        try
+        {
+            _id = _reactor.Add(_handle.Fd, this);
+        }
+        catch
+        {
+            _handle.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Opens a TCP connection (no Nagle) without blocking a thread.</summary>
@@ -207,6 +214,16 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
     {
     }
 
+    /// <summary>
+    /// Ends a parked read, and every later read that would wait, with <see cref="OperationCanceledException"/>: how a
+    /// relay that waits without a cancellation token (a registration held by every idle connection) is stopped.
+    /// </summary>
+    public void InterruptReads()
+    {
+        _readInterrupted = true;
+        ResumeRead();
+    }
+
     /// <summary>On the reactor's thread: what epoll reported for this socket.</summary>
     internal void OnEdges(uint events)
     {
@@ -239,7 +256,7 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
         if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _reactor.Remove(_id);
-            _socket.Dispose();
+            _handle.Dispose();
             if (Interlocked.Exchange(ref _readParked, 0) == 1)
             {
                 CompleteRead(0, new ObjectDisposedException(nameof(SocketStream)));
@@ -289,7 +306,7 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
     // parked, a cancellation); whoever clears the parked flag does it, once.
     private void ResumeReadIfDue()
     {
-        if (Volatile.Read(ref _readEdges) != _readEmptyAt || _readEnded || _readToken.IsCancellationRequested)
+        if (Volatile.Read(ref _readEdges) != _readEmptyAt || _readEnded || _readInterrupted || _readToken.IsCancellationRequested)
         {
             ResumeRead();
         }
@@ -302,7 +319,7 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
             return;
         }
 
-        if (_readToken.IsCancellationRequested)
+        if (_readToken.IsCancellationRequested || _readInterrupted)
         {
             CompleteRead(0, new OperationCanceledException(_readToken));
             return;

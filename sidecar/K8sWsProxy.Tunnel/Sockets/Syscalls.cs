@@ -187,6 +187,9 @@ internal static unsafe partial class Syscalls
         }
     }
 
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial int epoll_create1(int flags);
 

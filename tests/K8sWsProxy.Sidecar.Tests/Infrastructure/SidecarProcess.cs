@@ -7,6 +7,8 @@ public sealed class SidecarProcess : IDisposable
 
     private SidecarProcess(ChildProcess process) => _process = process;
 
+    public int Id => _process.Id;
+
     public string Stdout => _process.Stdout;
 
     public string Stderr => _process.Stderr;
