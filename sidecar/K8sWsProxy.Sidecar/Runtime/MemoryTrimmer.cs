@@ -10,7 +10,7 @@ namespace K8sWsProxy.Sidecar.Runtime;
 /// </summary>
 internal sealed class MemoryTrimmer(TimeProvider time, ILogger<MemoryTrimmer> logger) : BackgroundService
 {
-    internal const long GrowthBytes = 8 << 20;
+    private const long GrowthBytes = 8 << 20;
     private const long QuietBytes = 1 << 20;
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
