@@ -4,6 +4,7 @@ using System.Text.Json;
 using K8sWsProxy.Bench.Harness;
 using K8sWsProxy.Bench.Report;
 using K8sWsProxy.Bench.Systems;
+using K8sWsProxy.Testing;
 
 // usage: K8sWsProxy.Bench [--quick] [--repo DIR] [--out DIR] [--systems direct,sidecar,nginx,haproxy]
 //                         [--scenarios all|throughput,latency,handshakes,idle,reload,tracking,propagation] [--proxy-cpus 1] [--rounds N]
@@ -54,7 +55,7 @@ Templates.Directory = Path.Combine(options.Repo, "bench", "configs");
 
 
 var started = DateTime.UtcNow;
-var settings = new SystemSettings(options.Repo, workDir, options.ProxyCpus, SystemUnderTest.FreePort(), (int)Math.Min(soft, 1_000_000))
+var settings = new SystemSettings(options.Repo, workDir, options.ProxyCpus, Ports.Free(), (int)Math.Min(soft, 1_000_000))
 {
     SidecarEnv = options.SidecarEnv,
     SidecarArgs = options.SidecarArgs,
@@ -103,7 +104,7 @@ var header = new List<string>
     $"- machine: {Runner.Machine()}",
     $"- proxies: nginx {Tool("nginx", "-v")}, haproxy {Tool("haproxy", "-v")}, our sidecar (Release build of this commit, standalone document, " +
         "workstation non-concurrent GC, as shipped); each pinned to CPU " + $"{options.ProxyCpus} with taskset (nginx one worker, haproxy one thread)",
-    $"- client (this harness) and the echo upstream (tests/K8sWsProxy.EchoServer, Kestrel) share CPU {Affinity()}; every system proxies to the same upstream process",
+    $"- client (this harness) and the echo upstream (tools/K8sWsProxy.EchoServer, Kestrel) share CPU {Affinity()}; every system proxies to the same upstream process",
     $"- {string.Join("; ", plan.Describe())}",
     "- systems alternate within every round (direct, sidecar, nginx, haproxy, then again), so drift hits them alike; tables give medians over rounds, " +
         "min-max, and ratios of medians: 'vs nginx' and 'vs direct' (for latency and memory, lower ratios are better)",
@@ -151,14 +152,9 @@ static string Tool(string file, string arg)
 {
     try
     {
-        using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(file, arg)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        })!;
-        var text = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        var m = System.Text.RegularExpressions.Regex.Match(text, @"(\d+\.\d+\.\d+\S*)");
+        using var tool = ChildProcess.Start(file, [arg]);
+        tool.WaitForExitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+        var m = System.Text.RegularExpressions.Regex.Match(tool.Output, @"(\d+\.\d+\.\d+\S*)");
         return m.Success ? m.Value : "?";
     }
     catch (System.ComponentModel.Win32Exception)

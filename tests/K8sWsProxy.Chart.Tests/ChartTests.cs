@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.Operator.Hosting;
@@ -13,39 +12,19 @@ namespace K8sWsProxy.Chart.Tests;
 /// </summary>
 public sealed class ChartTests
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = RepositoryPaths.Root;
     private static readonly string ChartDir = Path.Combine(Root, "charts", "k8s-ws-proxy");
-
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "K8sWsProxy.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
-
-    private static string Helm => File.Exists(Path.Combine(Root, ".tools", "bin", "helm")) ? Path.Combine(Root, ".tools", "bin", "helm") : "helm";
 
     private static async Task<string> RunHelmAsync(params string[] args)
     {
-        var info = new ProcessStartInfo(Helm) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
+        using var helm = ChildProcess.Start(RepositoryPaths.Tool("helm"), args, environment: new Dictionary<string, string>
         {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["HELM_CACHE_HOME"] = Path.Combine(Path.GetTempPath(), "wsproxy-helm-cache");
-        info.Environment["HELM_CONFIG_HOME"] = Path.Combine(Path.GetTempPath(), "wsproxy-helm-config");
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(cts.Token);
-        Assert.True(process.ExitCode == 0, $"helm {string.Join(' ', args)}: {await stderr}{await stdout}");
-        return await stdout;
+            ["HELM_CACHE_HOME"] = Path.Combine(Path.GetTempPath(), "wsproxy-helm-cache"),
+            ["HELM_CONFIG_HOME"] = Path.Combine(Path.GetTempPath(), "wsproxy-helm-config"),
+        });
+        var exit = await helm.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(exit == 0, $"helm {string.Join(' ', args)}: {helm.Stderr}{helm.Stdout}");
+        return helm.Stdout;
     }
 
     private static async Task<List<JsonObject>> RenderAsync(params string[] sets)

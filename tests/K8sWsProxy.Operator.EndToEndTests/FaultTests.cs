@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using k8s;
 using K8sWsProxy.Operator.EndToEndTests.Infrastructure;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
 
 namespace K8sWsProxy.Operator.EndToEndTests;
 
@@ -94,7 +93,7 @@ public sealed partial class FaultTests(ProxyCluster cluster) : IAsyncLifetime
         Assert.Equal(followerWrites, StatusWrites(follower.AllOutput));
 
         leader.Process!.Kill();
-        await Wait.UntilAsync(async () => await LeaderAsync() == follower.Identity, "the follower to take the lease", TimeSpan.FromSeconds(20));
+        await Poll.UntilAsync(async () => await LeaderAsync() == follower.Identity, "the follower to take the lease", TimeSpan.FromSeconds(20));
         // The sidecars dial the first replica's address: bring it back (as a follower) so they have somewhere to go.
         await leader.StartAsync();
         await cluster.ApplyAsync(Edit(4));
@@ -116,7 +115,7 @@ public sealed partial class FaultTests(ProxyCluster cluster) : IAsyncLifetime
         cluster.Kube.DropWatches();
         await cluster.ApplyAsync(Edit(6));
         await ConvergedAsync(await GenerationAsync());
-        await Wait.UntilAsync(() => Relists() > relists, "the operator to relist after 410 Gone");
+        await Poll.UntilAsync(() => Relists() > relists, "the operator to relist after 410 Gone");
     }
 
     [Fact]
@@ -145,7 +144,7 @@ public sealed partial class FaultTests(ProxyCluster cluster) : IAsyncLifetime
         var failures = Failures();
         cluster.Kube.FailNextRequests(25, status);
         cluster.Kube.DropWatches();
-        await Wait.UntilAsync(() => Failures() > failures, "the operator to meet the failures");
+        await Poll.UntilAsync(() => Failures() > failures, "the operator to meet the failures");
 
         // kubectl meets them too; it is retried here as a user would.
         var deadline = DateTime.UtcNow.AddSeconds(30);

@@ -1,6 +1,5 @@
 using System.Net.WebSockets;
 using K8sWsProxy.Operator.EndToEndTests.Infrastructure;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
 
 namespace K8sWsProxy.Operator.EndToEndTests;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
 using K8sWsProxy.Operator.EndToEndTests.Infrastructure;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace K8sWsProxy.Operator.EndToEndTests;
@@ -115,7 +114,7 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
 
         foreach (var sidecar in cluster.Sidecars)
         {
-            await Wait.UntilAsync(async () =>
+            await Poll.UntilAsync(async () =>
             {
                 using var chat = await ChatConnection.OpenAsync(sidecar);
                 return chat.Certificate.Thumbprint == rotated.Certificate.Thumbprint;
@@ -175,7 +174,7 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
 
             foreach (var sidecar in cluster.Sidecars)
             {
-                await Wait.UntilAsync(async () => (await sidecar.RoutesAsync()).Count == 0, $"{sidecar.PodName} to drop the route");
+                await Poll.UntilAsync(async () => (await sidecar.RoutesAsync()).Count == 0, $"{sidecar.PodName} to drop the route");
             }
         }
         finally
@@ -209,7 +208,7 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
         var accepted = Assert.Single(route.Status!.Conditions, c => c.Type == "Accepted");
         Assert.Equal(("False", "SecretNotFound"), (accepted.Status, accepted.Reason));
         var describe = await cluster.Kubectl.RunAsync("describe", "wsr", "other", "-n", ProxyCluster.Namespace);
-        await Wait.UntilAsync(async () => (await cluster.Kubectl.RunAsync("describe", "wsr", "other", "-n", ProxyCluster.Namespace)).Stdout.Contains("SecretNotFound", StringComparison.Ordinal), "a SecretNotFound event in kubectl describe");
+        await Poll.UntilAsync(async () => (await cluster.Kubectl.RunAsync("describe", "wsr", "other", "-n", ProxyCluster.Namespace)).Stdout.Contains("SecretNotFound", StringComparison.Ordinal), "a SecretNotFound event in kubectl describe");
         foreach (var sidecar in cluster.Sidecars)
         {
             Assert.DoesNotContain("demo/other", await sidecar.RoutesAsync());

@@ -5,7 +5,6 @@ using k8s;
 using k8s.Models;
 using K8sWsProxy.Contracts.Channel;
 using K8sWsProxy.Operator.EndToEndTests.Infrastructure;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
 
 namespace K8sWsProxy.Operator.EndToEndTests;
 

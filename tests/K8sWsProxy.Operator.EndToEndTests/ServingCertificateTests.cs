@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using K8sWsProxy.Operator.EndToEndTests.Infrastructure;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
 
 namespace K8sWsProxy.Operator.EndToEndTests;
 
@@ -23,7 +22,7 @@ public sealed class ServingCertificateTests(ProxyCluster cluster) : IAsyncLifeti
 
         // The new certificate beside the old key, as in the moment between the two writes of a rotation.
         await File.WriteAllTextAsync(replica.CertFile, rotated.CertificatePem);
-        await Wait.UntilAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             await ServedThumbprintAsync(replica.Port);
             return replica.AllOutput.Contains("Serving certificate files changed but do not load", StringComparison.Ordinal);
@@ -31,9 +30,9 @@ public sealed class ServingCertificateTests(ProxyCluster cluster) : IAsyncLifeti
         Assert.Equal(before, await ServedThumbprintAsync(replica.Port));
 
         await File.WriteAllTextAsync(replica.KeyFile, rotated.KeyPem);
-        await Wait.UntilAsync(async () => await ServedThumbprintAsync(replica.Port) == rotated.Certificate.Thumbprint,
+        await Poll.UntilAsync(async () => await ServedThumbprintAsync(replica.Port) == rotated.Certificate.Thumbprint,
             "the rotated certificate on new handshakes", TimeSpan.FromSeconds(15));
-        await Wait.UntilAsync(() => replica.AllOutput.Contains("Serving certificate reloaded: CN=k8s-ws-proxy-operator-rotated", StringComparison.Ordinal),
+        await Poll.UntilAsync(() => replica.AllOutput.Contains("Serving certificate reloaded: CN=k8s-ws-proxy-operator-rotated", StringComparison.Ordinal),
             "the reload to be logged", TimeSpan.FromSeconds(5));
 
         // The sidecars' channels lived through it: a route still reaches all three.

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using K8sWsProxy.Operator.EndToEndTests.Infrastructure;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
 
 namespace K8sWsProxy.Operator.EndToEndTests;
 
@@ -12,14 +11,14 @@ public sealed partial class SidecarChannelTests(ProxyCluster cluster)
     [Fact]
     public async Task Without_an_operator_or_a_saved_document_a_sidecar_is_not_ready_and_keeps_redialing_with_growing_delays()
     {
-        var nowhere = new Uri($"wss://127.0.0.1:{FreePort.On(IPAddress.Loopback)}/v1/channel");
+        var nowhere = new Uri($"wss://127.0.0.1:{Ports.Free(IPAddress.Loopback)}/v1/channel");
         var state = Directory.CreateTempSubdirectory("sidecar-state-").FullName;
         using var sidecar = new SidecarUnderTest("no-operator", IPAddress.Parse("127.0.0.5"), cluster.Sidecars[0].TokenFile, state, () => nowhere, cluster.CaFile);
         try
         {
             sidecar.Start();
             await sidecar.Process!.WaitReadyAsync();
-            await Wait.UntilAsync(() => Delays(sidecar.Process.Output).Count >= 4, "four redials", TimeSpan.FromSeconds(20));
+            await Poll.UntilAsync(() => Delays(sidecar.Process.Output).Count >= 4, "four redials", TimeSpan.FromSeconds(20));
 
             Assert.Equal(HttpStatusCode.ServiceUnavailable, await sidecar.ReadyAsync());
             var delays = Delays(sidecar.Process.Output);

@@ -2,12 +2,12 @@ using System.Runtime.CompilerServices;
 
 namespace K8sWsProxy.Operator.Tests;
 
-/// <summary>Source paths: golden files are rewritten in the source tree, and the CRD and examples are read from it.</summary>
+/// <summary>Source paths: golden files are rewritten beside these tests' sources, and the CRD and examples are read from the checkout.</summary>
 internal static class RepoPaths
 {
     public static string TestsDirectory { get; } = Here();
 
-    public static string Root { get; } = Path.GetFullPath(Path.Combine(TestsDirectory, "..", ".."));
+    public static string Root => K8sWsProxy.Testing.RepositoryPaths.Root;
 
     public static string Golden => Path.Combine(TestsDirectory, "Golden");
 

@@ -58,6 +58,17 @@ public sealed class ConfigDocumentTests
         Assert.Contains(result.Errors, e => e.Path == field && e.Message.Contains(message, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(64, true)]
+    [InlineData(65, false)]
+    public void A_route_has_at_most_the_64_endpoints_a_handshake_can_keep_track_of(int count, bool ok)
+    {
+        var endpoints = string.Join(", ", Enumerable.Range(0, count).Select(i => $"{{url: 'ws://e{i}'}}"));
+        var result = ConfigDocumentLoader.Parse($"routes: [{{name: a, upstream: {{endpoints: [{endpoints}]}}}}]", null);
+        Assert.Equal(ok, result.Ok);
+        Assert.Equal(ok ? [] : ["routes[0].upstream.endpoints: at most 64 endpoints, not 65"], result.Errors.Select(e => $"{e.Path}: {e.Message}"));
+    }
+
     [Fact]
     public void Two_routes_on_the_same_host_and_path_are_refused()
     {
@@ -87,7 +98,7 @@ public sealed class ConfigDocumentTests
         var dir = Directory.CreateTempSubdirectory("wsproxy-config-");
         try
         {
-            var issued = new Infrastructure.TestCertificates().Issue("chat", "chat.example.com");
+            var issued = new TestCertificates().Issue("chat", "chat.example.com");
             File.WriteAllText(Path.Combine(dir.FullName, "tls.crt"), issued.CertificatePem);
             File.WriteAllText(Path.Combine(dir.FullName, "tls.key"), issued.KeyPem);
             var file = Path.Combine(dir.FullName, "config.yaml");

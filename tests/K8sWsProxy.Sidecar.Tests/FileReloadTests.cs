@@ -54,13 +54,13 @@ public sealed class FileReloadTests : IAsyncLifetime
 
         // Add route c and change a's forwarded headers: a's live connection is not touched.
         await File.WriteAllTextAsync(file, "routes:\n" + Route("a", "/a", _u0, ", headers: {set: {x-new: '1'}}") + Route("b", "/b", _u0) + Route("c", "/c", _u1));
-        await Wait.UntilAsync(async () => await Ws.RefusedOrNameAsync(sidecar.Ws("/c")) == "u1", "route c to serve");
+        await Poll.UntilAsync(async () => await Ws.RefusedOrNameAsync(sidecar.Ws("/c")) == "u1", "route c to serve");
         Assert.Equal("still a", await Echo(onA, "still a"));
 
         // A half-written file is refused; everything keeps serving.
         var revision = sidecar.Host.ActiveRevision;
         await File.WriteAllTextAsync(file, "routes:\n  - {name: a, match: {path: /a}, upstream: {endpoi");
-        await Wait.UntilAsync(() => sidecar.Logs.Lines.Any(l => l.Contains("refused", StringComparison.Ordinal) && l.Contains(file, StringComparison.Ordinal)), "the half-written file to be refused");
+        await Poll.UntilAsync(() => sidecar.Logs.Lines.Any(l => l.Contains("refused", StringComparison.Ordinal) && l.Contains(file, StringComparison.Ordinal)), "the half-written file to be refused");
         Assert.Equal(revision, sidecar.Host.ActiveRevision);
         Assert.NotEqual(first, revision);
         Assert.Equal("u1", await NameBehind(sidecar.Ws("/c")));
@@ -104,6 +104,6 @@ public sealed class FileReloadTests : IAsyncLifetime
         // A pair written one file after the other: in between, the mismatched pair is refused and "before" stays.
         await File.WriteAllTextAsync(key, after.KeyPem);
         await File.WriteAllTextAsync(certificate, after.CertificatePem);
-        await Wait.UntilAsync(async () => await ServedSubject() == "CN=after", "the rotated certificate");
+        await Poll.UntilAsync(async () => await ServedSubject() == "CN=after", "the rotated certificate");
     }
 }

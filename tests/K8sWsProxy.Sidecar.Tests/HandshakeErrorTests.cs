@@ -21,7 +21,7 @@ public sealed class HandshakeErrorTests : IAsyncLifetime
         var hole = ((IPEndPoint)_blackHole.LocalEndpoint).Port;
         _sidecar = await TestSidecar.StartAsync($$$"""
             routes:
-              - {name: down, match: {path: /down}, upstream: {endpoints: [{url: "ws://127.0.0.1:{{{Ports.Closed()}}}/"}, {url: "ws://127.0.0.1:{{{Ports.Closed()}}}/"}], retry: {attempts: 3, initialInterval: 10ms} } }
+              - {name: down, match: {path: /down}, upstream: {endpoints: [{url: "ws://127.0.0.1:{{{Ports.Free()}}}/"}, {url: "ws://127.0.0.1:{{{Ports.Free()}}}/"}], retry: {attempts: 3, initialInterval: 10ms} } }
               - {name: hung, match: {path: /hung}, upstream: {endpoints: [{url: "ws://127.0.0.1:{{{hole}}}/"}]}, timeouts: {handshake: 500ms}}
               - {name: guarded, match: {path: /guarded}, upstream: {endpoints: [{url: "{{{_upstream.WsUrl()}}}"}]}, websocket: {allowedOrigins: ["https://chat.example.com"]}}
               - {name: small, match: {path: /small}, upstream: {endpoints: [{url: "{{{_upstream.WsUrl()}}}"}]}, limits: {maxConnections: 1}}
@@ -80,7 +80,7 @@ public sealed class HandshakeErrorTests : IAsyncLifetime
             await first.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         }
 
-        await Wait.UntilAsync(async () => (await RawHandshake.SendAsync(_sidecar.Ws("/small"))).Status == 101, "a freed slot");
+        await Poll.UntilAsync(async () => (await RawHandshake.SendAsync(_sidecar.Ws("/small"))).Status == 101, "a freed slot");
     }
 
     [Fact]

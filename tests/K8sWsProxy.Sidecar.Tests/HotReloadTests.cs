@@ -90,7 +90,7 @@ public sealed class HotReloadTests : IAsyncLifetime
             Assert.True(at - removedAt < TimeSpan.FromMilliseconds(1200), $"closed {at - removedAt} after the removal");
         }
 
-        await Wait.UntilAsync(() => exchanged.All(e => e >= 3), "every connection on a to keep exchanging", TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(() => exchanged.All(e => e >= 3), "every connection on a to keep exchanging", TimeSpan.FromSeconds(30));
         await stop.CancelAsync();
         await Task.WhenAll(traffic);
         Assert.All(live, ws => Assert.Equal(WebSocketState.Open, ws.State));
@@ -109,7 +109,7 @@ public sealed class HotReloadTests : IAsyncLifetime
         await using var sidecar = await TestSidecar.StartAsync(Document("1"));
         var connecting = Ws.ConnectAsync(sidecar.Ws("/"));
         using var http = new HttpClient();
-        await Wait.UntilAsync(
+        await Poll.UntilAsync(
             async () => JsonDocument.Parse(await http.GetStringAsync(new Uri(sidecar.Host.AdminUrl, "/v1/config"))).RootElement.GetProperty("routes")[0].GetProperty("connections").GetInt32() == 1,
             "the handshake to be in flight");
         Assert.True((await sidecar.ApplyAsync(Document("2"))).Accepted);

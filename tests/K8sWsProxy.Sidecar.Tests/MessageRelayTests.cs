@@ -77,7 +77,7 @@ public sealed class MessageRelayTests : IAsyncLifetime
             Assert.Equal("client says bye", reason);
         }
 
-        await Wait.UntilAsync(() => _upstream.Closes.Any(c => c.Status == (WebSocketCloseStatus)4001 && c.Reason == "client says bye"), "the upstream to see the client's close");
+        await Poll.UntilAsync(() => _upstream.Closes.Any(c => c.Status == (WebSocketCloseStatus)4001 && c.Reason == "client says bye"), "the upstream to see the client's close");
 
         using (var ws = await Ws.ConnectAsync(_sidecar.Ws("/echo")))
         {

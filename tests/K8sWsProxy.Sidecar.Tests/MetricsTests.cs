@@ -17,7 +17,7 @@ public sealed class MetricsTests : IAsyncLifetime
         _sidecar = await TestSidecar.StartAsync($$$"""
             routes:
               - {name: chat, namespace: demo, match: {path: /chat}, upstream: {endpoints: [{url: "{{{_upstream.WsUrl()}}}"}]}, websocket: {maxMessageBytes: 1000, allowedOrigins: ["https://ok.example.com"]}}
-              - {name: down, namespace: demo, match: {path: /down}, upstream: {endpoints: [{url: "ws://127.0.0.1:{{{Ports.Closed()}}}/"}], retry: {attempts: 1} } }
+              - {name: down, namespace: demo, match: {path: /down}, upstream: {endpoints: [{url: "ws://127.0.0.1:{{{Ports.Free()}}}/"}], retry: {attempts: 1} } }
             """);
     }
 
@@ -54,7 +54,7 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, await Ws.RefusedStatusAsync(_sidecar.Ws("/chat"), o => o.SetRequestHeader("Origin", "https://evil.example.com")));
         Assert.Equal(HttpStatusCode.BadGateway, await Ws.RefusedStatusAsync(_sidecar.Ws("/down")));
 
-        await Wait.UntilAsync(async () => (await Scrape.FromAsync(_sidecar.Host.AdminUrl)).Value("wsproxy_connection_duration_seconds_count", Chat) == 2, "both connections to end");
+        await Poll.UntilAsync(async () => (await Scrape.FromAsync(_sidecar.Host.AdminUrl)).Value("wsproxy_connection_duration_seconds_count", Chat) == 2, "both connections to end");
         var scrape = await Scrape.FromAsync(_sidecar.Host.AdminUrl);
         Assert.Equal(0, scrape.Value("wsproxy_connections_active", Chat));
         Assert.Equal(5, scrape.Value("wsproxy_messages_total", Chat, ("direction", "to_upstream")));
@@ -113,7 +113,7 @@ public sealed class MetricsTests : IAsyncLifetime
             routes: [{name: stays, match: {path: /stays}, upstream: {endpoints: [{url: "{{{_upstream.WsUrl()}}}"}]}}]
             """)).Accepted);
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, (await ws.ReceiveCloseAsync()).Status);
-        await Wait.UntilAsync(async () => !(await Scrape.FromAsync(sidecar.Host.AdminUrl)).Has("wsproxy_connections_active", ("route", "goes")), "the removed route's series to go");
+        await Poll.UntilAsync(async () => !(await Scrape.FromAsync(sidecar.Host.AdminUrl)).Has("wsproxy_connections_active", ("route", "goes")), "the removed route's series to go");
         var scrape = await Scrape.FromAsync(sidecar.Host.AdminUrl);
         Assert.False(scrape.Has("wsproxy_messages_total", ("route", "goes")));
         Assert.False(scrape.Has("wsproxy_closes_total", ("route", "goes")));

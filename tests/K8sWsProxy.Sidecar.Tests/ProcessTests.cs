@@ -30,8 +30,8 @@ public sealed class ProcessTests : IDisposable
     [InlineData("routes: [{name: a, match: {path: /x}, upstream: {endpoints: [{url: 'ws://x'}]}}, {name: b, match: {path: /x}, upstream: {endpoints: [{url: 'ws://y'}]}}]", "routes[1].match: duplicate host and path")]
     public async Task A_bad_config_file_exits_2_naming_the_field_with_nothing_listening(string yaml, string expected)
     {
-        var plain = Ports.Closed();
-        using var sidecar = SidecarProcess.Start(["--config", Write(yaml), .. Listen(plain, Ports.Closed())]);
+        var plain = Ports.Free();
+        using var sidecar = SidecarProcess.Start(["--config", Write(yaml), .. Listen(plain, Ports.Free())]);
         Assert.Equal(2, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains(expected, sidecar.Stderr, StringComparison.Ordinal);
         using var probe = new TcpClient();
@@ -65,7 +65,7 @@ public sealed class ProcessTests : IDisposable
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
         Assert.Contains("shutting down", reason, StringComparison.Ordinal);
         await ws.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, null, CancellationToken.None);
-        await Wait.UntilAsync(() => upstream.Closes.Any(c => c.Status == WebSocketCloseStatus.EndpointUnavailable), "the upstream to get 1001");
+        await Poll.UntilAsync(() => upstream.Closes.Any(c => c.Status == WebSocketCloseStatus.EndpointUnavailable), "the upstream to get 1001");
         Assert.Equal(0, await sidecar.WaitForExitAsync(TimeSpan.FromSeconds(15)));
         // Both peers answered, so the sidecar did not sit out its 10 s drain.
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), $"took {DateTime.UtcNow - started}");
@@ -97,7 +97,7 @@ public sealed class ProcessTests : IDisposable
             }
 
             var peak = ResidentBytes(sidecar.Id);
-            await Wait.UntilAsync(() => Trims(sidecar) > trimsBefore, "the sidecar to trim its memory once the burst is over", TimeSpan.FromSeconds(30));
+            await Poll.UntilAsync(() => Trims(sidecar) > trimsBefore, "the sidecar to trim its memory once the burst is over", TimeSpan.FromSeconds(30));
             var trimmed = ResidentBytes(sidecar.Id);
             Assert.True(trimmed - before < 0.7 * (peak - before),
                 $"resident memory {before >> 20} MiB before the burst, {peak >> 20} MiB after it, {trimmed >> 20} MiB after the trim: less than 30% of the growth given back");

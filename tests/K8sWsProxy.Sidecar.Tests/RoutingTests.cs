@@ -146,7 +146,7 @@ public sealed class RoutingTests : IAsyncLifetime
               - name: retry
                 match: {path: /}
                 upstream:
-                  endpoints: [{url: "ws://127.0.0.1:{{{Ports.Closed()}}}/"}, {url: "{{{Url(3)}}}"}]
+                  endpoints: [{url: "ws://127.0.0.1:{{{Ports.Free()}}}/"}, {url: "{{{Url(3)}}}"}]
                   retry: {attempts: 2, initialInterval: 10ms}
             """);
         for (var i = 0; i < 6; i++)

@@ -188,7 +188,7 @@ public sealed class TlsAndHttp2Tests
         // The tunnel sees this direction too: a message over the limit is stopped with 1009.
         await ws.SendAsync(new byte[150_000], WebSocketMessageType.Binary, true, CancellationToken.None);
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, (await ws.ReceiveCloseAsync()).Status);
-        await Wait.UntilAsync(async () => (await Scrape.FromAsync(sidecar.Host.AdminUrl)).Value("wsproxy_connections_active", ("route", "h2")) == 0, "the connection to end");
+        await Poll.UntilAsync(async () => (await Scrape.FromAsync(sidecar.Host.AdminUrl)).Value("wsproxy_connections_active", ("route", "h2")) == 0, "the connection to end");
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class TunnelThroughProxyTests : IAsyncLifetime
         await ws.SendAsync(new byte[600], WebSocketMessageType.Binary, true, CancellationToken.None);
         var (status, _) = await ws.ReceiveCloseAsync();
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, status);
-        await Wait.UntilAsync(() => _upstream.Closes.Any(c => c.Status == WebSocketCloseStatus.MessageTooBig), "the upstream to get 1009");
+        await Poll.UntilAsync(() => _upstream.Closes.Any(c => c.Status == WebSocketCloseStatus.MessageTooBig), "the upstream to get 1009");
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class TunnelThroughProxyTests : IAsyncLifetime
         Assert.True(pings >= 1, "the proxy should ping before giving up");
         Assert.Equal(1001, frame.CloseCode);
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(3));
-        await Wait.UntilAsync(() => _upstream.Closes.Any(c => c.Status == WebSocketCloseStatus.EndpointUnavailable), "the upstream to get 1001");
+        await Poll.UntilAsync(() => _upstream.Closes.Any(c => c.Status == WebSocketCloseStatus.EndpointUnavailable), "the upstream to get 1001");
     }
 
     [Fact]
@@ -147,6 +147,6 @@ public sealed class TunnelThroughProxyTests : IAsyncLifetime
         Assert.Equal(big, (await ws.ReceiveMessageAsync()).Data);
         await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
         Assert.Equal(WebSocketCloseStatus.NormalClosure, ws.CloseStatus);
-        await Wait.UntilAsync(async () => (await Scrape.FromAsync(sidecar.Host.AdminUrl)).Value("wsproxy_connections_active", ("route", "raw")) == 0, "the connection to be counted as ended");
+        await Poll.UntilAsync(async () => (await Scrape.FromAsync(sidecar.Host.AdminUrl)).Value("wsproxy_connections_active", ("route", "raw")) == 0, "the connection to be counted as ended");
     }
 }

@@ -1,8 +1,7 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace K8sWsProxy.Sidecar.Tests.Infrastructure;
+namespace K8sWsProxy.Testing;
 
 /// <summary>
 /// Debian's Prometheus on a free loopback port, scraping given targets every second; killed by its process id on
@@ -10,11 +9,11 @@ namespace K8sWsProxy.Sidecar.Tests.Infrastructure;
 /// </summary>
 public sealed partial class PrometheusServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ChildProcess _process;
     private readonly DirectoryInfo _dir;
     private readonly HttpClient _http = new();
 
-    private PrometheusServer(Process process, DirectoryInfo dir, Uri url)
+    private PrometheusServer(ChildProcess process, DirectoryInfo dir, Uri url)
     {
         _process = process;
         _dir = dir;
@@ -23,36 +22,29 @@ public sealed partial class PrometheusServer : IAsyncDisposable
 
     public Uri Url { get; }
 
-    public static string ChartFile(string file) => Path.Combine(ChildProcess.RepositoryRoot, "charts", "k8s-ws-proxy", "dashboards", file);
+    public static string ChartFile(string file) => Path.Combine(RepositoryPaths.Root, "charts", "k8s-ws-proxy", "dashboards", file);
 
     /// <param name="targets">(job, host:port, pod label) for each scrape target.</param>
     public static PrometheusServer Start(IEnumerable<(string Job, string Target, string Pod)> targets)
     {
         var dir = Directory.CreateTempSubdirectory("wsproxy-prometheus-");
-        var port = Ports.Closed();
+        var port = Ports.Free();
         var jobs = string.Concat(targets.GroupBy(t => t.Job).Select(g =>
             $"  - job_name: {g.Key}\n    static_configs:\n" + string.Concat(g.Select(t => $"      - targets: [\"{t.Target}\"]\n        labels: {{pod: {t.Pod}}}\n"))));
         var config = Path.Combine(dir.FullName, "prometheus.yml");
         File.WriteAllText(config, $"global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nscrape_configs:\n{jobs}");
-        var process = Process.Start(new ProcessStartInfo("prometheus")
-        {
-            ArgumentList = { $"--config.file={config}", $"--storage.tsdb.path={Path.Combine(dir.FullName, "data")}", $"--web.listen-address=127.0.0.1:{port}" },
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        })!;
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
+        var process = ChildProcess.Start("prometheus", [$"--config.file={config}", $"--storage.tsdb.path={Path.Combine(dir.FullName, "data")}", $"--web.listen-address=127.0.0.1:{port}"]);
         return new PrometheusServer(process, dir, new Uri($"http://127.0.0.1:{port}/"));
     }
 
     /// <summary>Waits until every target has been scraped at least <paramref name="scrapes"/> times, so rate() windows hold.</summary>
     public Task WaitForScrapesAsync(int targets, int scrapes = 3) =>
-        Wait.UntilAsync(
+        Poll.UntilAsync(
             async () => await QueryAsync($"count_over_time(up[1m]) >= {scrapes}") is { } r && r.Count >= targets,
             $"{scrapes} scrapes of {targets} targets",
             TimeSpan.FromSeconds(60));
 
-    /// <summary>The result vector of an instant query, or null while Prometheus is starting; fails the test on a PromQL error.</summary>
+    /// <summary>The result vector of an instant query, or null while Prometheus is starting; throws on a PromQL error.</summary>
     public async Task<List<JsonElement>?> QueryAsync(string query)
     {
         HttpResponseMessage response;
@@ -72,7 +64,11 @@ public sealed partial class PrometheusServer : IAsyncDisposable
 
         var body = await response.Content.ReadAsStringAsync();
         using var json = JsonDocument.Parse(body);
-        Assert.True(json.RootElement.GetProperty("status").GetString() == "success", $"{query}: {body}");
+        if (json.RootElement.GetProperty("status").GetString() != "success")
+        {
+            throw new InvalidOperationException($"{query}: {body}");
+        }
+
         return [.. json.RootElement.GetProperty("data").GetProperty("result").EnumerateArray().Select(e => e.Clone())];
     }
 
@@ -94,32 +90,17 @@ public sealed partial class PrometheusServer : IAsyncDisposable
 
     public static async Task<(int Exit, string Output)> PromtoolAsync(string[] args, string? input)
     {
-        var info = new ProcessStartInfo("promtool") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        if (input is not null)
-        {
-            await process.StandardInput.WriteAsync(input);
-        }
-
-        process.StandardInput.Close();
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(cts.Token);
-        return (process.ExitCode, output);
+        using var promtool = ChildProcess.Start("promtool", args, stdin: input ?? "");
+        var exit = await promtool.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        return (exit, promtool.Stdout + promtool.Stderr);
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync();
         _process.Dispose();
         _http.Dispose();
         _dir.Delete(recursive: true);
+        return ValueTask.CompletedTask;
     }
 
     [GeneratedRegex(@"^label_values\((.*),\s*\w+\)$")]

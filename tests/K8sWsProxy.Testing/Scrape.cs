@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace K8sWsProxy.Sidecar.Tests.Infrastructure;
+namespace K8sWsProxy.Testing;
 
 /// <summary>One scrape of a Prometheus text exposition, queried by metric name and a subset of its labels.</summary>
 public sealed class Scrape

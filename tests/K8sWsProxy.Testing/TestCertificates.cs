@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace K8sWsProxy.Sidecar.Tests.Infrastructure;
+namespace K8sWsProxy.Testing;
 
 /// <summary>A private CA and certificates it issues, as PEM (the shape of kubernetes.io/tls Secrets).</summary>
 public sealed class TestCertificates

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 
-namespace K8sWsProxy.Sidecar.Tests.Infrastructure;
+namespace K8sWsProxy.Testing;
 
 /// <summary>Client-side helpers over System.Net.WebSockets, each bounded by a timeout.</summary>
 public static class Ws
@@ -27,8 +27,16 @@ public static class Ws
         socket.Options.CollectHttpResponseDetails = true;
         configure?.Invoke(socket.Options);
         using var cts = new CancellationTokenSource(Timeout);
-        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, cts.Token));
-        return socket.HttpStatusCode;
+        try
+        {
+            await socket.ConnectAsync(uri, cts.Token);
+        }
+        catch (WebSocketException)
+        {
+            return socket.HttpStatusCode;
+        }
+
+        throw new InvalidOperationException($"the handshake with {uri} was accepted, not refused");
     }
 
     /// <summary>The "__info" name of the echo server behind <paramref name="uri"/>, or null when the handshake is refused.</summary>
@@ -53,8 +61,7 @@ public static class Ws
     public static async Task<string> ReceiveTextAsync(this WebSocket socket)
     {
         var (type, data) = await socket.ReceiveMessageAsync();
-        Assert.Equal(WebSocketMessageType.Text, type);
-        return Encoding.UTF8.GetString(data);
+        return type == WebSocketMessageType.Text ? Encoding.UTF8.GetString(data) : throw new InvalidDataException($"a {type} message came where a text message was expected");
     }
 
     /// <summary>One whole message, reassembled from its fragments.</summary>

@@ -90,7 +90,7 @@ public sealed class CloseTests
         using var client = harness.ClientWebSocket();
         var server = RawPeer.Server(harness.ServerPeer);
         await client.SendMessageAsync(WebSocketMessageType.Text, "hello"u8.ToArray());
-        await Eventually.TrueAsync(() => !server.Received.IsEmpty, "the upstream got the message");
+        await Poll.UntilAsync(() => !server.Received.IsEmpty, "the upstream got the message");
 
         await harness.ServerPeer.DisposeAsync();
 

@@ -89,7 +89,7 @@ public sealed class FrameBoundaryTests
         await upstream.WriteAsync(frame.AsMemory(0, 50));
         var closing = tunnel.CloseAsync(1001, "bye");
         Assert.Equal(50, toUpstream.Length);
-        await Eventually.TrueAsync(() => toClient.Length > 0, "the close frame towards the client");
+        await Poll.UntilAsync(() => toClient.Length > 0, "the close frame towards the client");
 
         await upstream.WriteAsync((byte[])[.. frame[50..], .. late]);
 

@@ -36,7 +36,7 @@ public sealed class KeepAliveTests
         var server = RawPeer.Server(harness.ServerPeer);
 
         // Several intervals: each raw peer answers every proxy ping, so neither is silent.
-        await Eventually.TrueAsync(() => client.Count(RawFrames.Ping) >= 5 && server.Count(RawFrames.Ping) >= 5, "five proxy pings each");
+        await Poll.UntilAsync(() => client.Count(RawFrames.Ping) >= 5 && server.Count(RawFrames.Ping) >= 5, "five proxy pings each");
 
         Assert.Equal(0, client.Count(RawFrames.Pong));
         Assert.Equal(0, server.Count(RawFrames.Pong));

@@ -57,7 +57,7 @@ public sealed class MessageRelayTests
         await server.SendAsync(RawFrames.Ping, "from server"u8.ToArray());
 
         // Each raw peer answers the other's ping; the answer must come back through the tunnel unchanged.
-        await Eventually.TrueAsync(() => client.Count(RawFrames.Pong) == 1 && server.Count(RawFrames.Pong) == 1, "both pongs");
+        await Poll.UntilAsync(() => client.Count(RawFrames.Pong) == 1 && server.Count(RawFrames.Pong) == 1, "both pongs");
         Assert.Equal("from client", Encoding.UTF8.GetString(server.Received.Single(f => f.Opcode == RawFrames.Ping).Payload));
         Assert.Equal("from client", Encoding.UTF8.GetString(client.Received.Single(f => f.Opcode == RawFrames.Pong).Payload));
         Assert.Equal("from server", Encoding.UTF8.GetString(client.Received.Single(f => f.Opcode == RawFrames.Ping).Payload));

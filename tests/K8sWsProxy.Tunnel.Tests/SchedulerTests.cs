@@ -14,7 +14,7 @@ public class SchedulerTests
             Assert.True(scheduler.IsTicking);
             // Only a tick can close an idle tunnel: this one closing proves the timer ran.
             Assert.Equal(1001, (await first.OutcomeAsync()).CloseCode);
-            await Eventually.TrueAsync(() => !scheduler.IsTicking, "the timer to stop once no tunnel is left");
+            await Poll.UntilAsync(() => !scheduler.IsTicking, "the timer to stop once no tunnel is left");
         }
 
         await using var second = await TunnelHarness.StartAsync(idle, scheduler: scheduler);

@@ -58,7 +58,7 @@ public sealed class SocketStreamTests
         using (connecting)
         {
             connecting.Send("early"u8);
-            await Eventually.TrueAsync(() => accepted.Available == 5, "the bytes to be in the socket before the stream is made");
+            await Poll.UntilAsync(() => accepted.Available == 5, "the bytes to be in the socket before the stream is made");
             await using var stream = new SocketStream(accepted);
             var buffer = new byte[64];
             var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(Patience);
@@ -182,7 +182,7 @@ public sealed class SocketStreamTests
             peer.Send("still"u8);
             var buffer = new byte[64];
             var read = 0;
-            await Eventually.TrueAsync(() => stream.TryRead(buffer, out read), "the bytes sent after the interrupt");
+            await Poll.UntilAsync(() => stream.TryRead(buffer, out read), "the bytes sent after the interrupt");
             Assert.Equal("still", Encoding.ASCII.GetString(buffer, 0, read));
         }
     }

@@ -39,12 +39,12 @@ internal static class Program
             i++;
         }
 
-        KubeEmulator emulator;
+        KubeApiEmulator emulator;
         try
         {
-            emulator = await KubeEmulator.StartAsync(options);
+            emulator = await KubeApiEmulator.StartAsync(options);
         }
-        catch (Exception e) when (e is Errors.ApiException or IOException or YamlDotNet.Core.YamlException)
+        catch (Exception e) when (e is Errors.ApiException or IOException or FormatException)
         {
             await Console.Error.WriteLineAsync($"kube-emulator: cannot start: {e.Message}");
             return 1;

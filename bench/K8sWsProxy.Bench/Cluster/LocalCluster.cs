@@ -5,7 +5,7 @@ using k8s.Models;
 using K8sWsProxy.Bench.Harness;
 using K8sWsProxy.Bench.Stats;
 using K8sWsProxy.Bench.Systems;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
+using K8sWsProxy.Testing;
 
 namespace K8sWsProxy.Bench.Cluster;
 
@@ -20,13 +20,7 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     private readonly List<ManagedProcess> processes = [];
 
-    private readonly string repo;
-
-    private LocalCluster(string directory, string repo)
-    {
-        Directory = directory;
-        this.repo = repo;
-    }
+    private LocalCluster(string directory) => Directory = directory;
 
     public string Directory { get; }
 
@@ -53,7 +47,7 @@ internal sealed class LocalCluster : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(sidecarCount), "one sidecar per address 127.0.0.2-127.0.0.251");
         }
 
-        var cluster = new LocalCluster(System.IO.Directory.CreateDirectory(Path.Combine(settings.WorkDirectory, $"cluster-{sidecarCount}")).FullName, settings.RepoRoot);
+        var cluster = new LocalCluster(System.IO.Directory.CreateDirectory(Path.Combine(settings.WorkDirectory, $"cluster-{sidecarCount}")).FullName);
         try
         {
             await cluster.StartProcessesAsync(settings, sidecarCount, cpus, cancel);
@@ -68,7 +62,7 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     private async Task StartProcessesAsync(SystemSettings settings, int sidecarCount, string cpus, CancellationToken cancel)
     {
-        var apiPort = SystemUnderTest.FreePort();
+        var apiPort = Ports.Free();
         var emulator = Start("kube-emulator", cpus, settings.EmulatorDll, "kube-emulator.log", null,
             "--port", S(apiPort), "--kubeconfig", Kubeconfig, "--preload", Path.Combine(settings.RepoRoot, "crds", "websocketroutes.k8swsproxy.io.yaml"));
         await emulator.WaitForLineAsync(l => l.StartsWith("kubeconfig: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
@@ -78,11 +72,11 @@ internal sealed class LocalCluster : IAsyncDisposable
         var authority = new TestCertificates("k8s-ws-proxy-bench-ca");
         var serving = authority.Issue("k8s-ws-proxy-operator", "localhost");
         var caFile = Write("ca.crt", authority.CaPem);
-        var channelPort = SystemUnderTest.FreePort();
+        var channelPort = Ports.Free();
         // Debug for the operator's own category: its "Sidecar … acked …" lines are what the scenario times.
         Operator = Start("operator", cpus, settings.OperatorDll, "operator.log", new() { ["Logging__LogLevel__K8sWsProxy"] = "Debug" },
             "--kubeconfig", Kubeconfig, "--tls-cert", Write("operator.crt", serving.CertificatePem), "--tls-key", Write("operator.key", serving.KeyPem),
-            "--listen", $"127.0.0.1:{channelPort}", "--health-listen", $"127.0.0.1:{SystemUnderTest.FreePort()}", "--identity", "bench-operator");
+            "--listen", $"127.0.0.1:{channelPort}", "--health-listen", $"127.0.0.1:{Ports.Free()}", "--identity", "bench-operator");
         await Operator.WaitForLineAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
 
         var firstDocuments = new List<Task>();
@@ -91,11 +85,11 @@ internal sealed class LocalCluster : IAsyncDisposable
             var name = $"chat-{i}";
             var ip = IPAddress.Parse($"127.0.0.{i + 2}");
             var tokenFile = Write($"{name}.token", await RegisterPodAsync(name, ip, cancel));
-            var (plain, admin) = (SystemUnderTest.FreePort(), SystemUnderTest.FreePort());
+            var (plain, admin) = (Ports.Free(), Ports.Free());
             var sidecar = Start(name, cpus, settings.SidecarExecutable, $"{name}.log", null,
                 "--operator", $"wss://127.0.0.1:{channelPort}/v1/channel", "--token-file", tokenFile, "--operator-ca", caFile,
                 "--state-dir", System.IO.Directory.CreateDirectory(Path.Combine(Directory, name + "-state")).FullName,
-                "--listen", $"{ip}:{plain}", "--listen-tls", $"{ip}:{SystemUnderTest.FreePort()}",
+                "--listen", $"{ip}:{plain}", "--listen-tls", $"{ip}:{Ports.Free()}",
                 "--admin", $"{ip}:{admin}", "--shutdown-timeout", "2s");
             sidecars[name] = sidecar;
             sidecarUrls[name] = (new Uri($"ws://{ip}:{plain}"), new Uri($"http://{ip}:{admin}"));
@@ -108,8 +102,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>`kubectl apply -f FILE` against this cluster (the kubectl of `make deps`, else the one on PATH); its exit code.</summary>
     public async Task<int> ApplyAsync(string file)
     {
-        var tool = Path.Combine(repo, ".tools", "bin", "kubectl");
-        var kubectl = ManagedProcess.Start("kubectl", File.Exists(tool) ? tool : "kubectl",
+        var kubectl = ManagedProcess.Start("kubectl", RepositoryPaths.Tool("kubectl"),
             ["--kubeconfig", Kubeconfig, "--cache-dir", Path.Combine(Directory, "kube-cache"), "apply", "-f", file],
             Path.Combine(Directory, "kubectl.log"));
         return await kubectl.WaitForExitAsync(TimeSpan.FromSeconds(30));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using K8sWsProxy.Bench.Systems;
+using K8sWsProxy.Testing;
 
 namespace K8sWsProxy.Bench.Cluster;
 
@@ -12,7 +13,7 @@ internal static class Playground
     public static async Task<int> RunAsync(string repo, int sidecarCount, CancellationToken stop)
     {
         var work = Directory.CreateTempSubdirectory("k8s-ws-proxy-playground-").FullName;
-        var settings = new SystemSettings(repo, work, "0", SystemUnderTest.FreePort(), 1024);
+        var settings = new SystemSettings(repo, work, "0", Ports.Free(), 1024);
         foreach (var dll in new[] { settings.SidecarExecutable, settings.OperatorDll, settings.EmulatorDll, settings.EchoDll })
         {
             if (!File.Exists(dll))

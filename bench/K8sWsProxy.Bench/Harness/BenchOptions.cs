@@ -7,7 +7,7 @@ internal sealed record BenchOptions
 
     public bool Quick { get; init; }
 
-    public string Repo { get; init; } = FindRepo(Directory.GetCurrentDirectory());
+    public string Repo { get; init; } = K8sWsProxy.Testing.RepositoryPaths.Root;
 
     public string Out { get; init; } = "";
 
@@ -58,18 +58,5 @@ internal sealed record BenchOptions
         var names = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var unknown = names.Where(n => !known.Contains(n)).ToList();
         return unknown.Count > 0 ? throw new ArgumentException($"unknown: {string.Join(", ", unknown)} (known: {string.Join(", ", known)})") : names;
-    }
-
-    private static string FindRepo(string from)
-    {
-        for (var d = new DirectoryInfo(from); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "K8sWsProxy.sln")))
-            {
-                return d.FullName;
-            }
-        }
-
-        return from;
     }
 }

@@ -1,195 +1,95 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
 using K8sWsProxy.Bench.Stats;
+using K8sWsProxy.Testing;
 
 namespace K8sWsProxy.Bench.Harness;
 
 /// <summary>
-/// A process the harness started: output to a log file, stopped by pid (signal, grace, then kill of its tree). Every
-/// one is registered, so Ctrl-C, a failure or the end of the run stops whatever is still running.
+/// A process the harness started, on the tests' <see cref="ChildProcess"/>: its output also goes to a log file, and
+/// stopping it also kills what its tree left behind (old nginx or haproxy workers). Every one is registered, so
+/// Ctrl-C, a failure or the end of the run stops whatever is still running.
 /// </summary>
-internal sealed partial class ManagedProcess
+internal sealed class ManagedProcess
 {
     private static readonly List<ManagedProcess> Running = [];
-    private readonly Process process;
-    private readonly StreamWriter log;
-    private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Done)> waiters = [];
+    private readonly ChildProcess _process;
+    private readonly StreamWriter _log;
 
-    private ManagedProcess(Process process, StreamWriter log)
+    private ManagedProcess(ChildProcess process, StreamWriter log)
     {
-        this.process = process;
-        this.log = log;
+        _process = process;
+        _log = log;
     }
 
-    public int Pid => process.Id;
+    public int Pid => _process.Id;
 
-    public bool HasExited => process.HasExited;
+    public bool HasExited => _process.HasExited;
 
-    public string Name { get; private init; } = "";
+    public string Name => _process.Name;
 
     /// <summary>Every output line as it arrives (on a reader thread), for observers that time events by their log lines.</summary>
-    public event Action<string>? LineReceived;
+    public event Action<string>? LineReceived
+    {
+        add => _process.LineReceived += value;
+        remove => _process.LineReceived -= value;
+    }
 
     public static ManagedProcess Start(string name, string file, IEnumerable<string> args, string logPath, IReadOnlyDictionary<string, string>? env = null)
     {
-        var info = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        foreach (var (k, v) in env ?? new Dictionary<string, string>())
-        {
-            info.Environment[k] = v;
-        }
-
+        var arguments = args.ToList();
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
-        log.WriteLine($"# {file} {string.Join(' ', info.ArgumentList)}");
-        var process = new Process { StartInfo = info };
-        var managed = new ManagedProcess(process, log) { Name = name };
-        process.OutputDataReceived += (_, e) => managed.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => managed.OnLine(e.Data);
+        log.WriteLine($"# {file} {string.Join(' ', arguments)}");
         lock (Running)
         {
-            process.Start();
+            var managed = new ManagedProcess(ChildProcess.Start(file, arguments, environment: env, name: name, onLine: line => Write(log, line)), log);
             Running.Add(managed);
-        }
-
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return managed;
-    }
-
-    private void OnLine(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (log)
-        {
-            log.WriteLine(line);
-            foreach (var w in waiters.Where(w => w.Match(line)).ToList())
-            {
-                w.Done.TrySetResult(line);
-                waiters.Remove(w);
-            }
-        }
-
-        LineReceived?.Invoke(line);
-    }
-
-    /// <summary>The first output line that matches, or an exception after <paramref name="timeout"/> or when the process exits.</summary>
-    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
-    {
-        var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (log)
-        {
-            waiters.Add((match, done));
-        }
-
-        var until = DateTime.UtcNow + timeout;
-        while (!done.Task.IsCompleted)
-        {
-            if (process.HasExited)
-            {
-                await Task.Delay(200);
-                if (!done.Task.IsCompleted)
-                {
-                    throw new InvalidOperationException($"{Name} exited with code {process.ExitCode} before it was ready");
-                }
-            }
-
-            if (DateTime.UtcNow > until)
-            {
-                throw new TimeoutException($"{Name} was not ready within {timeout.TotalSeconds} s");
-            }
-
-            await Task.WhenAny(done.Task, Task.Delay(50));
-        }
-
-        return await done.Task;
-    }
-
-    public void Signal(int signal)
-    {
-        if (!process.HasExited)
-        {
-            _ = Kill(process.Id, signal);
+            return managed;
         }
     }
 
-    /// <summary>For short-lived commands: waits for the exit (killing it after <paramref name="timeout"/>), returns the exit code.</summary>
+    /// <summary>The first output line that matches; an exception after <paramref name="timeout"/> or when the process exits first.</summary>
+    public Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout) => _process.WaitForLineAsync(match, timeout);
+
+    public void Signal(int signal) => _process.Signal(signal);
+
+    /// <summary>For short-lived commands: the exit code (killed, and a <see cref="TimeoutException"/>, after <paramref name="timeout"/>).</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
-        using var wait = new CancellationTokenSource(timeout);
         try
         {
-            await process.WaitForExitAsync(wait.Token);
+            return await _process.WaitForExitAsync(timeout);
         }
-        catch (OperationCanceledException)
+        finally
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
+            Forget();
         }
-
-        process.WaitForExit();
-        lock (Running)
-        {
-            Running.Remove(this);
-        }
-
-        lock (log)
-        {
-            log.Dispose();
-        }
-
-        return process.ExitCode;
     }
 
     /// <summary>Signal, wait up to <paramref name="grace"/>, then kill the whole tree.</summary>
     public async Task StopAsync(int signal = Signals.Term, TimeSpan? grace = null)
     {
-        var tree = process.HasExited ? [] : ProcFs.Tree(process.Id);
+        var tree = _process.HasExited ? [] : ProcFs.Tree(_process.Id);
         try
         {
-            Signal(signal);
-            using var wait = new CancellationTokenSource(grace ?? TimeSpan.FromSeconds(5));
+            _process.Signal(signal);
             try
             {
-                await process.WaitForExitAsync(wait.Token);
+                await _process.WaitForExitAsync(grace ?? TimeSpan.FromSeconds(5));
             }
-            catch (OperationCanceledException)
+            catch (TimeoutException)
             {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
+                // Killed with its tree.
             }
 
             // Children a master left behind (old nginx or haproxy workers).
             foreach (var pid in tree.Skip(1))
             {
-                _ = Kill(pid, Signals.Kill);
+                KillPid(pid);
             }
         }
         finally
         {
-            lock (Running)
-            {
-                Running.Remove(this);
-            }
-
-            lock (log)
-            {
-                log.Dispose();
-            }
+            Forget();
         }
     }
 
@@ -203,27 +103,51 @@ internal sealed partial class ManagedProcess
             Running.Clear();
         }
 
-        foreach (var p in left)
+        foreach (var p in left.Where(p => !p.HasExited))
         {
-            try
+            foreach (var pid in ProcFs.Tree(p.Pid).Reverse())
             {
-                if (!p.process.HasExited)
-                {
-                    foreach (var pid in ProcFs.Tree(p.process.Id).Reverse())
-                    {
-                        _ = Kill(pid, Signals.Kill);
-                    }
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                // Never started or already reaped.
+                KillPid(pid);
             }
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
+    private static void KillPid(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            process.Kill();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            // Gone already.
+        }
+    }
+
+    private static void Write(StreamWriter log, string line)
+    {
+        lock (log)
+        {
+            if (log.BaseStream is not null) // null once the process was stopped and its log closed
+            {
+                log.WriteLine(line);
+            }
+        }
+    }
+
+    private void Forget()
+    {
+        lock (Running)
+        {
+            Running.Remove(this);
+        }
+
+        lock (_log)
+        {
+            _log.Dispose();
+        }
+    }
 }
 
 internal static class Signals

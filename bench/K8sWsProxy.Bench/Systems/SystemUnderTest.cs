@@ -7,24 +7,6 @@ using K8sWsProxy.Bench.Stats;
 
 namespace K8sWsProxy.Bench.Systems;
 
-/// <summary>Where and how the systems run: paths, the core proxies are pinned to, the upstream they all share.</summary>
-internal sealed record SystemSettings(string RepoRoot, string WorkDirectory, string ProxyCpus, int UpstreamPort, int OpenFiles)
-{
-    /// <summary>Experiments only: NAME=VALUE environment entries and extra command-line arguments for our sidecar.</summary>
-    public IReadOnlyList<string> SidecarEnv { get; init; } = [];
-
-    public IReadOnlyList<string> SidecarArgs { get; init; } = [];
-
-    /// <summary>The sidecar as it ships: the Native AOT executable `make build` publishes.</summary>
-    public string SidecarExecutable => Path.Combine(RepoRoot, ".build/sidecar/K8sWsProxy.Sidecar");
-
-    public string OperatorDll => Path.Combine(RepoRoot, "operator/K8sWsProxy.Operator/bin/Release/net10.0/K8sWsProxy.Operator.dll");
-
-    public string EmulatorDll => Path.Combine(RepoRoot, "tests/K8sWsProxy.KubeEmulator/bin/Release/net10.0/K8sWsProxy.KubeEmulator.dll");
-
-    public string EchoDll => Path.Combine(RepoRoot, "tests/K8sWsProxy.EchoServer/bin/Release/net10.0/K8sWsProxy.EchoServer.dll");
-}
-
 /// <summary>One of the compared systems: started, measured through <see cref="Target"/>, reloaded, stopped.</summary>
 internal abstract class SystemUnderTest(SystemSettings settings)
 {
@@ -73,13 +55,6 @@ internal abstract class SystemUnderTest(SystemSettings settings)
     }
 
     protected static IEnumerable<string> Pinned(string cpus, string file, params string[] args) => ["-c", cpus, file, .. args];
-
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     /// <summary>Waits until something accepts on the port.</summary>
     protected static async Task WaitForPortAsync(int port, ManagedProcess process, TimeSpan timeout, CancellationToken cancel)

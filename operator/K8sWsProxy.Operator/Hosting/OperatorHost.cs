@@ -42,7 +42,7 @@ public sealed class OperatorHost : IAsyncDisposable
         builder.Services.AddSingleton<IKubernetes>(_ => new Kubernetes(options.Kubeconfig is { } file
             ? KubernetesClientConfiguration.BuildConfigFromConfigFile(file)
             : KubernetesClientConfiguration.InClusterConfig()));
-        builder.Services.AddSingleton(sp => new WorkQueue(new ExponentialBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(30)), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new WorkQueue<ControllerWork>(new ExponentialBackoff<ControllerWork>(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(30)), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ClusterCache>();
         builder.Services.AddSingleton<ChannelHub>();
         builder.Services.AddSingleton<CompiledState>();

@@ -4,13 +4,14 @@ namespace K8sWsProxy.Operator.Queue;
 /// Per-key failure counting, as client-go's ItemExponentialFailureRateLimiter: the n-th retry of a key waits
 /// <c>initial × 2^(n-1)</c>, capped; a success forgets the key.
 /// </summary>
-public sealed class ExponentialBackoff(TimeSpan initial, TimeSpan max)
+public sealed class ExponentialBackoff<TKey>(TimeSpan initial, TimeSpan max)
+    where TKey : notnull
 {
-    private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
+    private readonly Dictionary<TKey, int> _failures = [];
     private readonly Lock _gate = new();
 
     /// <summary>The wait before the next try of <paramref name="key"/>; counts one more failure.</summary>
-    public TimeSpan When(string key)
+    public TimeSpan When(TKey key)
     {
         lock (_gate)
         {
@@ -21,7 +22,7 @@ public sealed class ExponentialBackoff(TimeSpan initial, TimeSpan max)
         }
     }
 
-    public void Forget(string key)
+    public void Forget(TKey key)
     {
         lock (_gate)
         {

@@ -7,11 +7,13 @@ namespace K8sWsProxy.Operator.Queue;
 /// being handled is never given to a second worker, and a key added meanwhile is handed out again once the
 /// first worker is done; failed keys come back after a per-key exponential backoff.
 /// </summary>
-public sealed class WorkQueue(ExponentialBackoff backoff, TimeProvider time)
+/// <typeparam name="TKey">What a worker does; equal keys are the same work.</typeparam>
+public sealed class WorkQueue<TKey>(ExponentialBackoff<TKey> backoff, TimeProvider time)
+    where TKey : notnull
 {
-    private readonly Channel<string> _ready = System.Threading.Channels.Channel.CreateUnbounded<string>();
-    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _processing = new(StringComparer.Ordinal);
+    private readonly Channel<TKey> _ready = System.Threading.Channels.Channel.CreateUnbounded<TKey>();
+    private readonly HashSet<TKey> _dirty = [];
+    private readonly HashSet<TKey> _processing = [];
     private readonly Lock _gate = new();
     private bool _shutDown;
 
@@ -26,7 +28,7 @@ public sealed class WorkQueue(ExponentialBackoff backoff, TimeProvider time)
         }
     }
 
-    public void Add(string key)
+    public void Add(TKey key)
     {
         lock (_gate)
         {
@@ -39,7 +41,7 @@ public sealed class WorkQueue(ExponentialBackoff backoff, TimeProvider time)
         }
     }
 
-    public void AddAfter(string key, TimeSpan delay)
+    public void AddAfter(TKey key, TimeSpan delay)
     {
         if (delay <= TimeSpan.Zero)
         {
@@ -53,13 +55,13 @@ public sealed class WorkQueue(ExponentialBackoff backoff, TimeProvider time)
     }
 
     /// <summary>After a failure: again, once the key's backoff has passed.</summary>
-    public void AddRateLimited(string key) => AddAfter(key, backoff.When(key));
+    public void AddRateLimited(TKey key) => AddAfter(key, backoff.When(key));
 
     /// <summary>After a success: the key's next failure starts from the initial backoff.</summary>
-    public void Forget(string key) => backoff.Forget(key);
+    public void Forget(TKey key) => backoff.Forget(key);
 
     /// <summary>The next key to handle; the caller must call <see cref="Done"/> with it.</summary>
-    public async ValueTask<string> TakeAsync(CancellationToken cancellationToken)
+    public async ValueTask<TKey> TakeAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -75,7 +77,7 @@ public sealed class WorkQueue(ExponentialBackoff backoff, TimeProvider time)
         }
     }
 
-    public void Done(string key)
+    public void Done(TKey key)
     {
         lock (_gate)
         {

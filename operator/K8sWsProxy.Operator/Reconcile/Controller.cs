@@ -10,16 +10,17 @@ using K8sWsProxy.Operator.Status;
 namespace K8sWsProxy.Operator.Reconcile;
 
 /// <summary>
-/// Wires the four steps together through one work queue. Watch: every cache change queues <see cref="ConfigKey"/>.
-/// Compute and push: that key compiles the caches and offers the documents to the sidecars, then queues each
-/// route's status key. Record: a sidecar's answer queues its pod's ack key (the answer goes onto the Pod).
-/// Report: a status key writes that route's status; the statuses key queues every route's (a sidecar answered, or
-/// a Pod or route changed in nothing the compiler reads: the answer annotation, a status write). Keys are deduplicated and each is handled by one worker
-/// at a time; a failure comes back with backoff. Everything is resynced periodically.
+/// Wires the four steps together through one work queue (its keys: <see cref="ControllerWork"/>). Watch: every cache
+/// change queues <see cref="CompileAndPush"/>. Compute and push: that compiles the caches and offers the documents to
+/// the sidecars, then queues a <see cref="ReportRoute"/> per route. Record: a sidecar's answer queues
+/// <see cref="RecordAck"/> for its pod (the answer goes onto the Pod). Report: <see cref="ReportRoute"/> writes that
+/// route's status; <see cref="ReportAll"/> queues every route's (a sidecar answered, or a Pod or route changed in
+/// nothing the compiler reads: the answer annotation, a status write). Keys are deduplicated and each is handled by
+/// one worker at a time; a failure comes back with backoff. Everything is resynced periodically.
 /// </summary>
 internal sealed class Controller(
     ClusterCache cache,
-    WorkQueue queue,
+    WorkQueue<ControllerWork> queue,
     ConfigReconciler config,
     CompiledState state,
     StatusWriter status,
@@ -31,11 +32,6 @@ internal sealed class Controller(
     TimeProvider time,
     ILogger<Controller> logger) : BackgroundService
 {
-    public const string ConfigKey = "config";
-    private const string StatusesKey = "statuses";
-    private const string StatusPrefix = "status:";
-    private const string AckPrefix = "ack:";
-
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes once every cache has listed and the first compilation is pushed: what /readyz reports.</summary>
@@ -43,19 +39,19 @@ internal sealed class Controller(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        cache.Routes.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? ConfigKey : StatusesKey);
-        cache.Pods.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? ConfigKey : StatusesKey);
-        cache.Secrets.Changed += (_, _) => queue.Add(ConfigKey);
+        cache.Routes.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? CompileAndPush.Work : ReportAll.Work);
+        cache.Pods.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? CompileAndPush.Work : ReportAll.Work);
+        cache.Secrets.Changed += (_, _) => queue.Add(CompileAndPush.Work);
         hub.Answered += pod =>
         {
-            queue.Add(AckPrefix + pod);
-            queue.Add(StatusesKey);
+            queue.Add(new RecordAck(pod));
+            queue.Add(ReportAll.Work);
         };
-        hub.DocumentMissing += () => queue.Add(ConfigKey);
+        hub.DocumentMissing += () => queue.Add(CompileAndPush.Work);
         leader.StartedLeading += () =>
         {
             status.Forget();
-            queue.Add(ConfigKey);
+            queue.Add(CompileAndPush.Work);
         };
 
         var informers = cache.RunAsync(stoppingToken);
@@ -69,7 +65,7 @@ internal sealed class Controller(
             return;
         }
 
-        queue.Add(ConfigKey);
+        queue.Add(CompileAndPush.Work);
         var workers = Enumerable.Range(0, options.Workers).Select(_ => WorkAsync(stoppingToken)).ToList();
         _synced.TrySetResult();
         using var resync = new PeriodicTimer(options.Resync, time);
@@ -78,7 +74,7 @@ internal sealed class Controller(
             while (await resync.WaitForNextTickAsync(stoppingToken))
             {
                 status.Forget();
-                queue.Add(ConfigKey);
+                queue.Add(CompileAndPush.Work);
             }
         }
         catch (OperationCanceledException)
@@ -94,10 +90,10 @@ internal sealed class Controller(
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            string key;
+            ControllerWork work;
             try
             {
-                key = await queue.TakeAsync(stoppingToken);
+                work = await queue.TakeAsync(stoppingToken);
             }
             catch (Exception e) when (e is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
             {
@@ -107,8 +103,8 @@ internal sealed class Controller(
             var started = time.GetTimestamp();
             try
             {
-                await HandleAsync(key, stoppingToken);
-                queue.Forget(key);
+                await HandleAsync(work, stoppingToken);
+                queue.Forget(work);
                 metrics.Reconciled(success: true, time.GetElapsedTime(started));
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -118,39 +114,40 @@ internal sealed class Controller(
             catch (Exception e)
             {
                 metrics.Reconciled(success: false, time.GetElapsedTime(started));
-                Log.ReconcileFailed(logger, key, e.Message);
-                queue.AddRateLimited(key);
+                Log.ReconcileFailed(logger, work.ToString(), e.Message);
+                queue.AddRateLimited(work);
             }
             finally
             {
-                queue.Done(key);
+                queue.Done(work);
             }
         }
     }
 
-    private async Task HandleAsync(string key, CancellationToken cancellationToken)
+    private async Task HandleAsync(ControllerWork work, CancellationToken cancellationToken)
     {
-        if (key == ConfigKey)
+        switch (work)
         {
-            foreach (var route in config.Reconcile())
-            {
-                queue.Add(StatusPrefix + route);
-            }
-        }
-        else if (key == StatusesKey)
-        {
-            foreach (var route in state.RouteKeys)
-            {
-                queue.Add(StatusPrefix + route);
-            }
-        }
-        else if (key.StartsWith(StatusPrefix, StringComparison.Ordinal))
-        {
-            await status.WriteAsync(key[StatusPrefix.Length..], cancellationToken);
-        }
-        else if (key.StartsWith(AckPrefix, StringComparison.Ordinal))
-        {
-            await acks.RecordAsync(key[AckPrefix.Length..], cancellationToken);
+            case CompileAndPush:
+                foreach (var route in config.Reconcile())
+                {
+                    queue.Add(new ReportRoute(route));
+                }
+
+                break;
+            case ReportAll:
+                foreach (var route in state.RouteKeys)
+                {
+                    queue.Add(new ReportRoute(route));
+                }
+
+                break;
+            case ReportRoute report:
+                await status.WriteAsync(report.Route, cancellationToken);
+                break;
+            case RecordAck ack:
+                await acks.RecordAsync(ack.Pod, cancellationToken);
+                break;
         }
     }
 }

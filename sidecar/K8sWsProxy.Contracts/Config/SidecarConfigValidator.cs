@@ -133,6 +133,10 @@ public static partial class SidecarConfigValidator
         {
             errors.Add(new($"{path}.endpoints", "at least one endpoint is required"));
         }
+        else if (upstream.Endpoints.Count > UpstreamConfig.MaxEndpoints)
+        {
+            errors.Add(new($"{path}.endpoints", $"at most {UpstreamConfig.MaxEndpoints} endpoints, not {upstream.Endpoints.Count}"));
+        }
 
         for (var i = 0; i < upstream.Endpoints.Count; i++)
         {

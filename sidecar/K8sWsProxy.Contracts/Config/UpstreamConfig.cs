@@ -10,6 +10,9 @@ public enum LoadBalancing
 
 public sealed record UpstreamConfig
 {
+    /// <summary>A handshake records the endpoints it already tried in 64 bits; the validator and the CRD hold routes to it.</summary>
+    public const int MaxEndpoints = 64;
+
     public IReadOnlyList<EndpointConfig> Endpoints { get; init; } = [];
 
     public LoadBalancing LoadBalancing { get; init; } = LoadBalancing.RoundRobin;

@@ -124,10 +124,10 @@ internal sealed class SidecarMetrics
         foreach (var (key, counters) in _counters)
         {
             var (ns, name) = Split(key);
-            _messages.WithLabels(ns, name, "to_upstream").IncTo(Volatile.Read(ref counters.ToUpstream.Messages));
-            _messages.WithLabels(ns, name, "to_client").IncTo(Volatile.Read(ref counters.ToClient.Messages));
-            _bytes.WithLabels(ns, name, "to_upstream").IncTo(Volatile.Read(ref counters.ToUpstream.Bytes));
-            _bytes.WithLabels(ns, name, "to_client").IncTo(Volatile.Read(ref counters.ToClient.Bytes));
+            _messages.WithLabels(ns, name, "to_upstream").IncTo(counters.ToUpstream.Messages);
+            _messages.WithLabels(ns, name, "to_client").IncTo(counters.ToClient.Messages);
+            _bytes.WithLabels(ns, name, "to_upstream").IncTo(counters.ToUpstream.Bytes);
+            _bytes.WithLabels(ns, name, "to_client").IncTo(counters.ToClient.Bytes);
         }
     }
 

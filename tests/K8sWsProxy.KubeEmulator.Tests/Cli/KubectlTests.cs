@@ -1,10 +1,9 @@
 using k8s;
 using k8s.Models;
-using K8sWsProxy.KubeEmulator.Tests.Infrastructure;
 using Xunit;
 using static K8sWsProxy.KubeEmulator.Tests.Infrastructure.TestEmulator;
 
-namespace K8sWsProxy.KubeEmulator.Tests.Kubectl;
+namespace K8sWsProxy.KubeEmulator.Tests.Cli;
 
 /// <summary>The real kubectl against the emulator: the commands a user and our scripts run.</summary>
 public sealed class KubectlTests
@@ -23,7 +22,7 @@ public sealed class KubectlTests
     public async Task Apply_a_CRD_then_a_resource_create_change_and_unchanged()
     {
         await using var kube = await StartAsync(withCrd: false);
-        using var kubectl = new Infrastructure.Kubectl(kube.Emulator.KubeconfigPath);
+        using var kubectl = new Kubectl(kube.Emulator.KubeconfigPath);
 
         Assert.Contains("customresourcedefinition.apiextensions.k8s.io/websocketroutes.k8swsproxy.io created", (await Ok(kubectl.RunAsync("apply", "-f", Crd))).Stdout, StringComparison.Ordinal);
         Assert.Contains("websocketroute.k8swsproxy.io/chat created", (await Ok(kubectl.RunAsync("apply", "-f", Chat))).Stdout, StringComparison.Ordinal);
@@ -55,7 +54,7 @@ public sealed class KubectlTests
     public async Task Get_shows_printer_columns_namespaces_selectors_and_yaml()
     {
         await using var kube = await StartAsync();
-        using var kubectl = new Infrastructure.Kubectl(kube.Emulator.KubeconfigPath);
+        using var kubectl = new Kubectl(kube.Emulator.KubeconfigPath);
         await Ok(kubectl.RunAsync("apply", "-f", Chat));
         await Ok(kubectl.RunWithInputAsync("apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n", "apply", "-f", "-"));
         await kube.CreateRouteAsync(Route("other", "/other", new Dictionary<string, string> { ["app"] = "other" }), "demo");
@@ -90,7 +89,7 @@ public sealed class KubectlTests
     public async Task Get_watch_prints_rows_as_objects_change()
     {
         await using var kube = await StartAsync();
-        using var kubectl = new Infrastructure.Kubectl(kube.Emulator.KubeconfigPath);
+        using var kubectl = new Kubectl(kube.Emulator.KubeconfigPath);
         await kube.CreateRouteAsync(Route("first", "/first"));
 
         var watch = kubectl.Start("get", "wsr", "-w");
@@ -99,14 +98,14 @@ public sealed class KubectlTests
         await watch.WaitForOutputAsync("/second");
         await kube.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
             new V1Patch("""{"status":{"conditions":[{"type":"Ready","status":"True"}]}}""", V1Patch.PatchType.MergePatch), RouteGroup, RouteVersion, "default", RoutePlural, "second");
-        await Eventually.TrueAsync(() => Task.FromResult(System.Text.RegularExpressions.Regex.IsMatch(watch.Stdout, @"(?m)^second\s+/second\s+True")), "the Ready column to change");
+        await Poll.UntilAsync(() => Task.FromResult(System.Text.RegularExpressions.Regex.IsMatch(watch.Stdout, @"(?m)^second\s+/second\s+True")), "the Ready column to change");
     }
 
     [Fact]
     public async Task Describe_shows_the_events_about_a_resource()
     {
         await using var kube = await StartAsync();
-        using var kubectl = new Infrastructure.Kubectl(kube.Emulator.KubeconfigPath);
+        using var kubectl = new Kubectl(kube.Emulator.KubeconfigPath);
         var route = await kube.CreateRouteAsync(Route("chat"));
         await kube.Client.CoreV1.CreateNamespacedEventAsync(new Corev1Event
         {
@@ -138,7 +137,7 @@ public sealed class KubectlTests
     public async Task Patch_merge_and_status_then_wait_for_Ready()
     {
         await using var kube = await StartAsync();
-        using var kubectl = new Infrastructure.Kubectl(kube.Emulator.KubeconfigPath);
+        using var kubectl = new Kubectl(kube.Emulator.KubeconfigPath);
         await Ok(kubectl.RunAsync("apply", "-f", Chat));
 
         Assert.Contains("patched", (await Ok(kubectl.RunAsync("patch", "wsr", "chat", "--type=merge", "-p", """{"spec":{"match":{"pathType":"Exact"}}}"""))).Stdout, StringComparison.Ordinal);
@@ -146,11 +145,11 @@ public sealed class KubectlTests
 
         // wait has to watch: the condition only appears after it started.
         var wait = kubectl.Start("wait", "--for=condition=Ready", "wsr/chat", "--timeout=20s");
-        await Task.WhenAny(wait.Process.WaitForExitAsync(), Task.Delay(TimeSpan.FromMilliseconds(300)));
-        Assert.False(wait.Process.HasExited, "wait finished before the condition existed");
+        await Task.Delay(TimeSpan.FromMilliseconds(300)); // what it must not do would be done by now
+        Assert.False(wait.HasExited, "wait finished before the condition existed");
         await Ok(kubectl.RunAsync("patch", "wsr", "chat", "--subresource=status", "--type=merge", "-p",
             """{"status":{"conditions":[{"type":"Ready","status":"True","reason":"Synced"}]}}"""));
-        var waited = await wait.WaitAsync(TimeSpan.FromSeconds(20));
+        var waited = await KubectlResult.OfAsync(wait, TimeSpan.FromSeconds(20));
         Assert.True(waited.ExitCode == 0, waited.ToString());
         Assert.Contains("condition met", waited.Stdout, StringComparison.Ordinal);
 
@@ -162,7 +161,7 @@ public sealed class KubectlTests
     public async Task Delete_returns_at_once_without_finalizers_and_waits_for_them_otherwise()
     {
         await using var kube = await StartAsync();
-        using var kubectl = new Infrastructure.Kubectl(kube.Emulator.KubeconfigPath);
+        using var kubectl = new Kubectl(kube.Emulator.KubeconfigPath);
         await kube.CreateRouteAsync(Route("plain"));
         Assert.Contains("\"plain\" deleted", (await Ok(kubectl.RunAsync("delete", "wsr", "plain"))).Stdout, StringComparison.Ordinal);
         var missing = await kubectl.RunAsync("get", "wsr", "plain");
@@ -173,11 +172,11 @@ public sealed class KubectlTests
         held["metadata"]!["finalizers"] = new System.Text.Json.Nodes.JsonArray("k8swsproxy.io/cleanup");
         await kube.CreateRouteAsync(held);
         var delete = kubectl.Start("delete", "wsr", "held", "--timeout=20s");
-        await Eventually.TrueAsync(async () => (await kube.GetRouteAsync("held"))["metadata"]!["deletionTimestamp"] is not null, "the deletionTimestamp");
-        Assert.False(delete.Process.HasExited, "delete returned while a finalizer still held the object");
+        await Poll.UntilAsync(async () => (await kube.GetRouteAsync("held"))["metadata"]!["deletionTimestamp"] is not null, "the deletionTimestamp");
+        Assert.False(delete.HasExited, "delete returned while a finalizer still held the object");
 
         await Ok(kubectl.RunAsync("patch", "wsr", "held", "--type=merge", "-p", """{"metadata":{"finalizers":null}}"""));
-        var deleted = await delete.WaitAsync(TimeSpan.FromSeconds(20));
+        var deleted = await KubectlResult.OfAsync(delete, TimeSpan.FromSeconds(20));
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
         Assert.Contains("\"held\" deleted", deleted.Stdout, StringComparison.Ordinal);
     }
@@ -186,7 +185,7 @@ public sealed class KubectlTests
     public async Task Invalid_resources_are_refused_with_the_field_named()
     {
         await using var kube = await StartAsync();
-        using var kubectl = new Infrastructure.Kubectl(kube.Emulator.KubeconfigPath);
+        using var kubectl = new Kubectl(kube.Emulator.KubeconfigPath);
         var invalid = await kubectl.RunAsync("apply", "-f", TestData("websocketroute-invalid.yaml"));
         Assert.NotEqual(0, invalid.ExitCode);
         Assert.Contains("The WebSocketRoute \"broken\" is invalid", invalid.Stderr, StringComparison.Ordinal);
@@ -204,7 +203,7 @@ public sealed class KubectlTests
     public async Task Api_resources_lists_builtins_and_the_CRD()
     {
         await using var kube = await StartAsync();
-        using var kubectl = new Infrastructure.Kubectl(kube.Emulator.KubeconfigPath);
+        using var kubectl = new Kubectl(kube.Emulator.KubeconfigPath);
         var resources = (await Ok(kubectl.RunAsync("api-resources"))).Stdout;
         Assert.Matches(@"(?m)^websocketroutes\s+wsr\s+k8swsproxy.io/v1alpha1\s+true\s+WebSocketRoute$", resources);
         Assert.Matches(@"(?m)^leases\s+coordination.k8s.io/v1\s+true\s+Lease$", resources);

@@ -32,7 +32,7 @@ public sealed class LeaderElectionTests
         using var stopB = new CancellationTokenSource();
         using var a = Candidate("a");
         var runA = a.RunUntilLeadershipLostAsync(stopA.Token);
-        await Eventually.TrueAsync(() => Task.FromResult(leaders.Contains("a")), "a to lead");
+        await Poll.UntilAsync(() => Task.FromResult(leaders.Contains("a")), "a to lead");
 
         using var b = Candidate("b");
         var runB = b.RunUntilLeadershipLostAsync(stopB.Token);
@@ -43,7 +43,7 @@ public sealed class LeaderElectionTests
         Assert.Equal("a", lease.Spec.HolderIdentity);
 
         await stopA.CancelAsync();
-        await Eventually.TrueAsync(() => Task.FromResult(leaders.Contains("b")), "b to take over", TimeSpan.FromSeconds(15));
+        await Poll.UntilAsync(() => Task.FromResult(leaders.Contains("b")), "b to take over", TimeSpan.FromSeconds(15));
         lease = await kube.Client.CoordinationV1.ReadNamespacedLeaseAsync("operator-leader", "default");
         Assert.Equal("b", lease.Spec.HolderIdentity);
         Assert.True(lease.Spec.LeaseTransitions >= 1);

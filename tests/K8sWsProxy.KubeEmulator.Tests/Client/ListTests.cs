@@ -2,7 +2,6 @@ using System.Net;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
-using K8sWsProxy.KubeEmulator.Tests.Infrastructure;
 using Xunit;
 using static K8sWsProxy.KubeEmulator.Tests.Infrastructure.TestEmulator;
 
@@ -149,7 +148,7 @@ public sealed class ListTests
         Assert.Equal(2, all["items"]!.AsArray().Count);
 
         await kube.Client.ApiextensionsV1.DeleteCustomResourceDefinitionAsync("websocketroutes.k8swsproxy.io");
-        await Eventually.TrueAsync(async () => (await kube.Client.ApiextensionsV1.ListCustomResourceDefinitionAsync()).Items.Count == 0, "the CRD to go");
+        await Poll.UntilAsync(async () => (await kube.Client.ApiextensionsV1.ListCustomResourceDefinitionAsync()).Items.Count == 0, "the CRD to go");
         var gone = await Assert.ThrowsAsync<HttpOperationException>(() =>
             kube.Client.CustomObjects.ListCustomObjectForAllNamespacesAsync(RouteGroup, RouteVersion, RoutePlural));
         Assert.Equal(HttpStatusCode.NotFound, gone.Response.StatusCode);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using k8s;
 using K8sWsProxy.KubeEmulator.Tests.Infrastructure;
 using Xunit;
@@ -9,27 +8,16 @@ namespace K8sWsProxy.KubeEmulator.Tests.Hosting;
 public sealed class ExecutableTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("kube-emulator-exe-").FullName;
-    private Process? _process;
+    private static readonly string Emulator = Path.Combine(AppContext.BaseDirectory, "K8sWsProxy.KubeEmulator.dll");
+    private ChildProcess? _process;
 
     [Fact]
     public async Task Starts_on_a_free_port_with_preloaded_CRDs_and_serves_kubectl()
     {
         var kubeconfig = Path.Combine(_folder, "kubeconfig");
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "K8sWsProxy.KubeEmulator.dll"), "--port", "0", "--kubeconfig", kubeconfig, "--preload", TestEmulator.TestData("websocketroute-chat.yaml"), "--preload", TestEmulator.TestData("websocketroute-crd.yaml") })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        _process = Process.Start(info)!;
-        var firstLine = await _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Matches(@"^kube-emulator listening on http://127\.0\.0\.1:\d+/$", firstLine);
-        Assert.Equal($"kubeconfig: {kubeconfig}", await _process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(5)));
+        _process = ChildProcess.Start("dotnet", [Emulator, "--port", "0", "--kubeconfig", kubeconfig, "--preload", TestEmulator.TestData("websocketroute-chat.yaml"), "--preload", TestEmulator.TestData("websocketroute-crd.yaml")]);
+        Assert.Equal(kubeconfig, await _process.LineAsync("kubeconfig: ", TimeSpan.FromSeconds(30)));
+        Assert.Matches(@"^kube-emulator listening on http://127\.0\.0\.1:\d+/$", _process.Stdout.Split('\n')[0]);
 
         // The route was preloaded after its CRD although it was named first.
         using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
@@ -37,7 +25,7 @@ public sealed class ExecutableTests : IDisposable
             TestEmulator.RouteGroup, TestEmulator.RouteVersion, "default", TestEmulator.RoutePlural, "chat"));
         Assert.Equal("/ws", route["spec"]!["match"]!["path"]!.ToString());
 
-        using var kubectl = new Infrastructure.Kubectl(kubeconfig);
+        using var kubectl = new Kubectl(kubeconfig);
         var get = await kubectl.RunAsync("get", "wsr", "chat", "-o", "name");
         Assert.Equal("websocketroute.k8swsproxy.io/chat", get.Stdout.Trim());
     }
@@ -47,34 +35,13 @@ public sealed class ExecutableTests : IDisposable
     [InlineData(1, "WebSocketRoute.k8swsproxy.io \"broken\" is invalid", "--preload", "testdata/websocketroute-crd.yaml", "--preload", "testdata/websocketroute-invalid.yaml")]
     public async Task Refuses_bad_arguments_and_bad_preloads_with_a_message(int exitCode, string message, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "K8sWsProxy.KubeEmulator.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        _process = Process.Start(info)!;
-        var stderr = await _process.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(exitCode, _process.ExitCode);
-        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        _process = ChildProcess.Start("dotnet", [Emulator, .. args], workingDirectory: AppContext.BaseDirectory);
+        Assert.Equal(exitCode, await _process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains(message, _process.Stderr, StringComparison.Ordinal);
     }
 
     public void Dispose()
     {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(5000);
-        }
-
         _process?.Dispose();
         Directory.Delete(_folder, recursive: true);
     }

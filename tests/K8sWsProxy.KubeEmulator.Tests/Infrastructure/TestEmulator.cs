@@ -11,14 +11,14 @@ internal sealed class TestEmulator : IAsyncDisposable
     public const string RouteVersion = "v1alpha1";
     public const string RoutePlural = "websocketroutes";
 
-    private TestEmulator(KubeEmulator emulator)
+    private TestEmulator(KubeApiEmulator emulator)
     {
         Emulator = emulator;
         Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(emulator.KubeconfigPath));
         Http = new HttpClient { BaseAddress = emulator.Url, Timeout = TimeSpan.FromSeconds(10) };
     }
 
-    public KubeEmulator Emulator { get; }
+    public KubeApiEmulator Emulator { get; }
 
     public Kubernetes Client { get; }
 
@@ -36,7 +36,7 @@ internal sealed class TestEmulator : IAsyncDisposable
         }
 
         configure?.Invoke(options);
-        return new TestEmulator(await KubeEmulator.StartAsync(options));
+        return new TestEmulator(await KubeApiEmulator.StartAsync(options));
     }
 
     public static JsonObject Route(string name, string path = "/ws", IDictionary<string, string>? labels = null)

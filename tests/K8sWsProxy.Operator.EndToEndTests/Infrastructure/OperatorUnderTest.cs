@@ -13,9 +13,9 @@ public sealed class OperatorUnderTest(string identity, string kubeconfig, string
 
     public string KeyFile => keyFile;
 
-    public int Port { get; } = FreePort.On(IPAddress.Loopback);
+    public int Port { get; } = Ports.Free(IPAddress.Loopback);
 
-    public int HealthPort { get; } = FreePort.On(IPAddress.Loopback);
+    public int HealthPort { get; } = Ports.Free(IPAddress.Loopback);
 
     public Uri ChannelUrl => new($"wss://127.0.0.1:{Port}/v1/channel");
 

@@ -1,12 +1,10 @@
 using System.Net;
-using System.Runtime.CompilerServices;
 using k8s;
 using k8s.Models;
 using K8sWsProxy.Contracts.Channel;
 using K8sWsProxy.EchoServer;
-using K8sWsProxy.KubeEmulator.Tests.Infrastructure;
+using K8sWsProxy.KubeEmulator;
 using K8sWsProxy.Operator.Routes;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 
 namespace K8sWsProxy.Operator.EndToEndTests.Infrastructure;
@@ -25,7 +23,7 @@ public sealed class ProxyCluster : IAsyncLifetime
     private readonly string _directory = Directory.CreateTempSubdirectory("wsproxy-e2e-").FullName;
     private readonly List<WebApplication> _echoes = [];
 
-    public KubeEmulator.KubeEmulator Kube { get; private set; } = null!;
+    public KubeApiEmulator Kube { get; private set; } = null!;
 
     public Kubernetes Client { get; private set; } = null!;
 
@@ -46,13 +44,11 @@ public sealed class ProxyCluster : IAsyncLifetime
     /// <summary>Where the sidecars dial: the first replica (restarted on the same port when a test kills it).</summary>
     public Uri ChannelUrl => Operators[0].ChannelUrl;
 
-    public static string RepoRoot { get; } = FindRoot();
-
     public async Task InitializeAsync()
     {
-        Kube = await KubeEmulator.KubeEmulator.StartAsync(new KubeEmulator.KubeEmulatorOptions
+        Kube = await KubeApiEmulator.StartAsync(new KubeEmulatorOptions
         {
-            Preload = { Path.Combine(RepoRoot, "crds", "websocketroutes.k8swsproxy.io.yaml") },
+            Preload = { Path.Combine(RepositoryPaths.Root, "crds", "websocketroutes.k8swsproxy.io.yaml") },
             BookmarkInterval = TimeSpan.FromMilliseconds(500),
         });
         Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kube.KubeconfigPath));
@@ -86,7 +82,7 @@ public sealed class ProxyCluster : IAsyncLifetime
         await Task.WhenAll(Sidecars.Select(s => s.Process!.WaitReadyAsync()));
         foreach (var sidecar in Sidecars)
         {
-            await Wait.UntilAsync(async () => await sidecar.ReadyAsync() == HttpStatusCode.OK, $"{sidecar.PodName} to get its first document", TimeSpan.FromSeconds(30));
+            await Poll.UntilAsync(async () => await sidecar.ReadyAsync() == HttpStatusCode.OK, $"{sidecar.PodName} to get its first document", TimeSpan.FromSeconds(30));
         }
     }
 
@@ -120,7 +116,7 @@ public sealed class ProxyCluster : IAsyncLifetime
         }, "default", Namespace)).Status.Token;
 
     /// <summary>examples/route.yaml as shipped, its two upstreams pointed at the echo servers a and b.</summary>
-    public string ExampleRoute() => File.ReadAllText(Path.Combine(RepoRoot, "examples", "route.yaml"))
+    public string ExampleRoute() => File.ReadAllText(Path.Combine(RepositoryPaths.Root, "examples", "route.yaml"))
         .Replace("ws://127.0.0.1:8080/socket", $"ws://127.0.0.1:{EchoA}/socket", StringComparison.Ordinal)
         .Replace("wss://chat-backend.demo.svc:8443/socket", $"ws://127.0.0.1:{EchoB}/socket", StringComparison.Ordinal);
 
@@ -150,7 +146,7 @@ public sealed class ProxyCluster : IAsyncLifetime
         WebSocketRoute? route = null;
         try
         {
-            await Wait.UntilAsync(async () => (route = await RouteAsync(name)) is { } r && condition(r), $"{name}: {what}", timeout ?? TimeSpan.FromSeconds(20));
+            await Poll.UntilAsync(async () => (route = await RouteAsync(name)) is { } r && condition(r), $"{name}: {what}", timeout ?? TimeSpan.FromSeconds(20));
         }
         catch (Xunit.Sdk.XunitException e)
         {
@@ -172,7 +168,7 @@ public sealed class ProxyCluster : IAsyncLifetime
         await Kubectl.RunAsync("delete", "wsr", "--all", "-n", Namespace, "--wait=false");
         foreach (var sidecar in Sidecars.Where(s => s.Process is { HasExited: false }))
         {
-            await Wait.UntilAsync(async () => (await sidecar.RoutesAsync()).Count == 0, $"{sidecar.PodName} to drop every route", TimeSpan.FromSeconds(15));
+            await Poll.UntilAsync(async () => (await sidecar.RoutesAsync()).Count == 0, $"{sidecar.PodName} to drop every route", TimeSpan.FromSeconds(15));
         }
     }
 
@@ -205,8 +201,6 @@ public sealed class ProxyCluster : IAsyncLifetime
         _echoes.Add(echo);
         return new Uri(echo.Urls.First()).Port;
     }
-
-    private static string FindRoot([CallerFilePath] string here = "") => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", ".."));
 }
 
 [CollectionDefinition(Name)]

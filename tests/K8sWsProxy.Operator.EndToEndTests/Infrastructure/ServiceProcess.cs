@@ -1,4 +1,3 @@
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
 
 namespace K8sWsProxy.Operator.EndToEndTests.Infrastructure;
 
@@ -32,7 +31,7 @@ public sealed class ServiceProcess : IDisposable
 
     /// <summary>The shipped sidecar executable (Native AOT), with the same logging settings.</summary>
     public static ServiceProcess StartSidecar(IEnumerable<string> args) =>
-        new(ChildProcess.Start(ChildProcess.SidecarExecutable, args, environment: Environment));
+        new(ChildProcess.Start(RepositoryPaths.SidecarExecutable, args, environment: Environment));
 
     /// <summary>Until the app prints its "ready …" line; fails with its output if it exits or takes too long.</summary>
     public Task WaitReadyAsync() => _process.LineAsync("ready ", TimeSpan.FromSeconds(30));

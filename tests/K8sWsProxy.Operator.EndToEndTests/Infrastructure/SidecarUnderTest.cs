@@ -11,11 +11,11 @@ public sealed class SidecarUnderTest(string podName, IPAddress ip, string tokenF
 
     public IPAddress Ip => ip;
 
-    public int PlainPort { get; } = FreePort.On(ip);
+    public int PlainPort { get; } = Ports.Free(ip);
 
-    public int TlsPort { get; } = FreePort.On(ip);
+    public int TlsPort { get; } = Ports.Free(ip);
 
-    public int AdminPort { get; } = FreePort.On(ip);
+    public int AdminPort { get; } = Ports.Free(ip);
 
     public string TokenFile => tokenFile;
 

@@ -33,7 +33,7 @@ public sealed class InformerEmulatorTests
     [Fact]
     public async Task Bookmarks_move_the_resume_point_so_a_dropped_watch_resumes_and_only_410_relists()
     {
-        await using var kube = await KubeEmulator.KubeEmulator.StartAsync(new KubeEmulatorOptions { BookmarkInterval = TimeSpan.FromMilliseconds(300) });
+        await using var kube = await KubeApiEmulator.StartAsync(new KubeEmulatorOptions { BookmarkInterval = TimeSpan.FromMilliseconds(300) });
         using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kube.KubeconfigPath));
         await client.CoreV1.CreateNamespacedPodAsync(Pod("p1"), "default");
         var informer = new Informer<V1Pod>(KubeListWatches.SidecarPods(client, "default", Selector), NullLogger.Instance, TimeProvider.System);

@@ -1,4 +1,5 @@
 using k8s;
+using K8sWsProxy.KubeEmulator;
 using K8sWsProxy.Operator.Hosting;
 using K8sWsProxy.Operator.Leadership;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -21,7 +22,7 @@ public sealed class LeaderElectionTests
     [Fact]
     public async Task One_replica_leads_and_a_graceful_stop_hands_over_well_before_the_lease_would_expire()
     {
-        await using var kube = await KubeEmulator.KubeEmulator.StartAsync();
+        await using var kube = await KubeApiEmulator.StartAsync();
         using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kube.KubeconfigPath));
         OperatorOptions Options(string identity) => new()
         {

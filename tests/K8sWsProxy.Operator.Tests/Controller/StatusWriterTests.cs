@@ -42,7 +42,7 @@ public sealed class StatusWriterTests
     {
         var file = Path.Combine(Directory.CreateTempSubdirectory("status-writer-").FullName, "route.yaml");
         await File.WriteAllTextAsync(file, Route);
-        await using var kube = await KubeEmulator.KubeEmulator.StartAsync(new KubeEmulatorOptions { Preload = { RepoPaths.Crd, file } });
+        await using var kube = await KubeApiEmulator.StartAsync(new KubeEmulatorOptions { Preload = { RepoPaths.Crd, file } });
         using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kube.KubeconfigPath));
         var options = new OperatorOptions { Identity = "test", LeaseDuration = TimeSpan.FromSeconds(2), RenewDeadline = TimeSpan.FromSeconds(1), RetryPeriod = TimeSpan.FromMilliseconds(100) };
         var cache = new ClusterCache(client, options, NullLoggerFactory.Instance, TimeProvider.System);

@@ -8,14 +8,14 @@ public sealed class WorkQueueTests
 {
     private static readonly TimeSpan Initial = TimeSpan.FromMilliseconds(50);
 
-    private static (WorkQueue Queue, FakeTimeProvider Time) Create()
+    private static (WorkQueue<string> Queue, FakeTimeProvider Time) Create()
     {
         var time = new FakeTimeProvider();
-        return (new WorkQueue(new ExponentialBackoff(Initial, TimeSpan.FromSeconds(1)), time), time);
+        return (new WorkQueue<string>(new ExponentialBackoff<string>(Initial, TimeSpan.FromSeconds(1)), time), time);
     }
 
     /// <summary>The next key, or null when none is ready within a short wait.</summary>
-    private static async Task<string?> TryTakeAsync(WorkQueue queue)
+    private static async Task<string?> TryTakeAsync(WorkQueue<string> queue)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
         try

@@ -17,7 +17,7 @@ public sealed class SidecarProcess : IDisposable
     public IReadOnlyDictionary<string, string> Ready { get; private set; } = new Dictionary<string, string>();
 
     public static SidecarProcess Start(params string[] args) =>
-        new(ChildProcess.Start(ChildProcess.SidecarExecutable, args));
+        new(ChildProcess.Start(RepositoryPaths.SidecarExecutable, args));
 
     public async Task WaitReadyAsync()
     {

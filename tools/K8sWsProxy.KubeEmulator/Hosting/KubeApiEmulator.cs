@@ -14,18 +14,18 @@ namespace K8sWsProxy.KubeEmulator;
 /// <summary>
 /// An in-memory Kubernetes API server on 127.0.0.1 that the real kubectl and KubernetesClient talk to.
 /// <code>
-/// await using var kube = await KubeEmulator.StartAsync(new KubeEmulatorOptions { Preload = { "testdata" } });
+/// await using var kube = await KubeApiEmulator.StartAsync(new KubeEmulatorOptions { Preload = { "testdata" } });
 /// var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kube.KubeconfigPath));
 /// </code>
 /// </summary>
-public sealed class KubeEmulator : IAsyncDisposable
+public sealed class KubeApiEmulator : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ObjectStore _store;
     private readonly FaultInjector _faults;
     private readonly string? _ownedDirectory;
 
-    private KubeEmulator(WebApplication app, ObjectStore store, FaultInjector faults, Uri url, string kubeconfigPath, string? ownedDirectory)
+    private KubeApiEmulator(WebApplication app, ObjectStore store, FaultInjector faults, Uri url, string kubeconfigPath, string? ownedDirectory)
     {
         _app = app;
         _store = store;
@@ -44,12 +44,12 @@ public sealed class KubeEmulator : IAsyncDisposable
     /// <summary>The current global resourceVersion.</summary>
     public long ResourceVersion => _store.Revision;
 
-    public static async Task<KubeEmulator> StartAsync(KubeEmulatorOptions? options = null, CancellationToken cancellationToken = default)
+    public static async Task<KubeApiEmulator> StartAsync(KubeEmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new KubeEmulatorOptions();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
-            ApplicationName = typeof(KubeEmulator).Assembly.GetName().Name,
+            ApplicationName = typeof(KubeApiEmulator).Assembly.GetName().Name,
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Logging.ClearProviders();
@@ -104,7 +104,7 @@ public sealed class KubeEmulator : IAsyncDisposable
         }
 
         Kubeconfig.Write(kubeconfig, url);
-        return new KubeEmulator(app, store, faults, url, kubeconfig, ownedDirectory);
+        return new KubeApiEmulator(app, store, faults, url, kubeconfig, ownedDirectory);
     }
 
     /// <summary>Forgets the change log: a watch or continue token from any earlier resourceVersion now gets 410 Gone.</summary>

@@ -15,7 +15,7 @@ public sealed class KubeEmulatorOptions
     /// <summary>How long a watch that asked for bookmarks may stay quiet before it gets one (the real server: about a minute).</summary>
     public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Changes kept for watch resume; older resume points get 410 Gone. <see cref="KubeEmulator.CompactHistory"/> forces it.</summary>
+    /// <summary>Changes kept for watch resume; older resume points get 410 Gone. <see cref="KubeApiEmulator.CompactHistory"/> forces it.</summary>
     public int HistoryLimit { get; set; } = 10_000;
 
     /// <summary>Longest a watch stays open when the client gives no timeoutSeconds (the real server picks 30 to 60 minutes).</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.KubeEmulator.Errors;
 using K8sWsProxy.KubeEmulator.Json;
 using K8sWsProxy.KubeEmulator.Registry;
@@ -15,7 +16,7 @@ internal static class Preloader
             .SelectMany(p => Directory.Exists(p)
                 ? Directory.EnumerateFiles(p).Where(IsManifest).Order(StringComparer.Ordinal)
                 : Enumerable.Repeat(p, 1))
-            .SelectMany(f => YamlToJson.ReadDocuments(File.ReadAllText(f)))
+            .SelectMany(f => YamlToJson.ConvertAll(File.ReadAllText(f)).OfType<JsonObject>())
             .OrderBy(d => d.Str("kind") switch { "Namespace" => 0, "CustomResourceDefinition" => 1, _ => 2 })
             .ToArray();
         var options = new WriteOptions(DryRun: false, FieldValidation.Strict);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.KubeEmulator.Auth;
 using K8sWsProxy.KubeEmulator.Discovery;
 using K8sWsProxy.KubeEmulator.Errors;
@@ -267,7 +268,14 @@ internal sealed class ApiHandler(
         var mediaType = MediaTypes.Of(request.ContentType);
         if (mediaType.Contains("yaml", StringComparison.Ordinal))
         {
-            return YamlToJson.ReadDocuments(text).FirstOrDefault() ?? throw ApiException.BadRequest("the request body is empty");
+            try
+            {
+                return YamlToJson.ConvertAll(text).OfType<JsonObject>().FirstOrDefault() ?? throw ApiException.BadRequest("the request body is empty");
+            }
+            catch (FormatException e)
+            {
+                throw ApiException.BadRequest($"error converting YAML to JSON: {e.Message}");
+            }
         }
 
         if (mediaType.Length > 0 && !mediaType.Contains("json", StringComparison.Ordinal))
