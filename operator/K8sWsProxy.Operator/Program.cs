@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using K8sWsProxy.Contracts.Hosting;
 using K8sWsProxy.Operator.Hosting;
 
 // Exit codes: 0 after a clean shutdown, 2 for a bad command line (nothing starts then).
@@ -14,9 +14,7 @@ if (options is null)
     return 2;
 }
 
-var stop = new TaskCompletionSource();
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var stop = new StopSignal();
 
 OperatorHost host;
 try
@@ -32,14 +30,8 @@ catch (Exception e) when (e is System.Security.Cryptography.CryptographicExcepti
 await using (host)
 {
     Console.WriteLine($"ready identity={options.Identity} {string.Join(' ', host.Addresses)}");
-    await stop.Task;
+    await stop.Requested;
     await host.StopAsync();
 }
 
 return 0;
-
-void Stop(PosixSignalContext context)
-{
-    context.Cancel = true;
-    stop.TrySetResult();
-}

@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.Contracts.Hosting;
 using K8sWsProxy.Sidecar.Hosting;
 using K8sWsProxy.Sidecar.Runtime;
 
@@ -34,9 +34,8 @@ if (loaded is { Ok: false })
     return 2;
 }
 
-var stop = new TaskCompletionSource();
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+// The host is stopped by us, in order: refuse new WebSockets, close live ones with 1001, then stop listening.
+using var stop = new StopSignal();
 
 await using var host = await SidecarHost.StartAsync(options, loaded?.Document);
 
@@ -45,13 +44,6 @@ await using var host = await SidecarHost.StartAsync(options, loaded?.Document);
 // 29.1 -> 26.5 MiB cold and 30.7 -> 28.2 MiB after 100 connections came and went (measured, three starts each).
 MemoryTrimmer.Trim();
 Console.WriteLine($"ready plain={host.PlainUrl} tls={host.TlsUrl?.ToString() ?? "off"} admin={host.AdminUrl} revision={host.ActiveRevision}");
-await stop.Task;
+await stop.Requested;
 await host.StopAsync();
 return 0;
-
-void Stop(PosixSignalContext context)
-{
-    // The host is stopped by us, in order: refuse new WebSockets, close live ones with 1001, then stop listening.
-    context.Cancel = true;
-    stop.TrySetResult();
-}

@@ -1,7 +1,7 @@
 namespace K8sWsProxy.Tunnel;
 
-/// <summary>RFC 6455 frame opcodes the tunnel acts on.</summary>
-internal static class Opcode
+/// <summary>RFC 6455 frame opcodes: the ones the tunnel acts on, and the benchmark's load generator sends and reads.</summary>
+public static class Opcode
 {
     public const int Continuation = 0x0;
     public const int Text = 0x1;

@@ -2,6 +2,7 @@ using System.Text;
 using K8sWsProxy.Bench.Harness;
 using K8sWsProxy.Bench.Load;
 using K8sWsProxy.Bench.Stats;
+using K8sWsProxy.Tunnel;
 
 namespace K8sWsProxy.Bench.Tests;
 
@@ -45,11 +46,11 @@ public class ParsingTests
     {
         var payload = new byte[length];
         new Random(length).NextBytes(payload);
-        var frame = WsFrame.EncodeClient(WsFrame.Binary, payload, 0xA1B2C3D4);
+        var frame = WsFrame.EncodeClient(Opcode.Binary, payload, 0xA1B2C3D4);
         Assert.True(WsFrame.TryParseHeader(frame, out var header));
         Assert.True(header.Fin);
         Assert.True(header.Masked);
-        Assert.Equal(WsFrame.Binary, header.Opcode);
+        Assert.Equal(Opcode.Binary, header.Opcode);
         Assert.Equal(length, header.PayloadLength);
         Assert.Equal(frame.Length - length, header.HeaderLength);
         var mask = frame.AsSpan(header.HeaderLength - 4, 4).ToArray();
@@ -60,7 +61,7 @@ public class ParsingTests
     [Fact]
     public void HeaderParserAsksForMoreBytesWhenCut()
     {
-        var frame = WsFrame.EncodeClient(WsFrame.Text, new byte[300], 1);
+        var frame = WsFrame.EncodeClient(Opcode.Text, new byte[300], 1);
         for (var cut = 0; cut < 8; cut++)
         {
             Assert.False(WsFrame.TryParseHeader(frame.AsSpan(0, cut), out _));
@@ -81,7 +82,7 @@ public class ParsingTests
         Assert.Equal(4, h.HeaderLength);
         byte[] close = [0x88, 0x02, 0x03, 0xE8];
         Assert.True(WsFrame.TryParseHeader(close, out var c));
-        Assert.Equal(WsFrame.Close, c.Opcode);
+        Assert.Equal(Opcode.Close, c.Opcode);
     }
 
     [Fact]

@@ -100,128 +100,12 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
 
         if (Wants("throughput") || Wants("latency") || Wants("handshakes"))
         {
-            var running = new List<SystemUnderTest>();
-            try
-            {
-                foreach (var name in systems)
-                {
-                    var s = Create(name);
-                    running.Add(s);
-                    await s.StartAsync(cancel);
-                    if (s is Systems.Sidecar sc)
-                    {
-                        SidecarMetrics = sc.MetricsStatus;
-                    }
-                }
-
-                if (Wants("throughput"))
-                {
-                    Results.Add(throughput64);
-                    await Alternate(running, plan.Rounds, throughput64, async s =>
-                    {
-                        var cpu = s.CpuSeconds();
-                        var r = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 64, plan.Warmup, plan.Measure, cancel);
-                        return new() { ["rate"] = r.MessagesPerSecond, ["cpu"] = PerItem(s, cpu, r.AllMessages), ["errors"] = r.Errors };
-                    });
-                    Results.Add(throughput16k);
-                    await Alternate(running, plan.Rounds, throughput16k, async s =>
-                    {
-                        var cpu = s.CpuSeconds();
-                        var r = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 16 * 1024, plan.Warmup, plan.Measure, cancel);
-                        return new()
-                        {
-                            ["rate"] = r.MessagesPerSecond,
-                            ["mbps"] = r.MessagesPerSecond * 16 * 1024 / 1e6,
-                            ["cpu"] = PerItem(s, cpu, r.AllMessages),
-                            ["errors"] = r.Errors,
-                        };
-                    });
-                }
-
-                if (Wants("latency"))
-                {
-                    var slowest = running.Select(s => throughput64.Summarize(s.Name, "rate")?.Median).Where(v => v is not null).Select(v => v!.Value)
-                        .DefaultIfEmpty(double.MaxValue).Min();
-                    LatencyRateUsed = Math.Floor(Math.Min(plan.LatencyRate, slowest / 2) / 100) * 100;
-                    latency.Measures =
-                        $"{plan.Connections} connections, {LatencyRateUsed:N0} messages/s in all (64 B), paced by one sleeping thread: message k is due at " +
-                        "start + k/rate on connection k mod n and released once due (the pacer sleeps in steps of about a millisecond and never spins, " +
-                        "which would starve the client and upstream on its core); a connection still waiting for an echo queues it and sends it on the " +
-                        "echo. Round trip measured from the release (coordinated omission corrected, HdrHistogram); 'p99 from actual send' is the " +
-                        "uncorrected figure, 'pacer late' how far after its due time the pacer released a message. " +
-                        $"The rate is the plan's {plan.LatencyRate:N0}/s or half the slowest system's 64 B throughput, whichever is lower.";
-                    Results.Add(latency);
-                    await Alternate(running, plan.Rounds, latency, async s =>
-                    {
-                        var r = await Scenarios.FixedRateAsync(s.Target, sources, plan.Connections, 64, LatencyRateUsed, plan.Warmup, plan.Measure, null, cancel);
-                        return new()
-                        {
-                            ["p50"] = r.P50,
-                            ["p99"] = r.P99,
-                            ["p999"] = r.P999,
-                            ["max"] = r.Max,
-                            ["rawp99"] = r.RawP99,
-                            ["rate"] = r.AchievedRate,
-                            ["lost"] = r.Sent - r.Received,
-                            ["late"] = r.PacerLateMaxMicros,
-                        };
-                    });
-                }
-
-                if (Wants("handshakes"))
-                {
-                    Results.Add(handshakes);
-                    await Alternate(running, plan.Rounds, handshakes, async s =>
-                    {
-                        var cpu = s.CpuSeconds();
-                        var r = await Scenarios.HandshakesAsync(s.Target, sources, plan.HandshakeConcurrency, plan.Warmup, plan.Measure, 2_000_000, cancel);
-                        if (r.FirstError is not null)
-                        {
-                            log.WriteLine($"    {s.Name}: first failure: {r.FirstError}");
-                        }
-
-                        return new() { ["rate"] = r.PerSecond, ["cpu"] = PerItem(s, cpu, r.AllSucceeded), ["success"] = 100 * r.SuccessRate, ["failed"] = r.Failed };
-                    });
-                }
-            }
-            finally
-            {
-                foreach (var s in running)
-                {
-                    await s.StopAsync();
-                }
-            }
+            await RunLoadScenariosAsync(throughput64, throughput16k, latency, handshakes, cancel);
         }
 
         if (Wants("idle"))
         {
-            // Each proxied connection holds two descriptors in the proxy (client side and upstream side).
-            var perProcessCap = (int)Math.Min(int.MaxValue, (MaxOpenFiles - 200) / 2);
-            // This sandbox also caps open files across all processes (ENFILE, "Too many open files in system") at about 40,000, with
-            // client, proxy (two) and upstream holding four descriptors per proxied connection, next to whatever else runs here.
-            if (idleConnections > Math.Min(SystemWideIdleCap, perProcessCap))
-            {
-                idleConnections = Math.Min(SystemWideIdleCap, perProcessCap);
-                idle.Notes.Add($"**{idleConnections:N0} connections, not {plan.IdleConnections:N0}**: besides the per-process hard limit of " +
-                    $"{MaxOpenFiles:N0} open files (no CAP_SYS_RESOURCE here; a proxy holds two per connection), this sandbox caps open files " +
-                    "across all processes at about 40,000 (ENFILE, 'Too many open files in system', although fs.file-max is far higher), and the " +
-                    "client, the proxy (two) and the upstream hold four per proxied connection. An earlier full run at 9,900 hit that cap: nginx " +
-                    "reset about 5% of the connections and ours answered 502 to some, failures of the machine rather than of the proxies.");
-            }
-
-            idle.Measures = idle.Measures.Replace($"{plan.IdleConnections:N0}", $"{idleConnections:N0}", StringComparison.Ordinal);
-            Results.Add(idle);
-            // Ours over TLS too (ECDSA P-256, TLS 1.3): what an idle TLS connection holds is mostly the TLS library's.
-            var idleSystems = systems.Where(s => s != "direct").ToList();
-            if (idleSystems.Contains("sidecar"))
-            {
-                idleSystems.Insert(idleSystems.IndexOf("sidecar") + 1, "sidecar, TLS");
-            }
-
-            await AlternateFresh(idleSystems, plan.IdleRounds, idle, (s, c) => IdleAsync(s, idle, c), cancel);
-            idle.Notes.Add("The direct connection has no proxy process, so no memory figure; its handshake success is the upstream's own. " +
-                "nginx's and haproxy's figures are their whole process tree (master and worker). 'sidecar, TLS' is ours with clients on its " +
-                "TLS listener (a self-signed ECDSA P-256 certificate, TLS 1.3); nginx and haproxy are measured plain only.");
+            await RunIdleAsync(idle, cancel);
         }
 
         if (Wants("reload"))
@@ -234,48 +118,182 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
 
         if (Wants("tracking") && systems.Contains("sidecar"))
         {
-            tracking.Measures = "Our sidecar twice, alternating: as shipped, and started with `--frame-tracking off` (no frame parsing: no message " +
-                "limits, keep-alive, idle close or message counting). The throughput scenarios' closed loop, 64 B and 16 KiB, with the proxy's CPU per " +
-                "message. The difference is the price of the frame-aware tunnel. Metrics were on in every sidecar run (/metrics: " +
-                $"{SidecarMetrics}); pricing the Prometheus export the same way needs a switch to turn it off, which the sidecar does not have yet.";
-            Results.Add(tracking);
-            var pair = new List<SystemUnderTest> { new Systems.Sidecar(settings), new Systems.Sidecar(settings, frameTracking: false) };
-            try
-            {
-                foreach (var s in pair)
-                {
-                    await s.StartAsync(cancel);
-                }
-
-                await Alternate(pair, plan.Rounds, tracking, async s =>
-                {
-                    var cpu = s.CpuSeconds();
-                    var small = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 64, plan.Warmup, plan.Measure, cancel);
-                    var cpuSmall = PerItem(s, cpu, small.AllMessages);
-                    cpu = s.CpuSeconds();
-                    var large = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 16 * 1024, plan.Warmup, plan.Measure, cancel);
-                    return new()
-                    {
-                        ["rate"] = small.MessagesPerSecond,
-                        ["cpu"] = cpuSmall,
-                        ["rate16k"] = large.MessagesPerSecond,
-                        ["cpu16k"] = PerItem(s, cpu, large.AllMessages),
-                    };
-                });
-            }
-            finally
-            {
-                foreach (var s in pair)
-                {
-                    await s.StopAsync();
-                }
-            }
+            await RunTrackingAsync(tracking, cancel);
         }
 
         if (Wants("propagation"))
         {
             Results.Add(propagation);
             await PropagationAsync(propagation, cancel);
+        }
+    }
+
+    /// <summary>Throughput, latency and handshakes: every system started once and measured in turn, round after round.</summary>
+    private async Task RunLoadScenariosAsync(ScenarioResult throughput64, ScenarioResult throughput16k, ScenarioResult latency, ScenarioResult handshakes, CancellationToken cancel)
+    {
+        var running = new List<SystemUnderTest>();
+        try
+        {
+            foreach (var name in systems)
+            {
+                var s = Create(name);
+                running.Add(s);
+                await s.StartAsync(cancel);
+                if (s is Systems.Sidecar sc)
+                {
+                    SidecarMetrics = sc.MetricsStatus;
+                }
+            }
+
+            if (Wants("throughput"))
+            {
+                Results.Add(throughput64);
+                await Alternate(running, plan.Rounds, throughput64, async s =>
+                {
+                    var cpu = s.CpuSeconds();
+                    var r = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 64, plan.Warmup, plan.Measure, cancel);
+                    return new() { ["rate"] = r.MessagesPerSecond, ["cpu"] = PerItem(s, cpu, r.AllMessages), ["errors"] = r.Errors };
+                });
+                Results.Add(throughput16k);
+                await Alternate(running, plan.Rounds, throughput16k, async s =>
+                {
+                    var cpu = s.CpuSeconds();
+                    var r = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 16 * 1024, plan.Warmup, plan.Measure, cancel);
+                    return new()
+                    {
+                        ["rate"] = r.MessagesPerSecond,
+                        ["mbps"] = r.MessagesPerSecond * 16 * 1024 / 1e6,
+                        ["cpu"] = PerItem(s, cpu, r.AllMessages),
+                        ["errors"] = r.Errors,
+                    };
+                });
+            }
+
+            if (Wants("latency"))
+            {
+                var slowest = running.Select(s => throughput64.Summarize(s.Name, "rate")?.Median).Where(v => v is not null).Select(v => v!.Value)
+                    .DefaultIfEmpty(double.MaxValue).Min();
+                LatencyRateUsed = Math.Floor(Math.Min(plan.LatencyRate, slowest / 2) / 100) * 100;
+                latency.Measures =
+                    $"{plan.Connections} connections, {LatencyRateUsed:N0} messages/s in all (64 B), paced by one sleeping thread: message k is due at " +
+                    "start + k/rate on connection k mod n and released once due (the pacer sleeps in steps of about a millisecond and never spins, " +
+                    "which would starve the client and upstream on its core); a connection still waiting for an echo queues it and sends it on the " +
+                    "echo. Round trip measured from the release (coordinated omission corrected, HdrHistogram); 'p99 from actual send' is the " +
+                    "uncorrected figure, 'pacer late' how far after its due time the pacer released a message. " +
+                    $"The rate is the plan's {plan.LatencyRate:N0}/s or half the slowest system's 64 B throughput, whichever is lower.";
+                Results.Add(latency);
+                await Alternate(running, plan.Rounds, latency, async s =>
+                {
+                    var r = await Scenarios.FixedRateAsync(s.Target, sources, plan.Connections, 64, LatencyRateUsed, plan.Warmup, plan.Measure, null, cancel);
+                    return new()
+                    {
+                        ["p50"] = r.P50,
+                        ["p99"] = r.P99,
+                        ["p999"] = r.P999,
+                        ["max"] = r.Max,
+                        ["rawp99"] = r.RawP99,
+                        ["rate"] = r.AchievedRate,
+                        ["lost"] = r.Sent - r.Received,
+                        ["late"] = r.PacerLateMaxMicros,
+                    };
+                });
+            }
+
+            if (Wants("handshakes"))
+            {
+                Results.Add(handshakes);
+                await Alternate(running, plan.Rounds, handshakes, async s =>
+                {
+                    var cpu = s.CpuSeconds();
+                    var r = await Scenarios.HandshakesAsync(s.Target, sources, plan.HandshakeConcurrency, plan.Warmup, plan.Measure, 2_000_000, cancel);
+                    if (r.FirstError is not null)
+                    {
+                        log.WriteLine($"    {s.Name}: first failure: {r.FirstError}");
+                    }
+
+                    return new() { ["rate"] = r.PerSecond, ["cpu"] = PerItem(s, cpu, r.AllSucceeded), ["success"] = 100 * r.SuccessRate, ["failed"] = r.Failed };
+                });
+            }
+        }
+        finally
+        {
+            foreach (var s in running)
+            {
+                await s.StopAsync();
+            }
+        }
+    }
+
+    /// <summary>Memory per idle connection: a fresh instance of each proxy per round, ours plain and over TLS.</summary>
+    private async Task RunIdleAsync(ScenarioResult idle, CancellationToken cancel)
+    {
+        // Each proxied connection holds two descriptors in the proxy (client side and upstream side).
+        var perProcessCap = (int)Math.Min(int.MaxValue, (MaxOpenFiles - 200) / 2);
+        // This sandbox also caps open files across all processes (ENFILE, "Too many open files in system") at about 40,000, with
+        // client, proxy (two) and upstream holding four descriptors per proxied connection, next to whatever else runs here.
+        if (idleConnections > Math.Min(SystemWideIdleCap, perProcessCap))
+        {
+            idleConnections = Math.Min(SystemWideIdleCap, perProcessCap);
+            idle.Notes.Add($"**{idleConnections:N0} connections, not {plan.IdleConnections:N0}**: besides the per-process hard limit of " +
+                $"{MaxOpenFiles:N0} open files (no CAP_SYS_RESOURCE here; a proxy holds two per connection), this sandbox caps open files " +
+                "across all processes at about 40,000 (ENFILE, 'Too many open files in system', although fs.file-max is far higher), and the " +
+                "client, the proxy (two) and the upstream hold four per proxied connection. An earlier full run at 9,900 hit that cap: nginx " +
+                "reset about 5% of the connections and ours answered 502 to some, failures of the machine rather than of the proxies.");
+        }
+
+        idle.Measures = idle.Measures.Replace($"{plan.IdleConnections:N0}", $"{idleConnections:N0}", StringComparison.Ordinal);
+        Results.Add(idle);
+        // Ours over TLS too (ECDSA P-256, TLS 1.3): what an idle TLS connection holds is mostly the TLS library's.
+        var idleSystems = systems.Where(s => s != "direct").ToList();
+        if (idleSystems.Contains("sidecar"))
+        {
+            idleSystems.Insert(idleSystems.IndexOf("sidecar") + 1, "sidecar, TLS");
+        }
+
+        await AlternateFresh(idleSystems, plan.IdleRounds, idle, (s, c) => IdleAsync(s, idle, c), cancel);
+        idle.Notes.Add("The direct connection has no proxy process, so no memory figure; its handshake success is the upstream's own. " +
+            "nginx's and haproxy's figures are their whole process tree (master and worker). 'sidecar, TLS' is ours with clients on its " +
+            "TLS listener (a self-signed ECDSA P-256 certificate, TLS 1.3); nginx and haproxy are measured plain only.");
+    }
+
+    /// <summary>Our sidecar with and without frame tracking, alternating: the price of the frame-aware tunnel.</summary>
+    private async Task RunTrackingAsync(ScenarioResult tracking, CancellationToken cancel)
+    {
+        tracking.Measures = "Our sidecar twice, alternating: as shipped, and started with `--frame-tracking off` (no frame parsing: no message " +
+            "limits, keep-alive, idle close or message counting). The throughput scenarios' closed loop, 64 B and 16 KiB, with the proxy's CPU per " +
+            "message. The difference is the price of the frame-aware tunnel. Metrics were on in every sidecar run (/metrics: " +
+            $"{SidecarMetrics}); pricing the Prometheus export the same way needs a switch to turn it off, which the sidecar does not have yet.";
+        Results.Add(tracking);
+        var pair = new List<SystemUnderTest> { new Systems.Sidecar(settings), new Systems.Sidecar(settings, frameTracking: false) };
+        try
+        {
+            foreach (var s in pair)
+            {
+                await s.StartAsync(cancel);
+            }
+
+            await Alternate(pair, plan.Rounds, tracking, async s =>
+            {
+                var cpu = s.CpuSeconds();
+                var small = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 64, plan.Warmup, plan.Measure, cancel);
+                var cpuSmall = PerItem(s, cpu, small.AllMessages);
+                cpu = s.CpuSeconds();
+                var large = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 16 * 1024, plan.Warmup, plan.Measure, cancel);
+                return new()
+                {
+                    ["rate"] = small.MessagesPerSecond,
+                    ["cpu"] = cpuSmall,
+                    ["rate16k"] = large.MessagesPerSecond,
+                    ["cpu16k"] = PerItem(s, cpu, large.AllMessages),
+                };
+            });
+        }
+        finally
+        {
+            foreach (var s in pair)
+            {
+                await s.StopAsync();
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using HdrHistogram;
+using K8sWsProxy.Tunnel;
 
 namespace K8sWsProxy.Bench.Load;
 
@@ -28,7 +29,7 @@ internal static class Scenarios
     {
         var payload = new byte[payloadBytes];
         Random.Shared.NextBytes(payload);
-        return WsFrame.EncodeClient(WsFrame.Binary, payload, (uint)Random.Shared.Next());
+        return WsFrame.EncodeClient(Opcode.Binary, payload, (uint)Random.Shared.Next());
     }
 
     /// <summary>Opens <paramref name="count"/> connections, <paramref name="parallel"/> at a time; failures are counted, not thrown.</summary>

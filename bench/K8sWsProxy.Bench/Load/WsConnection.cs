@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using K8sWsProxy.Tunnel;
 
 namespace K8sWsProxy.Bench.Load;
 
@@ -133,9 +134,9 @@ internal sealed class WsConnection : IDisposable
 
             switch (header.Opcode)
             {
-                case WsFrame.Close:
+                case Opcode.Close:
                     return (Received.Close, 0);
-                case WsFrame.Ping or WsFrame.Pong:
+                case Opcode.Ping or Opcode.Pong:
                     continue;
                 default:
                     messageLength += header.PayloadLength;

@@ -1,24 +1,18 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using K8sWsProxy.Tunnel;
 
 namespace K8sWsProxy.Bench.Load;
 
 /// <summary>A parsed RFC 6455 frame header.</summary>
-internal readonly record struct FrameHeader(bool Fin, byte Opcode, bool Masked, long PayloadLength, int HeaderLength);
+internal readonly record struct FrameHeader(bool Fin, int Opcode, bool Masked, long PayloadLength, int HeaderLength);
 
-/// <summary>The little of RFC 6455 the load generator needs: client frames out, frame headers in, the handshake.</summary>
+/// <summary>The little of RFC 6455 the load generator needs: client frames out, frame headers in, the handshake (opcodes: the tunnel's <see cref="Opcode"/>).</summary>
 internal static class WsFrame
 {
-    public const byte Continuation = 0x0;
-    public const byte Text = 0x1;
-    public const byte Binary = 0x2;
-    public const byte Close = 0x8;
-    public const byte Ping = 0x9;
-    public const byte Pong = 0xA;
-
     /// <summary>A whole client frame (FIN set, masked with <paramref name="maskKey"/>), ready to send as it is.</summary>
-    public static byte[] EncodeClient(byte opcode, ReadOnlySpan<byte> payload, uint maskKey)
+    public static byte[] EncodeClient(int opcode, ReadOnlySpan<byte> payload, uint maskKey)
     {
         var length = payload.Length;
         var headerLength = 2 + (length < 126 ? 0 : length <= ushort.MaxValue ? 2 : 8) + 4;
@@ -60,7 +54,7 @@ internal static class WsFrame
     {
         Span<byte> payload = stackalloc byte[2];
         BinaryPrimitives.WriteUInt16BigEndian(payload, code);
-        return EncodeClient(Close, payload, maskKey);
+        return EncodeClient(Opcode.Close, payload, maskKey);
     }
 
     /// <summary>Parses a frame header from the start of <paramref name="buffer"/>; false when more bytes are needed.</summary>
