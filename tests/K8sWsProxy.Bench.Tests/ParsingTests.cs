@@ -120,6 +120,8 @@ public class ParsingTests
         Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--systems", "envoy"]));
         Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--bogus"]));
         Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--rounds"]));
+        Assert.Equal(["--frame-tracking", "off"], BenchOptions.Parse(["--sidecar-arg", "--frame-tracking", "--sidecar-arg", "off"]).SidecarArgs);
+        Assert.Equal(["A=1", "B=2"], BenchOptions.Parse(["--sidecar-env", "A=1", "--sidecar-env", "B=2"]).SidecarEnv);
     }
 
     [Fact]

@@ -1,3 +1,6 @@
+using System.CommandLine;
+using K8sWsProxy.Contracts.Hosting;
+
 namespace K8sWsProxy.Bench.Harness;
 
 /// <summary>The command line of the harness.</summary>
@@ -27,29 +30,75 @@ internal sealed record BenchOptions
 
     public IReadOnlyList<string> SidecarArgs { get; init; } = [];
 
+    private static readonly Option<bool> QuickOption = new("--quick") { Description = "the shorter plan (bench/results/quick.md)", Arity = ArgumentArity.Zero };
+
+    private static readonly Option<string?> RepoOption = ProgramOptions.Text("--repo", "DIR", "the checkout to measure (default: this one)");
+
+    private static readonly Option<string?> OutOption = ProgramOptions.Text("--out", "DIR", "where the report goes (default bench/results)");
+
+    private static readonly Option<IReadOnlyList<string>?> SystemsOption = ProgramOptions.Declare<IReadOnlyList<string>?>(
+        "--systems", "NAME[,NAME...]", "which systems, in order (default direct,sidecar,nginx,haproxy)", null, text => Known(text, AllSystems));
+
+    private static readonly Option<IReadOnlyList<string>?> ScenariosOption = ProgramOptions.Declare<IReadOnlyList<string>?>(
+        "--scenarios", "NAME[,NAME...]", "which scenarios (default all)", null,
+        text => Known(text, ["all", "throughput", "latency", "handshakes", "idle", "reload", "tracking", "propagation"]));
+
+    private static readonly Option<string?> ProxyCpusOption = ProgramOptions.Text("--proxy-cpus", "CPUS", "the CPUs each proxy is pinned to (default 1)");
+
+    private static readonly Option<IReadOnlyList<int>?> PropagationSidecarsOption = ProgramOptions.Declare<IReadOnlyList<int>?>(
+        "--propagation-sidecars", "N[,N...]", "cluster sizes for the propagation scenario", null,
+        text => text.Split(',').All(n => int.TryParse(n, out var count) && count > 0) ? ([.. text.Split(',').Select(int.Parse)], null) : (null, $"'{text}' is not a list of counts"));
+
+    private static readonly Option<int?> RoundsOption = ProgramOptions.Declare<int?>(
+        "--rounds", "N", "rounds per scenario instead of the plan's", null,
+        text => int.TryParse(text, out var rounds) && rounds > 0 ? (rounds, null) : (null, $"'{text}' is not a positive number"));
+
+    // Repeatable; their values may look like options (--sidecar-arg --frame-tracking --sidecar-arg off).
+    private static readonly Option<string[]> SidecarEnvOption = new("--sidecar-env") { HelpName = "NAME=VALUE", Description = "for experiments: an environment variable for our sidecar (repeatable)" };
+
+    private static readonly Option<string[]> SidecarArgOption = new("--sidecar-arg") { HelpName = "ARG", Description = "for experiments: an argument for our sidecar (repeatable)" };
+
+    private static readonly RootCommand Command = ProgramOptions.Command(
+        QuickOption, RepoOption, OutOption, SystemsOption, ScenariosOption, ProxyCpusOption, PropagationSidecarsOption, RoundsOption, SidecarEnvOption, SidecarArgOption);
+
+    public static string Usage => ProgramOptions.Usage(Command, "K8sWsProxy.Bench [playground | options]");
+
+    /// <exception cref="ArgumentException">Every problem with the command line, each with its option.</exception>
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
-        var o = new BenchOptions();
-        for (var i = 0; i < args.Count; i++)
+        var (result, errors) = ProgramOptions.Parse(Command, args);
+        if (errors.Count > 0)
         {
-            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]}: missing value");
-            o = args[i] switch
-            {
-                "--quick" => o with { Quick = true },
-                "--repo" => o with { Repo = Path.GetFullPath(Value()) },
-                "--out" => o with { Out = Path.GetFullPath(Value()) },
-                "--systems" => o with { Systems = Split(Value(), AllSystems) },
-                "--scenarios" => o with { Scenarios = Split(Value(), ["all", "throughput", "latency", "handshakes", "idle", "reload", "tracking", "propagation"]).ToHashSet() },
-                "--proxy-cpus" => o with { ProxyCpus = Value() },
-                "--sidecar-env" => o with { SidecarEnv = [.. o.SidecarEnv, Value()] },
-                "--sidecar-arg" => o with { SidecarArgs = [.. o.SidecarArgs, Value()] },
-                "--propagation-sidecars" => o with { PropagationSidecars = [.. Value().Split(',').Select(n => int.Parse(n, System.Globalization.CultureInfo.InvariantCulture))] },
-                "--rounds" => o with { Rounds = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
-                _ => throw new ArgumentException($"{args[i]}: unknown option"),
-            };
+            throw new ArgumentException(string.Join("\n", errors) + "\n" + Usage);
         }
 
-        return o.Out == "" ? o with { Out = Path.Combine(o.Repo, "bench", "results") } : o;
+        var defaults = new BenchOptions();
+        var repo = result.ValueOf(RepoOption) is { } r ? Path.GetFullPath(r) : defaults.Repo;
+        return defaults with
+        {
+            Quick = result.ValueOf(QuickOption),
+            Repo = repo,
+            Out = result.ValueOf(OutOption) is { } o ? Path.GetFullPath(o) : Path.Combine(repo, "bench", "results"),
+            Systems = result.ValueOf(SystemsOption) ?? defaults.Systems,
+            Scenarios = result.ValueOf(ScenariosOption)?.ToHashSet() ?? defaults.Scenarios,
+            ProxyCpus = result.ValueOf(ProxyCpusOption) ?? defaults.ProxyCpus,
+            PropagationSidecars = result.ValueOf(PropagationSidecarsOption),
+            Rounds = result.ValueOf(RoundsOption),
+            SidecarEnv = result.ValueOf(SidecarEnvOption) ?? [],
+            SidecarArgs = result.ValueOf(SidecarArgOption) ?? [],
+        };
+    }
+
+    private static (IReadOnlyList<string>? Value, string? Problem) Known(string text, IReadOnlyList<string> known)
+    {
+        try
+        {
+            return (Split(text, known), null);
+        }
+        catch (ArgumentException e)
+        {
+            return (null, e.Message);
+        }
     }
 
     /// <summary>Comma-separated names, each one of <paramref name="known"/>, in the order given.</summary>

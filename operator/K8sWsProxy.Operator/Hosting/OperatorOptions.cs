@@ -1,6 +1,8 @@
+using System.CommandLine;
 using System.Net;
 using System.Text.RegularExpressions;
 using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.Contracts.Hosting;
 
 namespace K8sWsProxy.Operator.Hosting;
 
@@ -46,78 +48,37 @@ public sealed partial record OperatorOptions
 
     public int Workers { get; init; } = 4;
 
-    public const string Usage = """
-        usage: k8s-ws-proxy-operator --tls-cert FILE --tls-key FILE [options]
+    private const string Synopsis = """
+        k8s-ws-proxy-operator --tls-cert FILE --tls-key FILE [options]
         Every option may also be given as an environment variable, OPERATOR_ and the option's name in capitals
         with '_' for '-' (OPERATOR_TLS_CERT); the command line wins.
-          --kubeconfig FILE                 (also KUBECONFIG) default: in-cluster service account
-          --namespaces NS[,NS...]           namespaces to watch (default: all)
-          --listen ADDR:PORT                config channel, TLS (default 0.0.0.0:9443)
-          --health-listen ADDR:PORT         /healthz and /readyz (default 0.0.0.0:8081)
-          --tls-cert FILE, --tls-key FILE   the channel's serving certificate and key (PEM)
-          --sidecar-selector SELECTOR       pods that carry a sidecar (default k8swsproxy.io/sidecar=true)
-          --identity NAME                   leader-election identity (also POD_NAME; default host name)
-          --leader-election-namespace NS    (also POD_NAMESPACE; default "default")
-          --leader-election-name NAME       the Lease (default k8s-ws-proxy-operator)
-          --lease-duration DUR              (default 15s)
-          --renew-deadline DUR              (default 10s)
-          --retry-period DUR                (default 2s)
-          --resync DUR                      full recompute and status check (default 5m)
-          --workers N                       reconcile workers (default 4)
         """;
 
-    private static readonly string[] Names =
-    [
-        "kubeconfig", "namespaces", "listen", "health-listen", "tls-cert", "tls-key", "sidecar-selector", "identity",
-        "leader-election-namespace", "leader-election-name", "lease-duration", "renew-deadline", "retry-period", "resync", "workers",
-    ];
-
-    /// <summary>Conventional variables honoured too (a Deployment's downward API sets the POD_ ones).</summary>
-    private static readonly Dictionary<string, string> Conventional = new(StringComparer.Ordinal)
-    {
-        ["kubeconfig"] = "KUBECONFIG",
-        ["identity"] = "POD_NAME",
-        ["leader-election-namespace"] = "POD_NAMESPACE",
-    };
+    public static string Usage => ProgramOptions.Usage(Declare(_ => null).Command, Synopsis);
 
     public static (OperatorOptions? Options, IReadOnlyList<string> Errors) Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
-        var errors = new List<string>();
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in Names)
+        var flags = Declare(environment);
+        var (result, errors) = ProgramOptions.Parse(flags.Command, args);
+        var defaults = new OperatorOptions { Identity = Environment.MachineName };
+        var options = defaults with
         {
-            var value = environment("OPERATOR_" + name.ToUpperInvariant().Replace('-', '_'))
-                ?? (Conventional.TryGetValue(name, out var conventional) ? environment(conventional) : null);
-            if (!string.IsNullOrEmpty(value))
-            {
-                values[name] = value;
-            }
-        }
-
-        for (var i = 0; i < args.Count; i++)
-        {
-            var arg = args[i];
-            var name = arg.StartsWith("--", StringComparison.Ordinal) ? arg[2..] : "";
-            if (!Names.Contains(name))
-            {
-                errors.Add($"{arg}: unknown option");
-                continue;
-            }
-
-            if (i + 1 >= args.Count)
-            {
-                errors.Add($"{arg}: missing value");
-                break;
-            }
-
-            values[name] = args[++i];
-        }
-
-        var options = new OperatorOptions { Identity = Environment.MachineName };
-        foreach (var (name, value) in values)
-        {
-            options = Apply(options, name, value, errors);
-        }
+            Kubeconfig = result.ValueOf(flags.Kubeconfig),
+            Namespaces = result.ValueOf(flags.Namespaces) ?? defaults.Namespaces,
+            Listen = result.ValueOf(flags.Listen) ?? defaults.Listen,
+            HealthListen = result.ValueOf(flags.HealthListen) ?? defaults.HealthListen,
+            TlsCertificateFile = result.ValueOf(flags.TlsCert) ?? "",
+            TlsKeyFile = result.ValueOf(flags.TlsKey) ?? "",
+            SidecarSelector = result.ValueOf(flags.SidecarSelector) ?? defaults.SidecarSelector,
+            Identity = result.ValueOf(flags.Identity) ?? defaults.Identity,
+            LeaderElectionNamespace = result.ValueOf(flags.LeaderElectionNamespace) ?? defaults.LeaderElectionNamespace,
+            LeaderElectionName = result.ValueOf(flags.LeaderElectionName) ?? defaults.LeaderElectionName,
+            LeaseDuration = result.ValueOf(flags.LeaseDuration) ?? defaults.LeaseDuration,
+            RenewDeadline = result.ValueOf(flags.RenewDeadline) ?? defaults.RenewDeadline,
+            RetryPeriod = result.ValueOf(flags.RetryPeriod) ?? defaults.RetryPeriod,
+            Resync = result.ValueOf(flags.Resync) ?? defaults.Resync,
+            Workers = result.ValueOf(flags.Workers) ?? defaults.Workers,
+        };
 
         if (options.TlsCertificateFile.Length == 0 || options.TlsKeyFile.Length == 0)
         {
@@ -145,80 +106,72 @@ public sealed partial record OperatorOptions
         return errors.Count == 0 ? (options, []) : (null, errors);
     }
 
-    private static OperatorOptions Apply(OperatorOptions options, string name, string value, List<string> errors)
+    /// <summary>Every option once: its flag, the value's name, its help, how it is read and which variables stand in for it.</summary>
+    private static Flags Declare(Func<string, string?> environment)
     {
-        var option = "--" + name;
-        switch (name)
-        {
-            case "kubeconfig":
-                return options with { Kubeconfig = value };
-            case "namespaces":
-                var namespaces = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                foreach (var bad in namespaces.Where(n => !Dns1123Label().IsMatch(n)))
-                {
-                    errors.Add($"{option}: '{bad}' is not a namespace name (lowercase letters, digits and '-', at most 63)");
-                }
+        // OPERATOR_ and the flag's name, then the conventional variable if there is one (a Deployment's downward API sets the POD_ ones).
+        Func<string?> From(string name, string? conventional = null) =>
+            () => environment("OPERATOR_" + name[2..].ToUpperInvariant().Replace('-', '_')) is { Length: > 0 } value ? value
+                : conventional is null ? null : environment(conventional);
 
-                return options with { Namespaces = [.. namespaces.Distinct(StringComparer.Ordinal)] };
-            case "listen":
-                return options with { Listen = EndPoint(option, value, errors) ?? options.Listen };
-            case "health-listen":
-                return options with { HealthListen = EndPoint(option, value, errors) ?? options.HealthListen };
-            case "tls-cert":
-                return options with { TlsCertificateFile = value };
-            case "tls-key":
-                return options with { TlsKeyFile = value };
-            case "sidecar-selector":
-                return options with { SidecarSelector = value };
-            case "identity":
-                return options with { Identity = value };
-            case "leader-election-namespace":
-                if (!Dns1123Label().IsMatch(value))
-                {
-                    errors.Add($"{option}: '{value}' is not a namespace name");
-                }
+        Option<string?> Text(string name, string valueName, string description, string? conventional = null) =>
+            ProgramOptions.Text(name, valueName, description, From(name, conventional));
 
-                return options with { LeaderElectionNamespace = value };
-            case "leader-election-name":
-                return options with { LeaderElectionName = value };
-            case "lease-duration":
-                return options with { LeaseDuration = Positive(option, value, errors) ?? options.LeaseDuration };
-            case "renew-deadline":
-                return options with { RenewDeadline = Positive(option, value, errors) ?? options.RenewDeadline };
-            case "retry-period":
-                return options with { RetryPeriod = Positive(option, value, errors) ?? options.RetryPeriod };
-            case "resync":
-                return options with { Resync = Positive(option, value, errors) ?? options.Resync };
-            case "workers" when int.TryParse(value, out var workers) && workers is > 0 and <= 64:
-                return options with { Workers = workers };
-            case "workers":
-                errors.Add($"{option}: '{value}' is not a number from 1 to 64");
-                return options;
-            default:
-                throw new System.Diagnostics.UnreachableException(name);
-        }
+        Option<IPEndPoint?> EndPoint(string name, string description) =>
+            ProgramOptions.Declare<IPEndPoint?>(name, "ADDR:PORT", description, null, text =>
+                IPEndPoint.TryParse(text, out var endpoint) && text.Contains(':') ? (endpoint, null) : (null, $"'{text}' is not ADDRESS:PORT (e.g. 0.0.0.0:9443)"), From(name));
+
+        Option<TimeSpan?> Positive(string name, string description) =>
+            ProgramOptions.Declare<TimeSpan?>(name, "DUR", description, null, text =>
+                Duration.TryParse(text, out var duration) && duration > TimeSpan.Zero ? (duration, null) : (null, $"'{text}' is not a positive duration (e.g. 15s, 500ms, 5m)"), From(name));
+
+        var flags = new Flags(
+            Text("--kubeconfig", "FILE", "(also KUBECONFIG) default: in-cluster service account", "KUBECONFIG"),
+            ProgramOptions.Declare<IReadOnlyList<string>?>("--namespaces", "NS[,NS...]", "namespaces to watch (default: all)", null, text =>
+            {
+                var namespaces = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                return namespaces.FirstOrDefault(n => !Dns1123Label().IsMatch(n)) is { } bad
+                    ? (null, $"'{bad}' is not a namespace name (lowercase letters, digits and '-', at most 63)")
+                    : ([.. namespaces.Distinct(StringComparer.Ordinal)], null);
+            }, From("--namespaces")),
+            EndPoint("--listen", "config channel, TLS (default 0.0.0.0:9443)"),
+            EndPoint("--health-listen", "/healthz and /readyz (default 0.0.0.0:8081)"),
+            Text("--tls-cert", "FILE", "the channel's serving certificate (PEM)"),
+            Text("--tls-key", "FILE", "the channel's serving key (PEM)"),
+            Text("--sidecar-selector", "SELECTOR", "pods that carry a sidecar (default k8swsproxy.io/sidecar=true)"),
+            Text("--identity", "NAME", "leader-election identity (also POD_NAME; default host name)", "POD_NAME"),
+            ProgramOptions.Declare<string?>("--leader-election-namespace", "NS", "(also POD_NAMESPACE; default \"default\")", null, text =>
+                Dns1123Label().IsMatch(text) ? (text, null) : (null, $"'{text}' is not a namespace name"), From("--leader-election-namespace", "POD_NAMESPACE")),
+            Text("--leader-election-name", "NAME", "the Lease (default k8s-ws-proxy-operator)"),
+            Positive("--lease-duration", "(default 15s)"),
+            Positive("--renew-deadline", "(default 10s)"),
+            Positive("--retry-period", "(default 2s)"),
+            Positive("--resync", "full recompute and status check (default 5m)"),
+            ProgramOptions.Declare<int?>("--workers", "N", "reconcile workers (default 4)", null, text =>
+                int.TryParse(text, out var workers) && workers is > 0 and <= 64 ? (workers, null) : (null, $"'{text}' is not a number from 1 to 64"), From("--workers")));
+        return flags;
     }
 
-    private static TimeSpan? Positive(string option, string value, List<string> errors)
+    private sealed record Flags(
+        Option<string?> Kubeconfig,
+        Option<IReadOnlyList<string>?> Namespaces,
+        Option<IPEndPoint?> Listen,
+        Option<IPEndPoint?> HealthListen,
+        Option<string?> TlsCert,
+        Option<string?> TlsKey,
+        Option<string?> SidecarSelector,
+        Option<string?> Identity,
+        Option<string?> LeaderElectionNamespace,
+        Option<string?> LeaderElectionName,
+        Option<TimeSpan?> LeaseDuration,
+        Option<TimeSpan?> RenewDeadline,
+        Option<TimeSpan?> RetryPeriod,
+        Option<TimeSpan?> Resync,
+        Option<int?> Workers)
     {
-        if (Duration.TryParse(value, out var duration) && duration > TimeSpan.Zero)
-        {
-            return duration;
-        }
-
-        errors.Add($"{option}: '{value}' is not a positive duration (e.g. 15s, 500ms, 5m)");
-        return null;
-    }
-
-    private static IPEndPoint? EndPoint(string option, string value, List<string> errors)
-    {
-        if (IPEndPoint.TryParse(value, out var endpoint) && value.Contains(':'))
-        {
-            return endpoint;
-        }
-
-        errors.Add($"{option}: '{value}' is not ADDRESS:PORT (e.g. 0.0.0.0:9443)");
-        return null;
+        public RootCommand Command { get; } = ProgramOptions.Command(
+            Kubeconfig, Namespaces, Listen, HealthListen, TlsCert, TlsKey, SidecarSelector, Identity, LeaderElectionNamespace,
+            LeaderElectionName, LeaseDuration, RenewDeadline, RetryPeriod, Resync, Workers);
     }
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]

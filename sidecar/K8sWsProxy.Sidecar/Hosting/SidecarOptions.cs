@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Net;
 using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.Contracts.Hosting;
 
 namespace K8sWsProxy.Sidecar.Hosting;
 
@@ -38,94 +40,63 @@ public sealed record SidecarOptions
     /// <summary>Longest a SIGTERM waits for WebSockets to finish their close handshakes.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    public const string Usage = """
-        usage: k8s-ws-proxy-sidecar (--config FILE | --operator URL | --state-dir DIR) [options]
-          --config FILE             the sidecar config document (YAML or JSON), reloaded when it changes
-          --state-dir DIR           keep the last accepted document here; serve it at start when no --config
-          --operator URL            get documents from the operator's config channel (wss://HOST:PORT/v1/channel)
-          --token-file FILE         service-account token for the operator (default /var/run/secrets/k8s-ws-proxy/token)
-          --operator-ca FILE        PEM CA bundle the operator's certificate must chain to (default: system store)
-          --listen ADDR:PORT        plain listener (default 0.0.0.0:8080)
-          --listen-tls ADDR:PORT    TLS listener (default: none; "off" says so explicitly)
-          --admin ADDR:PORT         health, config and metrics (default 0.0.0.0:9901)
-          --shutdown-timeout DUR    how long SIGTERM waits for close handshakes (default 30s)
-          --frame-tracking on|off   off only for benchmarks: no message limits, keep-alive, idle close or message metrics
-        """;
+    private static readonly Option<string?> Config = ProgramOptions.Text("--config", "FILE", "the sidecar config document (YAML or JSON), reloaded when it changes");
+
+    private static readonly Option<string?> StateDir = ProgramOptions.Text("--state-dir", "DIR", "keep the last accepted document here; serve it at start when no --config");
+
+    private static readonly Option<Uri?> Operator = ProgramOptions.Declare<Uri?>(
+        "--operator", "URL", "get documents from the operator's config channel (wss://HOST:PORT/v1/channel)", null,
+        text => Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme == "wss"
+            ? (url, null)
+            : (null, $"'{text}' is not a wss:// URL (e.g. wss://k8s-ws-proxy-operator.system.svc:9443/v1/channel)"));
+
+    private static readonly Option<string?> TokenFileOption = ProgramOptions.Text("--token-file", "FILE", "service-account token for the operator (default /var/run/secrets/k8s-ws-proxy/token)");
+
+    private static readonly Option<string?> OperatorCa = ProgramOptions.Declare<string?>(
+        "--operator-ca", "FILE", "PEM CA bundle the operator's certificate must chain to (default: system store)", null,
+        text => File.Exists(text) ? (text, null) : (null, $"{text} does not exist"));
+
+    private static readonly Option<IPEndPoint?> ListenOption = EndPoint("--listen", "plain listener (default 0.0.0.0:8080)");
+
+    // Text: a parsed value may not be null, and "off" is none.
+    private static readonly Option<string?> ListenTlsOption = ProgramOptions.Declare<string?>(
+        "--listen-tls", "ADDR:PORT", "TLS listener (default: none; \"off\" says so explicitly)", null,
+        text => text == "off" || ReadEndPoint(text).Problem is null ? (text, null) : (null, ReadEndPoint(text).Problem));
+
+    private static readonly Option<IPEndPoint?> AdminOption = EndPoint("--admin", "health, config and metrics (default 0.0.0.0:9901)");
+
+    private static readonly Option<TimeSpan?> ShutdownTimeoutOption = ProgramOptions.Declare<TimeSpan?>(
+        "--shutdown-timeout", "DUR", "how long SIGTERM waits for close handshakes (default 30s)", null,
+        text => Duration.TryParse(text, out var timeout) ? (timeout, null) : (null, $"'{text}' is not a duration (e.g. 30s)"));
+
+    // Text, not bool: System.CommandLine reads a bool option's value only when it looks like one.
+    private static readonly Option<string?> FrameTrackingOption = ProgramOptions.Declare<string?>(
+        "--frame-tracking", "on|off", "off only for benchmarks: no message limits, keep-alive, idle close or message metrics", null,
+        text => text is "on" or "off" ? (text, null) : (null, $"'{text}' must be on or off"));
+
+    private static readonly RootCommand Command = ProgramOptions.Command(
+        Config, StateDir, Operator, TokenFileOption, OperatorCa, ListenOption, ListenTlsOption, AdminOption, ShutdownTimeoutOption, FrameTrackingOption);
+
+    public static string Usage => ProgramOptions.Usage(Command, "k8s-ws-proxy-sidecar (--config FILE | --operator URL | --state-dir DIR) [options]");
 
     /// <summary>Parses the command line; every problem is listed, with the option it concerns.</summary>
     public static (SidecarOptions? Options, IReadOnlyList<string> Errors) Parse(IReadOnlyList<string> args)
     {
-        var options = new SidecarOptions();
-        var errors = new List<string>();
-        for (var i = 0; i < args.Count; i++)
+        var (result, errors) = ProgramOptions.Parse(Command, args);
+        var defaults = new SidecarOptions();
+        var options = defaults with
         {
-            var name = args[i];
-            if (i + 1 >= args.Count)
-            {
-                errors.Add($"{name}: missing value");
-                break;
-            }
-
-            var value = args[++i];
-            switch (name)
-            {
-                case "--config":
-                    options = options with { ConfigFile = value };
-                    break;
-                case "--state-dir":
-                    options = options with { StateDirectory = value };
-                    break;
-                case "--operator" when Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme == "wss":
-                    options = options with { OperatorUrl = url };
-                    break;
-                case "--operator":
-                    errors.Add($"{name}: '{value}' is not a wss:// URL (e.g. wss://k8s-ws-proxy-operator.system.svc:9443/v1/channel)");
-                    break;
-                case "--token-file":
-                    options = options with { TokenFile = value };
-                    break;
-                case "--operator-ca" when File.Exists(value):
-                    options = options with { OperatorCaFile = value };
-                    break;
-                case "--operator-ca":
-                    errors.Add($"{name}: {value} does not exist");
-                    break;
-                case "--listen":
-                    options = options with { Listen = EndPoint(name, value, errors) ?? options.Listen };
-                    break;
-                case "--listen-tls":
-                    options = options with { ListenTls = value == "off" ? null : EndPoint(name, value, errors) };
-                    break;
-                case "--admin":
-                    options = options with { Admin = EndPoint(name, value, errors) ?? options.Admin };
-                    break;
-                case "--frame-tracking":
-                    if (value is "on" or "off")
-                    {
-                        options = options with { FrameTracking = value == "on" };
-                    }
-                    else
-                    {
-                        errors.Add($"{name}: '{value}' must be on or off");
-                    }
-
-                    break;
-                case "--shutdown-timeout":
-                    if (Duration.TryParse(value, out var timeout))
-                    {
-                        options = options with { ShutdownTimeout = timeout };
-                    }
-                    else
-                    {
-                        errors.Add($"{name}: '{value}' is not a duration (e.g. 30s)");
-                    }
-
-                    break;
-                default:
-                    errors.Add($"{name}: unknown option");
-                    break;
-            }
-        }
+            ConfigFile = result.ValueOf(Config),
+            StateDirectory = result.ValueOf(StateDir),
+            OperatorUrl = result.ValueOf(Operator),
+            TokenFile = result.ValueOf(TokenFileOption) ?? defaults.TokenFile,
+            OperatorCaFile = result.ValueOf(OperatorCa),
+            Listen = result.ValueOf(ListenOption) ?? defaults.Listen,
+            ListenTls = result.ValueOf(ListenTlsOption) is { } tls and not "off" ? ReadEndPoint(tls).Value : null,
+            Admin = result.ValueOf(AdminOption) ?? defaults.Admin,
+            ShutdownTimeout = result.ValueOf(ShutdownTimeoutOption) ?? defaults.ShutdownTimeout,
+            FrameTracking = result.ValueOf(FrameTrackingOption) is not "off",
+        };
 
         if (options.ConfigFile is null && options.StateDirectory is null && options.OperatorUrl is null && errors.Count == 0)
         {
@@ -140,14 +111,9 @@ public sealed record SidecarOptions
         return errors.Count == 0 ? (options, []) : (null, errors);
     }
 
-    private static IPEndPoint? EndPoint(string name, string value, List<string> errors)
-    {
-        if (IPEndPoint.TryParse(value, out var endpoint) && value.Contains(':'))
-        {
-            return endpoint;
-        }
+    private static Option<IPEndPoint?> EndPoint(string name, string description) =>
+        ProgramOptions.Declare<IPEndPoint?>(name, "ADDR:PORT", description, null, ReadEndPoint);
 
-        errors.Add($"{name}: '{value}' is not ADDRESS:PORT (e.g. 127.0.0.1:8080)");
-        return null;
-    }
+    private static (IPEndPoint? Value, string? Problem) ReadEndPoint(string text) =>
+        IPEndPoint.TryParse(text, out var endpoint) && text.Contains(':') ? (endpoint, null) : (null, $"'{text}' is not ADDRESS:PORT (e.g. 127.0.0.1:8080)");
 }
