@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using HdrHistogram;
 using K8sWsProxy.Tunnel;
 
 namespace K8sWsProxy.Bench.Load;
@@ -168,10 +167,8 @@ internal static class Scenarios
     }
 
     /// <summary>
-    /// Fixed rate over <paramref name="connections"/>: a pacer thread schedules message k at start + k/rate on
-    /// connection k mod n; a connection still waiting for an echo queues it and sends it as soon as the echo comes.
-    /// Latency is measured from the scheduled time (coordinated omission corrected) and from the actual send.
-    /// <paramref name="during"/> runs alongside the measured part (reload scenario).
+    /// Fixed rate over <paramref name="connections"/> (see <see cref="FixedRateRun"/>). <paramref name="during"/> runs
+    /// alongside the measured part (reload scenario).
     /// </summary>
     public static async Task<LatencyResult> FixedRateAsync(
         Target target, SourceAddresses sources, int connections, int payloadBytes, double ratePerSecond, TimeSpan warmup, TimeSpan measure,
@@ -183,165 +180,7 @@ internal static class Scenarios
             throw new IOException($"no connection opened: {error}");
         }
 
-        var corrected = new LongHistogram(1, 60_000_000, 3);
-        var raw = new LongHistogram(1, 60_000_000, 3);
-        var paced = open.Select(c => new Paced(c, Frame(payloadBytes))).ToArray();
-        var start = Now;
-        var warmEnd = start + Ticks(warmup);
-        var stop = warmEnd + Ticks(measure);
-        var interval = Stopwatch.Frequency / ratePerSecond;
-        var microsPerTick = 1_000_000.0 / Stopwatch.Frequency;
-        long sent = 0, received = 0, lateMax = 0;
-        var dropped = 0;
-        using var receiving = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-
-        void Send(Paced p)
-        {
-            p.SentAt = Now;
-            _ = SendSafe(p);
-        }
-
-        async Task SendSafe(Paced p)
-        {
-            try
-            {
-                await p.Connection.SendAsync(p.Frame, receiving.Token);
-            }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or ObjectDisposedException)
-            {
-                // The receive loop sees the connection end and counts it.
-            }
-        }
-
-        async Task Receive(Paced p)
-        {
-            try
-            {
-                while (true)
-                {
-                    var (kind, _) = await p.Connection.ReceiveAsync(receiving.Token);
-                    if (kind != Received.Message)
-                    {
-                        Interlocked.Increment(ref dropped);
-                        return;
-                    }
-
-                    var now = Now;
-                    long intended;
-                    bool more;
-                    lock (p)
-                    {
-                        intended = p.Pending.Dequeue();
-                        more = p.Pending.Count > 0;
-                        p.InFlight = more;
-                    }
-
-                    Interlocked.Increment(ref received);
-                    if (intended >= warmEnd)
-                    {
-                        lock (corrected)
-                        {
-                            corrected.RecordValue(Math.Max(1, (long)((now - intended) * microsPerTick)));
-                            raw.RecordValue(Math.Max(1, (long)((now - p.SentAt) * microsPerTick)));
-                        }
-                    }
-
-                    if (more)
-                    {
-                        Send(p);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (receiving.IsCancellationRequested)
-            {
-                // The run is over.
-            }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or InvalidOperationException)
-            {
-                Interlocked.Increment(ref dropped);
-            }
-        }
-
-        var receivers = paced.Select(p => Task.Run(() => Receive(p), CancellationToken.None)).ToArray();
-        var sideTask = during is null ? Task.CompletedTask : Task.Run(async () =>
-        {
-            while (Now < warmEnd)
-            {
-                await Task.Delay(10, cancel);
-            }
-
-            await during(cancel);
-        }, CancellationToken.None);
-        var pacer = new Thread(() =>
-        {
-            // Past the planned stop the pacer goes on while the side task (reloads) runs, up to three times the plan.
-            var maxCount = (long)(ratePerSecond * (warmup + 3 * measure).TotalSeconds) + 1;
-            for (long k = 0; k < maxCount && !cancel.IsCancellationRequested; k++)
-            {
-                var due = start + (long)(k * interval);
-                if (due >= stop && sideTask.IsCompleted)
-                {
-                    break;
-                }
-
-                WaitUntil(due);
-                // Latency counts from when the pacer released the message: its own lateness (it sleeps, in steps of
-                // about a millisecond) is reported apart and is not the system's. A message that waits behind an
-                // unanswered one on its connection still counts from its release (coordinated omission corrected).
-                var released = Now;
-                lateMax = Math.Max(lateMax, released - due);
-                var p = paced[k % paced.Length];
-                bool sendNow;
-                lock (p)
-                {
-                    p.Pending.Enqueue(released);
-                    sendNow = !p.InFlight;
-                    p.InFlight = true;
-                }
-
-                Interlocked.Increment(ref sent);
-                if (sendNow)
-                {
-                    Send(p);
-                }
-            }
-        })
-        { IsBackground = true, Name = "pacer" };
-        pacer.Start();
-        await Task.Run(pacer.Join, CancellationToken.None);
-        var measured = (Now - warmEnd) / (double)Stopwatch.Frequency;
-        await sideTask;
-
-        // Let the last echoes come back (2 s at most), then stop the receivers.
-        var drainUntil = Now + Ticks(TimeSpan.FromSeconds(2));
-        while (Interlocked.Read(ref received) < Interlocked.Read(ref sent) && Now < drainUntil && Volatile.Read(ref dropped) < paced.Length)
-        {
-            await Task.Delay(10, CancellationToken.None);
-        }
-
-        await receiving.CancelAsync();
-        await Task.WhenAll(receivers);
-        foreach (var p in paced)
-        {
-            p.Connection.Dispose();
-        }
-
-        return new LatencyResult(
-            corrected.GetValueAtPercentile(50), corrected.GetValueAtPercentile(99), corrected.GetValueAtPercentile(99.9), corrected.GetMaxValue(),
-            raw.GetValueAtPercentile(50), raw.GetValueAtPercentile(99),
-            corrected.TotalCount / measured, sent, received, dropped, (long)(lateMax * microsPerTick));
-    }
-
-    /// <summary>
-    /// Sleeps until the due time. Never spins or yields: the pacer shares a core with the client and the echo upstream,
-    /// and a spinning pacer starved them (the direct connection, which has no other core, showed a one-second p99).
-    /// </summary>
-    private static void WaitUntil(long due)
-    {
-        while (due - Now > 0)
-        {
-            Thread.Sleep(1);
-        }
+        return await new FixedRateRun(open, payloadBytes, ratePerSecond, warmup, measure, cancel).RunAsync(during, cancel);
     }
 
     /// <summary>New connections as fast as <paramref name="concurrency"/> workers go: handshake, one 64 B echo, close handshake.</summary>
@@ -390,18 +229,5 @@ internal static class Scenarios
 
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(Worker, CancellationToken.None)));
         return new HandshakeResult(ok / measure.TotalSeconds, ok, failed, firstError, allOk);
-    }
-
-    private sealed class Paced(WsConnection connection, byte[] frame)
-    {
-        public WsConnection Connection { get; } = connection;
-
-        public byte[] Frame { get; } = frame;
-
-        public Queue<long> Pending { get; } = new();
-
-        public bool InFlight { get; set; }
-
-        public long SentAt { get; set; }
     }
 }
