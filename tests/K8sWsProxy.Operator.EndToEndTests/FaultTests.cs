@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using k8s;
-using K8sWsProxy.Operator.EndToEndTests.Infrastructure;
 
 namespace K8sWsProxy.Operator.EndToEndTests;
 

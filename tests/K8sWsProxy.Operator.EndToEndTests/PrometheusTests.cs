@@ -1,6 +1,3 @@
-using System.Net.WebSockets;
-using K8sWsProxy.Operator.EndToEndTests.Infrastructure;
-
 namespace K8sWsProxy.Operator.EndToEndTests;
 
 /// <summary>

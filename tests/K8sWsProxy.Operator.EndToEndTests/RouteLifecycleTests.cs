@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net.WebSockets;
-using K8sWsProxy.Operator.EndToEndTests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace K8sWsProxy.Operator.EndToEndTests;

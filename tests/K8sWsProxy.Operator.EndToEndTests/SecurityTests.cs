@@ -1,10 +1,7 @@
-using System.Net;
-using System.Net.WebSockets;
 using System.Text;
 using k8s;
 using k8s.Models;
 using K8sWsProxy.Contracts.Channel;
-using K8sWsProxy.Operator.EndToEndTests.Infrastructure;
 
 namespace K8sWsProxy.Operator.EndToEndTests;
 

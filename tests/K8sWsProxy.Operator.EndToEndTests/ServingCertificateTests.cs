@@ -1,7 +1,5 @@
-using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using K8sWsProxy.Operator.EndToEndTests.Infrastructure;
 
 namespace K8sWsProxy.Operator.EndToEndTests;
 

@@ -1,6 +1,4 @@
-using System.Net;
 using System.Text.RegularExpressions;
-using K8sWsProxy.Operator.EndToEndTests.Infrastructure;
 
 namespace K8sWsProxy.Operator.EndToEndTests;
 

@@ -1,10 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using k8s.Models;
 using K8sWsProxy.Contracts.Config;
-using K8sWsProxy.Operator.Compilation;
-using K8sWsProxy.Operator.Routes;
-using Xunit;
 
 namespace K8sWsProxy.Operator.Tests;
 

@@ -1,8 +1,3 @@
-using k8s.Models;
-using K8sWsProxy.Operator.Compilation;
-using K8sWsProxy.Operator.Routes;
-using Xunit;
-
 namespace K8sWsProxy.Operator.Tests;
 
 /// <summary>Which changes recompile every document: not the answer a sidecar leaves on its Pod, not a status write.</summary>

@@ -3,13 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
-using k8s;
-using k8s.Models;
 using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.KubeEmulator.Validation;
-using K8sWsProxy.Operator.Compilation;
-using K8sWsProxy.Operator.Routes;
-using Xunit;
 
 namespace K8sWsProxy.Operator.Tests;
 

@@ -1,9 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
 using K8sWsProxy.Contracts.Config;
-using K8sWsProxy.Operator.Routes;
 
 namespace K8sWsProxy.Operator.Tests;
 

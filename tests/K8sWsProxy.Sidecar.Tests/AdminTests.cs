@@ -1,6 +1,3 @@
-using System.Net;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
-
 namespace K8sWsProxy.Sidecar.Tests;
 
 /// <summary>The admin port as probes and scrapers use it: GET only, one answer per connection.</summary>

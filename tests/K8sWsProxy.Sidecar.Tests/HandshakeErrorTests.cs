@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text.Json;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
-
 namespace K8sWsProxy.Sidecar.Tests;
 
 /// <summary>Every refusal before the upgrade is an HTTP status with a small JSON body naming the route.</summary>

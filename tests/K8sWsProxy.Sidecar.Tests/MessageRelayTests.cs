@@ -1,7 +1,4 @@
-using System.Net.WebSockets;
 using System.Security.Cryptography;
-using System.Text.Json;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
 
 namespace K8sWsProxy.Sidecar.Tests;
 

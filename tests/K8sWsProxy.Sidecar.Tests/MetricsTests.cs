@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Net.WebSockets;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
-
 namespace K8sWsProxy.Sidecar.Tests;
 
 /// <summary>Known traffic gives exact numbers in a scrape of /metrics on the admin port.</summary>

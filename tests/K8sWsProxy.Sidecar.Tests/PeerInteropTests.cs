@@ -1,6 +1,3 @@
-using System.Text.Json;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
-
 namespace K8sWsProxy.Sidecar.Tests;
 
 /// <summary>Peers that are not .NET on both sides: node's `ws` as the client, python3-websockets as the upstream.</summary>

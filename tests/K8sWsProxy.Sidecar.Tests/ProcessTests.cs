@@ -1,8 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
-using System.Net.WebSockets;
-using System.Text;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
 
 namespace K8sWsProxy.Sidecar.Tests;
 

@@ -1,7 +1,3 @@
-using System.Net.WebSockets;
-using System.Text.Json;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
-
 namespace K8sWsProxy.Sidecar.Tests;
 
 /// <summary>

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
 
 namespace K8sWsProxy.Sidecar.Tests;
 

@@ -2,7 +2,6 @@ using K8sWsProxy.Sidecar.Http1;
 using K8sWsProxy.Sidecar.Metrics;
 using K8sWsProxy.Sidecar.Routing;
 using K8sWsProxy.Sidecar.Runtime;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
 using K8sWsProxy.Sidecar.Tls;
 using Microsoft.Extensions.Logging.Abstractions;
 

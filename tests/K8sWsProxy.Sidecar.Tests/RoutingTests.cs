@@ -1,6 +1,3 @@
-using System.Text.Json;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
-
 namespace K8sWsProxy.Sidecar.Tests;
 
 /// <summary>Which upstream a connection reaches: matching, load balancing, affinity and connect retries.</summary>

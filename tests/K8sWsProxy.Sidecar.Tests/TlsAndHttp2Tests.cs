@@ -1,9 +1,5 @@
-using System.Net;
 using System.Net.Security;
-using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
 
 namespace K8sWsProxy.Sidecar.Tests;
 

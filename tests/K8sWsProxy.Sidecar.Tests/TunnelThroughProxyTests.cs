@@ -1,6 +1,3 @@
-using System.Net.WebSockets;
-using K8sWsProxy.Sidecar.Tests.Infrastructure;
-
 namespace K8sWsProxy.Sidecar.Tests;
 
 /// <summary>What the proxy itself does to live connections: limits, keep-alive, idleness, lost peers, always with close frames.</summary>

@@ -1,6 +1,3 @@
-using k8s;
-using k8s.Models;
-using Xunit;
 using static K8sWsProxy.KubeEmulator.Tests.Infrastructure.TestEmulator;
 
 namespace K8sWsProxy.KubeEmulator.Tests.Cli;

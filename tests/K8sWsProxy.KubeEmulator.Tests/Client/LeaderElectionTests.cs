@@ -1,8 +1,5 @@
-using k8s;
 using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
-using K8sWsProxy.KubeEmulator.Tests.Infrastructure;
-using Xunit;
 
 namespace K8sWsProxy.KubeEmulator.Tests.Client;
 

@@ -1,8 +1,3 @@
-using System.Net;
-using k8s;
-using k8s.Autorest;
-using k8s.Models;
-using Xunit;
 using static K8sWsProxy.KubeEmulator.Tests.Infrastructure.TestEmulator;
 
 namespace K8sWsProxy.KubeEmulator.Tests.Client;

@@ -1,10 +1,3 @@
-using System.Net;
-using k8s;
-using k8s.Autorest;
-using k8s.Models;
-using K8sWsProxy.KubeEmulator.Tests.Infrastructure;
-using Xunit;
-
 namespace K8sWsProxy.KubeEmulator.Tests.Client;
 
 /// <summary>TokenRequest and TokenReview as the operator uses them to authenticate sidecars.</summary>

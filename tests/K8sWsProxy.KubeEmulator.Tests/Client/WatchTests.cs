@@ -1,9 +1,3 @@
-using k8s;
-using k8s.Autorest;
-using k8s.Models;
-using K8sWsProxy.KubeEmulator.Tests.Infrastructure;
-using Xunit;
-
 namespace K8sWsProxy.KubeEmulator.Tests.Client;
 
 /// <summary>List+watch as the operator's informers use it, through the real KubernetesClient.</summary>

@@ -1,7 +1,3 @@
-using k8s;
-using K8sWsProxy.KubeEmulator.Tests.Infrastructure;
-using Xunit;
-
 namespace K8sWsProxy.KubeEmulator.Tests.Hosting;
 
 /// <summary>The emulator as the playground starts it: a process that prints its URL and writes a kubeconfig.</summary>

@@ -1,8 +1,4 @@
-using System.Net;
 using System.Text;
-using System.Text.Json.Nodes;
-using K8sWsProxy.KubeEmulator.Tests.Infrastructure;
-using Xunit;
 
 namespace K8sWsProxy.KubeEmulator.Tests.Http;
 

@@ -1,7 +1,3 @@
-using System.Text.Json.Nodes;
-using K8sWsProxy.KubeEmulator.Tests.Infrastructure;
-using Xunit;
-
 namespace K8sWsProxy.KubeEmulator.Tests.Http;
 
 /// <summary>The discovery and OpenAPI documents kubectl reads before anything else.</summary>

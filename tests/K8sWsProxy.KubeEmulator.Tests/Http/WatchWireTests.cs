@@ -1,9 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
-using K8sWsProxy.KubeEmulator.Tests.Infrastructure;
-using Xunit;
 
 namespace K8sWsProxy.KubeEmulator.Tests.Http;
 

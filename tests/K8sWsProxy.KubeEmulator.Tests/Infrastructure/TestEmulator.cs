@@ -1,6 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using k8s;
 
 namespace K8sWsProxy.KubeEmulator.Tests.Infrastructure;
 

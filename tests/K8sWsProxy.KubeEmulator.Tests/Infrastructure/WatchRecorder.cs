@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using k8s;
 
 namespace K8sWsProxy.KubeEmulator.Tests.Infrastructure;
 

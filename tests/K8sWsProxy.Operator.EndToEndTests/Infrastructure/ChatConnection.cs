@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 
 namespace K8sWsProxy.Operator.EndToEndTests.Infrastructure;

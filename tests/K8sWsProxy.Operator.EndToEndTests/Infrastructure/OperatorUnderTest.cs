@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace K8sWsProxy.Operator.EndToEndTests.Infrastructure;
 
 /// <summary>One operator replica as a process; restartable on the same ports, so sidecars find it again.</summary>

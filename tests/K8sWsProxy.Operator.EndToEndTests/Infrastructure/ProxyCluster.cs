@@ -1,4 +1,3 @@
-using System.Net;
 using k8s;
 using k8s.Models;
 using K8sWsProxy.Contracts.Channel;

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace K8sWsProxy.Operator.EndToEndTests.Infrastructure;
 
 /// <summary>One sidecar process on its own loopback address, as the pod of that IP; restartable with the same ports and state.</summary>

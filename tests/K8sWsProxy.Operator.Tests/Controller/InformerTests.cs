@@ -1,9 +1,6 @@
 using System.Runtime.CompilerServices;
-using k8s;
-using k8s.Models;
 using K8sWsProxy.Operator.Informers;
 using Microsoft.Extensions.Logging.Abstractions;
-using Xunit;
 
 namespace K8sWsProxy.Operator.Tests.Controller;
 

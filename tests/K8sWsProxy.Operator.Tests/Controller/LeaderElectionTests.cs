@@ -1,9 +1,7 @@
-using k8s;
 using K8sWsProxy.KubeEmulator;
 using K8sWsProxy.Operator.Hosting;
 using K8sWsProxy.Operator.Leadership;
 using Microsoft.Extensions.Logging.Abstractions;
-using Xunit;
 
 namespace K8sWsProxy.Operator.Tests.Controller;
 

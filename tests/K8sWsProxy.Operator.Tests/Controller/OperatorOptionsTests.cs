@@ -1,5 +1,4 @@
 using K8sWsProxy.Operator.Hosting;
-using Xunit;
 
 namespace K8sWsProxy.Operator.Tests.Controller;
 

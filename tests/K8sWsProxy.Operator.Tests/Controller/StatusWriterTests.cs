@@ -1,17 +1,12 @@
-using k8s;
-using k8s.Models;
 using K8sWsProxy.KubeEmulator;
 using K8sWsProxy.Operator.Channel;
-using K8sWsProxy.Operator.Compilation;
 using K8sWsProxy.Operator.Events;
 using K8sWsProxy.Operator.Hosting;
 using K8sWsProxy.Operator.Informers;
 using K8sWsProxy.Operator.Leadership;
 using K8sWsProxy.Operator.Reconcile;
-using K8sWsProxy.Operator.Routes;
 using K8sWsProxy.Operator.Status;
 using Microsoft.Extensions.Logging.Abstractions;
-using Xunit;
 
 namespace K8sWsProxy.Operator.Tests.Controller;
 

@@ -1,6 +1,5 @@
 using K8sWsProxy.Operator.Queue;
 using Microsoft.Extensions.Time.Testing;
-using Xunit;
 
 namespace K8sWsProxy.Operator.Tests.Controller;
 

@@ -1,6 +1,3 @@
-using System.Net.Sockets;
-using System.Text;
-
 namespace K8sWsProxy.Sidecar.Tests.Infrastructure;
 
 /// <summary>A hand-written HTTP/1.1 request, to see exactly what the proxy answers (status, headers, JSON body).</summary>

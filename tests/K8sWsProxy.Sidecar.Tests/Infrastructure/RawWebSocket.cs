@@ -1,6 +1,4 @@
-using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Text;
 
 namespace K8sWsProxy.Sidecar.Tests.Infrastructure;
 

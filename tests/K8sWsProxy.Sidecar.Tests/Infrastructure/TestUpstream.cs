@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using K8sWsProxy.EchoServer;
 using Microsoft.AspNetCore.Builder;
