@@ -1,6 +1,5 @@
 using K8sWsProxy.Bench.Harness;
 using K8sWsProxy.Bench.Load;
-using K8sWsProxy.Bench.Stats;
 using K8sWsProxy.Testing;
 
 namespace K8sWsProxy.Bench.Systems;
@@ -38,22 +37,17 @@ internal sealed class Haproxy(SystemSettings s) : SystemUnderTest(s)
 
     public override async Task<bool> ReloadAsync(int n, CancellationToken cancel)
     {
-        var workersBefore = ProcFs.Tree(process!.Pid).Skip(1).ToHashSet();
+        var master = process!;
+        var workersBefore = Workers(master);
         Templates.WriteAtomically(Path.Combine(dir, "haproxy.cfg"),
             Config(Templates.Render(Templates.Load("haproxy-extra-acl.cfg.tmpl"), new Dictionary<string, string> { ["N"] = S(n) })));
         // A SIGUSR2 that lands while the master is still re-executing from the previous one can go unseen: resend after 1 s.
         for (var attempt = 0; attempt < 4; attempt++)
         {
-            process.Signal(Signals.Usr2);
-            var until = DateTime.UtcNow + TimeSpan.FromSeconds(1);
-            while (DateTime.UtcNow < until)
+            master.Signal(Signals.Usr2);
+            if (await NewWorkerAsync(master, workersBefore, TimeSpan.FromSeconds(1), cancel))
             {
-                if (ProcFs.Tree(process.Pid).Skip(1).Any(p => !workersBefore.Contains(p)))
-                {
-                    return true;
-                }
-
-                await Task.Delay(10, cancel);
+                return true;
             }
         }
 

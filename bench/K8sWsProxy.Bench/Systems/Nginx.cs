@@ -1,6 +1,5 @@
 using K8sWsProxy.Bench.Harness;
 using K8sWsProxy.Bench.Load;
-using K8sWsProxy.Bench.Stats;
 using K8sWsProxy.Testing;
 
 namespace K8sWsProxy.Bench.Systems;
@@ -39,25 +38,13 @@ internal sealed class Nginx(SystemSettings s) : SystemUnderTest(s)
 
     public override async Task<bool> ReloadAsync(int n, CancellationToken cancel)
     {
-        var workersBefore = ProcFs.Tree(process!.Pid).Skip(1).ToHashSet();
+        var master = process!;
+        var workersBefore = Workers(master);
         Templates.WriteAtomically(Path.Combine(prefix, "nginx.conf"),
             Config(Templates.Render(Templates.Load("nginx-extra-location.conf.tmpl"), new Dictionary<string, string> { ["N"] = S(n) })));
         var reload = ManagedProcess.Start("nginx -s reload", "nginx", ["-p", prefix, "-c", Path.Combine(prefix, "nginx.conf"), "-s", "reload"],
             Path.Combine(prefix, "reload.log"));
         await reload.WaitForExitAsync(TimeSpan.FromSeconds(5));
-
-        // Reloaded when a worker that was not there before is running.
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (DateTime.UtcNow < until)
-        {
-            if (ProcFs.Tree(process.Pid).Skip(1).Any(p => !workersBefore.Contains(p)))
-            {
-                return true;
-            }
-
-            await Task.Delay(10, cancel);
-        }
-
-        return false;
+        return await NewWorkerAsync(master, workersBefore, TimeSpan.FromSeconds(5), cancel);
     }
 }

@@ -75,5 +75,25 @@ internal abstract class SystemUnderTest(SystemSettings settings)
         }
     }
 
+    /// <summary>The workers of <paramref name="master"/> now (its descendants): a reload shows as one that was not there before.</summary>
+    protected static HashSet<int> Workers(ManagedProcess master) => ProcFs.Tree(master.Pid).Skip(1).ToHashSet();
+
+    /// <summary>True once <paramref name="master"/> runs a worker not in <paramref name="before"/>; false after <paramref name="within"/>.</summary>
+    protected static async Task<bool> NewWorkerAsync(ManagedProcess master, HashSet<int> before, TimeSpan within, CancellationToken cancel)
+    {
+        var until = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < until)
+        {
+            if (Workers(master).Any(p => !before.Contains(p)))
+            {
+                return true;
+            }
+
+            await Task.Delay(10, cancel);
+        }
+
+        return false;
+    }
+
     protected static string S(int v) => v.ToString(CultureInfo.InvariantCulture);
 }
