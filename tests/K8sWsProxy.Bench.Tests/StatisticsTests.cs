@@ -75,6 +75,13 @@ public class StatisticsTests
         Assert.Contains(goals, g => g.StartsWith("memory per idle plain connection at most 4 KiB (4,096 B) at 8,000 connections: **met**", StringComparison.Ordinal));
         Assert.Contains(goals, g => g.StartsWith("idle sidecar resident memory at most 30 MiB: **not met** (31.0 MiB", StringComparison.Ordinal));
         Assert.Contains(goals, g => g == "CPU per handshake at most 2× haproxy's (behind it: haproxy's): not measured");
+
+        // The quick plan's smaller cluster says nothing about the goal at 50 sidecars.
+        var propagation = new ScenarioResult("propagation", "Route change", "", [new Metric("acked", "every sidecar acked", "ms", false)]) { Distribution = true };
+        propagation.Add("10 sidecars", new() { ["acked"] = 120 });
+        Assert.Contains(Goals.Evaluate([propagation]), g => g.EndsWith("at 50 sidecars (p99): not judged: 10 sidecars measured, not 50 (median 120 ms, p99 120 ms)", StringComparison.Ordinal));
+        propagation.Add("50 sidecars", new() { ["acked"] = 300 });
+        Assert.Contains(Goals.Evaluate([propagation]), g => g.EndsWith("at 50 sidecars (p99): **met** with 50 sidecars: median 300 ms, p99 300 ms", StringComparison.Ordinal));
     }
 
     [Fact]
