@@ -21,7 +21,11 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
     internal static readonly TimeSpan RequestHeadTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>A connection of the plain listener.</summary>
-    public Task ServeAsync(Socket socket) => ServeAsync(new SocketStream(socket), (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None, "http");
+    public Task ServeAsync(Socket socket)
+    {
+        var address = (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None; // read before the stream takes the socket
+        return ServeAsync(new SocketStream(socket), address, "http");
+    }
 
     /// <param name="client">Owned: disposed when the connection is over.</param>
     /// <param name="scheme">What the client spoke, for X-Forwarded-Proto: http, or https once TLS is off its bytes.</param>

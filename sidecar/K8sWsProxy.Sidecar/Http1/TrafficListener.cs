@@ -65,8 +65,8 @@ internal sealed class TrafficListener(IPEndPoint endpoint, Func<Socket, Task> se
                 catch (Exception e) when (e is IOException or Win32Exception)
                 {
                     // The socket could not be set up for serving (its descriptor, the reactor): this connection only.
+                    // Its stream took the descriptor and closed it; the Socket object must not be disposed after that.
                     Log.AcceptFailed(logger, e.Message);
-                    client.Dispose();
                     serving = Task.CompletedTask;
                 }
 

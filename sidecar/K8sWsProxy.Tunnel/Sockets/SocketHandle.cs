@@ -20,6 +20,7 @@ internal sealed class SocketHandle : SafeHandleMinusOneIsInvalid
     /// <summary>The socket's descriptor; the socket no longer owns it, and is left to the GC without closing it.</summary>
     public static SocketHandle TakeFrom(Socket socket)
     {
+        ArgumentNullException.ThrowIfNull(socket);
         var taken = new SocketHandle();
         taken.SetHandle(socket.SafeHandle.DangerousGetHandle());
         socket.SafeHandle.SetHandleAsInvalid();

@@ -42,18 +42,18 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
     private CancellationTokenRegistration _writeCancel;
     private ManualResetValueTaskSourceCore<bool> _write;
 
-    /// <param name="socket">Connected; switched to non-blocking. Its descriptor is taken (closed with the stream), and the
-    /// <see cref="Socket"/> object is let go: disposing it afterwards does nothing.</param>
+    /// <param name="socket">Connected; switched to non-blocking. From this call on its descriptor is the stream's, also when
+    /// the call throws (it is closed then): the <see cref="Socket"/> object is let go and must not be disposed, since
+    /// .NET's socket waits for ever to release a handle taken from it.</param>
     public SocketStream(Socket socket)
-        : this(socket, connecting: false)
+        : this(TakeNonBlocking(socket), connecting: false)
     {
-        Syscalls.SetNonBlocking(Fd(socket));
     }
 
-    private SocketStream(Socket socket, bool connecting)
+    /// <summary>Registers <paramref name="handle"/>, which it owns: closed again when registering fails.</summary>
+    private SocketStream(SocketHandle handle, bool connecting)
     {
-        ArgumentNullException.ThrowIfNull(socket);
-        _handle = SocketHandle.TakeFrom(socket);
+        _handle = handle;
         if (connecting)
         {
             _writeFullAt = _writeEdges; // writable only once the connect is done
@@ -62,11 +62,11 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
         _reactor = SocketReactor.Shared;
         try
         {
-            _id = _reactor.Add(_handle.Fd, this);
+            _id = _reactor.Add(handle.Fd, this);
         }
         catch
         {
-            _handle.Dispose();
+            handle.Dispose();
             throw;
         }
     }
@@ -75,33 +75,34 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
     public static async ValueTask<SocketStream> ConnectAsync(IPEndPoint remote, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(remote);
-        var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        SocketStream? stream = null;
+        var handle = SocketHandle.TakeFrom(new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true });
+        bool connected;
         try
         {
-            // Registered once the connect is under way: a socket that is not connecting yet reports itself as hung up.
-            Syscalls.SetNonBlocking(Fd(socket));
-            var connected = Syscalls.StartConnect(Fd(socket), remote.Serialize());
-            stream = new SocketStream(socket, connecting: !connected);
+            Syscalls.SetNonBlocking(handle.Fd);
+            connected = Syscalls.StartConnect(handle.Fd, remote.Serialize());
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+
+        // Registered once the connect is under way: a socket that is not connecting yet reports itself as hung up.
+        var stream = new SocketStream(handle, connecting: !connected);
+        try
+        {
             if (!connected)
             {
                 await stream.WriteAsync(ReadOnlyMemory<byte>.Empty, cancellationToken);
-                Syscalls.ThrowIfConnectFailed(Fd(socket));
+                Syscalls.ThrowIfConnectFailed(handle.Fd);
             }
 
             return stream;
         }
         catch
         {
-            if (stream is null)
-            {
-                socket.Dispose();
-            }
-            else
-            {
-                await stream.DisposeAsync();
-            }
-
+            await stream.DisposeAsync();
             throw;
         }
     }
@@ -271,7 +272,20 @@ public sealed class SocketStream : AsyncDuplexStream, IValueTaskSource<int>, IVa
         base.Dispose(disposing);
     }
 
-    private static int Fd(Socket socket) => (int)socket.SafeHandle.DangerousGetHandle();
+    private static SocketHandle TakeNonBlocking(Socket socket)
+    {
+        var handle = SocketHandle.TakeFrom(socket);
+        try
+        {
+            Syscalls.SetNonBlocking(handle.Fd);
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
 
     private bool TryWrite(ref ReadOnlyMemory<byte> buffer)
     {
