@@ -25,6 +25,10 @@ public sealed class SidecarOptionsTests
     }
 
     [Fact]
+    public void A_stray_word_is_refused_and_an_unknown_options_value_is_not_reported_twice() =>
+        Assert.Equal(["'stray': not an option (options are --name value)", "--bogus: unknown option"], SidecarOptions.Parse(["--config", "a.yaml", "stray", "--bogus", "x"]).Errors);
+
+    [Fact]
     public void Values_are_read_and_defaults_kept()
     {
         var (options, errors) = SidecarOptions.Parse(["--config", "a.yaml", "--listen", "127.0.0.1:0", "--listen-tls", "off", "--frame-tracking", "off", "--shutdown-timeout", "2s"]);

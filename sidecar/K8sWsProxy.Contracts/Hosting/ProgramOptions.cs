@@ -59,13 +59,29 @@ public static class ProgramOptions
     public static (ParseResult Result, List<string> Errors) Parse(RootCommand command, IReadOnlyList<string> args)
     {
         var result = command.Parse(args);
-        var errors = result.UnmatchedTokens.Where(t => t.StartsWith('-')).Select(t => $"{t}: unknown option").ToList();
+        var errors = new List<string>();
+        var afterUnknownOption = false;
+        foreach (var token in result.UnmatchedTokens)
+        {
+            // An unknown option's value is taken for its value, as every option here has one; anything else is a stray.
+            if (token.StartsWith('-'))
+            {
+                errors.Add($"{token}: unknown option");
+            }
+            else if (!afterUnknownOption)
+            {
+                errors.Add($"'{token}': not an option (options are --name value)");
+            }
+
+            afterUnknownOption = token.StartsWith('-');
+        }
+
         foreach (var error in result.Errors)
         {
             switch (error.SymbolResult)
             {
                 case CommandResult:
-                    break; // unmatched tokens: reported above by name, their values not at all
+                    break; // unmatched tokens: reported above
                 case OptionResult { Tokens.Count: 0 } option:
                     errors.Add($"{option.Option.Name}: missing value");
                     break;
