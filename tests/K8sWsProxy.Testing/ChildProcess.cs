@@ -33,7 +33,8 @@ public sealed partial class ChildProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public int ExitCode => _process.ExitCode;
+    /// <summary>Completes when the process exits; nothing is killed for waiting on it.</summary>
+    public Task Exited => _process.WaitForExitAsync();
 
     public string Stdout => Read(_stdout);
 

@@ -12,9 +12,9 @@ internal sealed class ManagedProcess
 {
     private static readonly List<ManagedProcess> Running = [];
     private readonly ChildProcess _process;
-    private readonly StreamWriter _log;
+    private readonly LogFile _log;
 
-    private ManagedProcess(ChildProcess process, StreamWriter log)
+    private ManagedProcess(ChildProcess process, LogFile log)
     {
         _process = process;
         _log = log;
@@ -36,12 +36,11 @@ internal sealed class ManagedProcess
     public static ManagedProcess Start(string name, string file, IEnumerable<string> args, string logPath, IReadOnlyDictionary<string, string>? env = null)
     {
         var arguments = args.ToList();
-        Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
-        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
-        log.WriteLine($"# {file} {string.Join(' ', arguments)}");
+        var log = new LogFile(logPath);
+        log.Write($"# {file} {string.Join(' ', arguments)}");
         lock (Running)
         {
-            var managed = new ManagedProcess(ChildProcess.Start(file, arguments, environment: env, name: name, onLine: line => Write(log, line)), log);
+            var managed = new ManagedProcess(ChildProcess.Start(file, arguments, environment: env, name: name, onLine: log.Write), log);
             Running.Add(managed);
             return managed;
         }
@@ -125,17 +124,6 @@ internal sealed class ManagedProcess
         }
     }
 
-    private static void Write(StreamWriter log, string line)
-    {
-        lock (log)
-        {
-            if (log.BaseStream is not null) // null once the process was stopped and its log closed
-            {
-                log.WriteLine(line);
-            }
-        }
-    }
-
     private void Forget()
     {
         lock (Running)
@@ -143,9 +131,39 @@ internal sealed class ManagedProcess
             Running.Remove(this);
         }
 
-        lock (_log)
+        _log.Close();
+    }
+
+    /// <summary>The process's output as it comes; lines after <see cref="Close"/> (a late reader thread) are dropped.</summary>
+    private sealed class LogFile
+    {
+        private readonly StreamWriter _writer;
+        private bool _closed;
+
+        public LogFile(string path)
         {
-            _log.Dispose();
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            _writer = new StreamWriter(path, append: true) { AutoFlush = true };
+        }
+
+        public void Write(string line)
+        {
+            lock (_writer)
+            {
+                if (!_closed)
+                {
+                    _writer.WriteLine(line);
+                }
+            }
+        }
+
+        public void Close()
+        {
+            lock (_writer)
+            {
+                _closed = true;
+                _writer.Dispose();
+            }
         }
     }
 }

@@ -142,7 +142,7 @@ public sealed class KubectlTests
 
         // wait has to watch: the condition only appears after it started.
         var wait = kubectl.Start("wait", "--for=condition=Ready", "wsr/chat", "--timeout=20s");
-        await Task.Delay(TimeSpan.FromMilliseconds(300)); // what it must not do would be done by now
+        await Task.WhenAny(wait.Exited, Task.Delay(TimeSpan.FromMilliseconds(300)));
         Assert.False(wait.HasExited, "wait finished before the condition existed");
         await Ok(kubectl.RunAsync("patch", "wsr", "chat", "--subresource=status", "--type=merge", "-p",
             """{"status":{"conditions":[{"type":"Ready","status":"True","reason":"Synced"}]}}"""));
