@@ -1,4 +1,5 @@
 using K8sWsProxy.Bench.Harness;
+using K8sWsProxy.Bench.Systems;
 
 namespace K8sWsProxy.Bench.Tests;
 
@@ -22,42 +23,34 @@ public class TemplateTests
         Assert.Equal("r1;r2;r3;", Templates.Repeat("r{{N}};", 3, new Dictionary<string, string>()));
     }
 
+    private static readonly SystemSettings Settings = new("/repo", "/tmp/bench", "0", 19000, 20000);
+
     [Fact]
     public void NginxConfigIsOneWorkerWithWebSocketHeaders()
     {
-        var conf = Templates.Render(Load("nginx.conf.tmpl"), new Dictionary<string, string>
-        {
-            ["PREFIX"] = "/tmp/n",
-            ["PORT"] = "18080",
-            ["UPSTREAM_PORT"] = "19000",
-            ["NOFILE"] = "20000",
-            ["WORKER_CONNECTIONS"] = "19950",
-            ["EXTRA_LOCATIONS"] = Templates.Render(Load("nginx-extra-location.conf.tmpl"), new Dictionary<string, string> { ["N"] = "7" }),
-        });
+        var nginx = new Nginx(Settings);
+        var conf = nginx.Config(7);
         Assert.Contains("worker_processes 1;", conf, StringComparison.Ordinal);
-        Assert.Contains("listen 127.0.0.1:18080", conf, StringComparison.Ordinal);
+        Assert.Contains($"listen 127.0.0.1:{nginx.Target.EndPoint.Port}", conf, StringComparison.Ordinal);
         Assert.Contains("server 127.0.0.1:19000;", conf, StringComparison.Ordinal);
+        Assert.Contains("worker_connections 19950;", conf, StringComparison.Ordinal);
         Assert.Contains("proxy_set_header Upgrade $http_upgrade;", conf, StringComparison.Ordinal);
         Assert.Contains("location /reload-7 {", conf, StringComparison.Ordinal);
+        Assert.DoesNotContain("reload-", nginx.Config(null), StringComparison.Ordinal);
         Assert.Equal(conf.Count(c => c == '{'), conf.Count(c => c == '}'));
     }
 
     [Fact]
     public void HaproxyConfigIsOneThreadWithTunnelTimeout()
     {
-        var conf = Templates.Render(Load("haproxy.cfg.tmpl"), new Dictionary<string, string>
-        {
-            ["PREFIX"] = "/tmp/h",
-            ["PORT"] = "18081",
-            ["UPSTREAM_PORT"] = "19000",
-            ["MAXCONN"] = "9950",
-            ["EXTRA_ACLS"] = Templates.Render(Load("haproxy-extra-acl.cfg.tmpl"), new Dictionary<string, string> { ["N"] = "3" }),
-        });
+        var haproxy = new Haproxy(Settings);
+        var conf = haproxy.Config(3);
         Assert.Contains("nbthread 1", conf, StringComparison.Ordinal);
         Assert.Contains("maxconn 9950", conf, StringComparison.Ordinal);
         Assert.Contains("timeout tunnel 1h", conf, StringComparison.Ordinal);
-        Assert.Contains("bind 127.0.0.1:18081", conf, StringComparison.Ordinal);
+        Assert.Contains($"bind 127.0.0.1:{haproxy.Target.EndPoint.Port}", conf, StringComparison.Ordinal);
         Assert.Contains("use_backend echo if reload_3", conf, StringComparison.Ordinal);
+        Assert.Contains($"pidfile /tmp/bench/haproxy-{haproxy.Target.EndPoint.Port}/haproxy.pid", conf, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,38 +1,35 @@
-using System.Text.RegularExpressions;
 using k8s;
 
 namespace K8sWsProxy.Operator.EndToEndTests;
 
 /// <summary>Crashes, restarts, a second replica and a misbehaving API server: the operator and the sidecars converge.</summary>
 [Collection(ProxyClusterCollection.Name)]
-public sealed partial class FaultTests(ProxyCluster cluster) : IAsyncLifetime
+public sealed class FaultTests(ProxyCluster cluster) : ClusterTest(cluster)
 {
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await cluster.ApplyAsync(cluster.ExampleRoute());
-        await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        await Cluster.ApplyAsync(Cluster.ExampleRoute());
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
     }
 
-    public Task DisposeAsync() => cluster.DeleteRoutesAsync();
-
     /// <summary>The example route with a different Origin allowed: a new generation and a new revision, same traffic.</summary>
-    private string Edit(int n) => cluster.ExampleRoute().Replace("allowedOrigins: [\"https://chat.example.com\"]", $"allowedOrigins: [\"https://chat.example.com\", \"https://edit-{n}.example.com\"]", StringComparison.Ordinal);
+    private string Edit(int n) => Cluster.ExampleRoute().Replace("allowedOrigins: [\"https://chat.example.com\"]", $"allowedOrigins: [\"https://chat.example.com\", \"https://edit-{n}.example.com\"]", StringComparison.Ordinal);
 
     private Task<Operator.Routes.WebSocketRoute> ConvergedAsync(long generation) =>
-        cluster.WaitForRouteAsync("chat", r => r.Metadata.Generation == generation && ProxyCluster.IsReady(r, 3, 3), $"generation {generation} on 3/3", TimeSpan.FromSeconds(30));
+        Cluster.WaitForRouteAsync("chat", r => r.Metadata.Generation == generation && ProxyCluster.IsReady(r, 3, 3), $"generation {generation} on 3/3", TimeSpan.FromSeconds(30));
 
-    private async Task<long> GenerationAsync() => (await cluster.RouteAsync("chat"))!.Metadata.Generation!.Value;
+    private async Task<long> GenerationAsync() => (await Cluster.RouteAsync("chat"))!.Metadata.Generation!.Value;
 
     private async Task<string> LeaderAsync() =>
-        (await cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync("k8s-ws-proxy-operator", "default")).Spec.HolderIdentity;
+        (await Cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync("k8s-ws-proxy-operator", "default")).Spec.HolderIdentity;
 
     [Fact]
     public async Task A_killed_sidecar_serves_its_persisted_document_at_once_then_resyncs()
     {
-        var sidecar = cluster.Sidecars[1];
+        var sidecar = Cluster.Sidecars[1];
         var before = (await sidecar.ConfigAsync()).GetProperty("revision").GetString();
         sidecar.Process!.Kill();
-        await cluster.ApplyAsync(Edit(1));
+        await Cluster.ApplyAsync(Edit(1));
         var generation = await GenerationAsync();
 
         sidecar.Start();
@@ -52,21 +49,21 @@ public sealed partial class FaultTests(ProxyCluster cluster) : IAsyncLifetime
     [Fact]
     public async Task A_killed_operator_loses_nothing_and_status_converges_after_its_restart()
     {
-        foreach (var replica in cluster.Operators)
+        foreach (var replica in Cluster.Operators)
         {
             replica.Process!.Kill();
         }
 
         // Sidecars keep serving their last good document while no operator answers.
-        using (var chat = await ChatConnection.OpenAsync(cluster.Sidecars[0]))
+        using (var chat = await ChatConnection.OpenAsync(Cluster.Sidecars[0]))
         {
             await chat.Socket.SendTextAsync("still here");
             Assert.Equal("still here", await chat.Socket.ReceiveTextAsync());
         }
 
-        await cluster.ApplyAsync(Edit(2));
+        await Cluster.ApplyAsync(Edit(2));
         var generation = await GenerationAsync();
-        foreach (var replica in cluster.Operators)
+        foreach (var replica in Cluster.Operators)
         {
             await replica.StartAsync();
         }
@@ -77,17 +74,17 @@ public sealed partial class FaultTests(ProxyCluster cluster) : IAsyncLifetime
     [Fact]
     public async Task With_two_replicas_only_the_leader_writes_status_and_killing_it_hands_over()
     {
-        if (cluster.Operators.Count == 1)
+        if (Cluster.Operators.Count == 1)
         {
-            cluster.Operators.Add(new OperatorUnderTest("op-b", cluster.Kube.KubeconfigPath, cluster.Operators[0].CertFile, cluster.Operators[0].KeyFile));
-            await cluster.Operators[1].StartAsync();
+            Cluster.Operators.Add(new OperatorUnderTest("op-b", Cluster.Kube.KubeconfigPath, Cluster.Operators[0].CertFile, Cluster.Operators[0].KeyFile));
+            await Cluster.Operators[1].StartAsync();
         }
 
         var holder = await LeaderAsync();
-        var leader = cluster.Operators.Single(o => o.Identity == holder);
-        var follower = cluster.Operators.Single(o => o != leader);
+        var leader = Cluster.Operators.Single(o => o.Identity == holder);
+        var follower = Cluster.Operators.Single(o => o != leader);
         var followerWrites = StatusWrites(follower.AllOutput);
-        await cluster.ApplyAsync(Edit(3));
+        await Cluster.ApplyAsync(Edit(3));
         await ConvergedAsync(await GenerationAsync());
         Assert.Equal(followerWrites, StatusWrites(follower.AllOutput));
 
@@ -95,7 +92,7 @@ public sealed partial class FaultTests(ProxyCluster cluster) : IAsyncLifetime
         await Poll.UntilAsync(async () => await LeaderAsync() == follower.Identity, "the follower to take the lease", TimeSpan.FromSeconds(20));
         // The sidecars dial the first replica's address: bring it back (as a follower) so they have somewhere to go.
         await leader.StartAsync();
-        await cluster.ApplyAsync(Edit(4));
+        await Cluster.ApplyAsync(Edit(4));
         await ConvergedAsync(await GenerationAsync());
         Assert.True(StatusWrites(follower.AllOutput) > followerWrites, "the new leader wrote status");
     }
@@ -103,16 +100,16 @@ public sealed partial class FaultTests(ProxyCluster cluster) : IAsyncLifetime
     [Fact]
     public async Task Dropped_watches_and_410_Gone_make_the_operator_relist_and_converge()
     {
-        cluster.Kube.DropWatches();
-        await cluster.ApplyAsync(Edit(5));
+        Cluster.Kube.DropWatches();
+        await Cluster.ApplyAsync(Edit(5));
         await ConvergedAsync(await GenerationAsync());
 
         // A change nobody watches moves the resourceVersion on; compacting then makes every resume point too old.
-        await cluster.ApplyAsync("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bump, namespace: demo}\ndata: {at: \"" + Guid.NewGuid() + "\"}\n");
+        await Cluster.ApplyAsync("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bump, namespace: demo}\ndata: {at: \"" + Guid.NewGuid() + "\"}\n");
         var relists = Relists();
-        cluster.Kube.CompactHistory();
-        cluster.Kube.DropWatches();
-        await cluster.ApplyAsync(Edit(6));
+        Cluster.Kube.CompactHistory();
+        Cluster.Kube.DropWatches();
+        await Cluster.ApplyAsync(Edit(6));
         await ConvergedAsync(await GenerationAsync());
         await Poll.UntilAsync(() => Relists() > relists, "the operator to relist after 410 Gone");
     }
@@ -120,9 +117,9 @@ public sealed partial class FaultTests(ProxyCluster cluster) : IAsyncLifetime
     [Fact]
     public async Task A_terminated_operator_closes_its_channels_with_1001_and_exits_0()
     {
-        using var replica = new OperatorUnderTest("op-term", cluster.Kube.KubeconfigPath, cluster.Operators[0].CertFile, cluster.Operators[0].KeyFile);
+        using var replica = new OperatorUnderTest("op-term", Cluster.Kube.KubeconfigPath, Cluster.Operators[0].CertFile, Cluster.Operators[0].KeyFile);
         await replica.StartAsync();
-        var token = await File.ReadAllTextAsync(cluster.Sidecars[0].TokenFile);
+        var token = await File.ReadAllTextAsync(Cluster.Sidecars[0].TokenFile);
         using var channel = await Ws.ConnectAsync(replica.ChannelUrl, o =>
         {
             o.RemoteCertificateValidationCallback = (_, _, _, _) => true;
@@ -141,33 +138,26 @@ public sealed partial class FaultTests(ProxyCluster cluster) : IAsyncLifetime
     public async Task Failing_API_requests_are_retried_with_backoff_without_a_crash(int status)
     {
         var failures = Failures();
-        cluster.Kube.FailNextRequests(25, status);
-        cluster.Kube.DropWatches();
+        Cluster.Kube.FailNextRequests(25, status);
+        Cluster.Kube.DropWatches();
         await Poll.UntilAsync(() => Failures() > failures, "the operator to meet the failures");
 
         // kubectl meets them too; it is retried here as a user would.
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await cluster.Kubectl.RunWithInputAsync(Edit(7 + status), "apply", "-f", "-")).ExitCode != 0)
+        while ((await Cluster.Kubectl.RunWithInputAsync(Edit(7 + status), "apply", "-f", "-")).ExitCode != 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "kubectl apply kept failing");
         }
 
         await ConvergedAsync(await GenerationAsync());
-        Assert.All(cluster.Operators, o => Assert.False(o.Process!.HasExited));
+        Assert.All(Cluster.Operators, o => Assert.False(o.Process!.HasExited));
     }
 
-    private int Relists() => WatchExpired().Matches(string.Concat(cluster.Operators.Select(o => o.AllOutput))).Count;
+    private int Relists() => Occurrences(string.Concat(Cluster.Operators.Select(o => o.AllOutput)), "expired (410 Gone): relisting");
 
-    private int Failures() => RetryLine().Matches(string.Concat(cluster.Operators.Select(o => o.AllOutput))).Count;
+    private int Failures() => Occurrences(string.Concat(Cluster.Operators.Select(o => o.AllOutput)), "failed, retrying");
 
-    private static int StatusWrites(string log) => StatusLine().Matches(log).Count;
+    private static int StatusWrites(string log) => Occurrences(log, "Status of demo/chat:");
 
-    [GeneratedRegex(@"expired \(410 Gone\): relisting")]
-    private static partial Regex WatchExpired();
-
-    [GeneratedRegex(@"failed, retrying")]
-    private static partial Regex RetryLine();
-
-    [GeneratedRegex(@"Status of demo/chat:")]
-    private static partial Regex StatusLine();
+    private static int Occurrences(string log, string text) => log.Split(text).Length - 1;
 }

@@ -5,28 +5,24 @@ namespace K8sWsProxy.Operator.EndToEndTests;
 /// operator's exposition passes promtool, and every query of the shipped Grafana dashboard returns series.
 /// </summary>
 [Collection(ProxyClusterCollection.Name)]
-public sealed class PrometheusTests(ProxyCluster cluster) : IAsyncLifetime
+public sealed class PrometheusTests(ProxyCluster cluster) : ClusterTest(cluster)
 {
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync() => cluster.DeleteRoutesAsync();
-
     [Fact]
     public async Task Every_dashboard_query_returns_series_from_the_operator_and_the_sidecars()
     {
-        await cluster.ApplyAsync(cluster.ExampleRoute());
-        await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
-        var operatorMetrics = new Uri($"http://127.0.0.1:{cluster.Operators[0].HealthPort}/");
+        await Cluster.ApplyAsync(Cluster.ExampleRoute());
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        var operatorMetrics = new Uri($"http://127.0.0.1:{Cluster.Operators[0].HealthPort}/");
         var exposition = (await Scrape.FromAsync(operatorMetrics)).Text;
         var (exit, output) = await PrometheusServer.PromtoolAsync(["check", "metrics"], exposition);
         Assert.True(exit == 0, output);
 
         await using var prometheus = PrometheusServer.Start(
-            cluster.Sidecars.Select(s => ("sidecar", $"{s.Ip}:{s.AdminPort}", s.PodName))
-                .Append(("operator", $"127.0.0.1:{cluster.Operators[0].HealthPort}", cluster.Operators[0].Identity)));
+            Cluster.Sidecars.Select(s => ("sidecar", $"{s.Ip}:{s.AdminPort}", s.PodName))
+                .Append(("operator", $"127.0.0.1:{Cluster.Operators[0].HealthPort}", Cluster.Operators[0].Identity)));
 
         // Messages both ways, a normal close and a refused origin on every sidecar.
-        foreach (var sidecar in cluster.Sidecars)
+        foreach (var sidecar in Cluster.Sidecars)
         {
             using (var chat = await ChatConnection.OpenAsync(sidecar))
             {

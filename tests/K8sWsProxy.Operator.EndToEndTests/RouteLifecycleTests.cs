@@ -5,22 +5,18 @@ namespace K8sWsProxy.Operator.EndToEndTests;
 
 /// <summary>kubectl apply, edit, relabel and delete, seen from kubectl and from real WebSocket traffic through every sidecar.</summary>
 [Collection(ProxyClusterCollection.Name)]
-public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper output) : IAsyncLifetime
+public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper output) : ClusterTest(cluster)
 {
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync() => cluster.DeleteRoutesAsync();
-
     [Fact]
     public async Task Applying_the_example_route_makes_every_sidecar_serve_it_and_kubectl_show_3_of_3_Ready()
     {
         var clock = Stopwatch.StartNew();
-        await cluster.ApplyAsync(cluster.ExampleRoute());
+        await Cluster.ApplyAsync(Cluster.ExampleRoute());
         var applied = clock.Elapsed;
 
-        await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
         var ready = clock.Elapsed;
-        var get = (await cluster.Kubectl.RunAsync("get", "wsr", "-n", ProxyCluster.Namespace, "-o", "wide")).Stdout;
+        var get = (await Cluster.Kubectl.RunAsync("get", "wsr", "-n", ProxyCluster.Namespace, "-o", "wide")).Stdout;
         output.WriteLine($"kubectl apply returned after {applied.TotalMilliseconds:F0} ms; 3/3 Ready {(ready - applied).TotalMilliseconds:F0} ms later:\n{get}");
         Assert.Matches(@"chat\s+True\s+3/3\s+\[""chat.example.com""\]\s+/ws\s+Synced", get);
         // The goal is well under a second (see the test output); the bound leaves room for a loaded 2-core machine.
@@ -30,9 +26,9 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
         var warm = new List<double>();
         for (var i = 1; i <= 5; i++)
         {
-            await cluster.ApplyAsync(cluster.ExampleRoute().Replace("maxConnections: 10000", $"maxConnections: {10000 + i}", StringComparison.Ordinal));
+            await Cluster.ApplyAsync(Cluster.ExampleRoute().Replace("maxConnections: 10000", $"maxConnections: {10000 + i}", StringComparison.Ordinal));
             var changed = clock.Elapsed;
-            await cluster.WaitForRouteAsync("chat", r => r.Metadata.Generation == 1 + i && ProxyCluster.IsReady(r, 3, 3), $"generation {1 + i} on 3/3");
+            await Cluster.WaitForRouteAsync("chat", r => r.Metadata.Generation == 1 + i && ProxyCluster.IsReady(r, 3, 3), $"generation {1 + i} on 3/3");
             warm.Add((clock.Elapsed - changed).TotalMilliseconds);
         }
 
@@ -40,7 +36,7 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
         Assert.True(warm.Order().ElementAt(2) < 2000, "the median edit took more than 2 s to reach 3/3 Ready");
 
         var upstreams = new HashSet<string>();
-        foreach (var sidecar in cluster.Sidecars)
+        foreach (var sidecar in Cluster.Sidecars)
         {
             for (var i = 0; i < 3; i++)
             {
@@ -59,21 +55,21 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
     [Fact]
     public async Task An_edited_route_moves_new_connections_while_live_ones_on_untouched_routes_stay_open()
     {
-        await cluster.ApplyAsync(cluster.ExampleRoute() + "\n---\n" + OtherRoute(cluster.EchoA));
-        await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
-        await cluster.WaitForRouteAsync("other", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
-        var sidecar = cluster.Sidecars[0];
+        await Cluster.ApplyAsync(Cluster.ExampleRoute() + "\n---\n" + OtherRoute(Cluster.EchoA));
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        await Cluster.WaitForRouteAsync("other", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        var sidecar = Cluster.Sidecars[0];
         using var live = await Ws.ConnectAsync(sidecar.PlainUrl("/other"));
         await live.SendTextAsync("before");
         Assert.Equal("before", await live.ReceiveTextAsync());
 
         // Only b from now on.
-        var edited = cluster.ExampleRoute().Replace($"- {{url: \"ws://127.0.0.1:{cluster.EchoA}/socket\"}}\n", "", StringComparison.Ordinal);
-        await cluster.ApplyAsync(edited);
-        var route = await cluster.WaitForRouteAsync("chat", r => r.Metadata.Generation == 2 && ProxyCluster.IsReady(r, 3, 3), "generation 2 on 3/3");
+        var edited = Cluster.ExampleRoute().Replace($"- {{url: \"ws://127.0.0.1:{Cluster.EchoA}/socket\"}}\n", "", StringComparison.Ordinal);
+        await Cluster.ApplyAsync(edited);
+        var route = await Cluster.WaitForRouteAsync("chat", r => r.Metadata.Generation == 2 && ProxyCluster.IsReady(r, 3, 3), "generation 2 on 3/3");
         Assert.Equal(2, route.Status!.ObservedGeneration);
 
-        foreach (var s in cluster.Sidecars)
+        foreach (var s in Cluster.Sidecars)
         {
             for (var i = 0; i < 3; i++)
             {
@@ -90,15 +86,15 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
     [Fact]
     public async Task Rotating_the_TLS_Secret_with_kubectl_serves_the_new_certificate()
     {
-        await cluster.ApplyAsync(cluster.ExampleRoute());
-        await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
-        using (var before = await ChatConnection.OpenAsync(cluster.Sidecars[1]))
+        await Cluster.ApplyAsync(Cluster.ExampleRoute());
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        using (var before = await ChatConnection.OpenAsync(Cluster.Sidecars[1]))
         {
             Assert.Equal("CN=chat.example.com", before.Certificate.Subject);
         }
 
-        var rotated = cluster.Authority.Issue("chat.example.com rotated", "chat.example.com");
-        await cluster.ApplyAsync($"""
+        var rotated = Cluster.Authority.Issue("chat.example.com rotated", "chat.example.com");
+        await Cluster.ApplyAsync($"""
             apiVersion: v1
             kind: Secret
             metadata: {"{"}name: chat-tls, namespace: demo{"}"}
@@ -110,7 +106,7 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
             {Indent(rotated.KeyPem)}
             """);
 
-        foreach (var sidecar in cluster.Sidecars)
+        foreach (var sidecar in Cluster.Sidecars)
         {
             await Poll.UntilAsync(async () =>
             {
@@ -119,58 +115,58 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
             }, $"{sidecar.PodName} to present the rotated certificate");
         }
 
-        await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready on the new revision");
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready on the new revision");
     }
 
     [Fact]
     public async Task Relabelling_a_pod_removes_the_route_from_its_sidecar_and_drains_it_with_1001()
     {
-        await cluster.ApplyAsync(cluster.ExampleRoute().Replace("timeouts: {connect: 5s, handshake: 5s, idle: 10m, drain: 30s}", "timeouts: {connect: 5s, handshake: 5s, idle: 10m, drain: 1s}", StringComparison.Ordinal));
-        await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
-        var moved = cluster.Sidecars[2];
+        await Cluster.ApplyAsync(Cluster.ExampleRoute().Replace("timeouts: {connect: 5s, handshake: 5s, idle: 10m, drain: 30s}", "timeouts: {connect: 5s, handshake: 5s, idle: 10m, drain: 1s}", StringComparison.Ordinal));
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        var moved = Cluster.Sidecars[2];
         using var live = await ChatConnection.OpenAsync(moved);
-        using var elsewhere = await ChatConnection.OpenAsync(cluster.Sidecars[0]);
+        using var elsewhere = await ChatConnection.OpenAsync(Cluster.Sidecars[0]);
 
-        var relabel = await cluster.Kubectl.RunAsync("label", "pod", moved.PodName, "-n", ProxyCluster.Namespace, "app=other", "--overwrite");
+        var relabel = await Cluster.Kubectl.RunAsync("label", "pod", moved.PodName, "-n", ProxyCluster.Namespace, "app=other", "--overwrite");
         Assert.True(relabel.ExitCode == 0, relabel.ToString());
         try
         {
             var (status, _) = await live.Socket.ReceiveCloseAsync(TimeSpan.FromSeconds(10));
             Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
-            await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 2, 2), "2/2 Ready");
+            await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 2, 2), "2/2 Ready");
             Assert.Empty(await moved.RoutesAsync());
             Assert.Equal(WebSocketState.Open, elsewhere.Socket.State);
             Assert.Contains(await elsewhere.UpstreamAsync(), new[] { "a", "b" });
         }
         finally
         {
-            await cluster.Kubectl.RunAsync("label", "pod", moved.PodName, "-n", ProxyCluster.Namespace, "app=chat", "--overwrite");
+            await Cluster.Kubectl.RunAsync("label", "pod", moved.PodName, "-n", ProxyCluster.Namespace, "app=chat", "--overwrite");
         }
 
-        await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready again");
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready again");
     }
 
     [Fact]
     public async Task Deleting_the_route_drains_it_everywhere()
     {
-        await cluster.ApplyAsync(cluster.ExampleRoute().Replace("drain: 30s", "drain: 1s", StringComparison.Ordinal));
-        await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        await Cluster.ApplyAsync(Cluster.ExampleRoute().Replace("drain: 30s", "drain: 1s", StringComparison.Ordinal));
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
         var live = new List<ChatConnection>();
         try
         {
-            foreach (var sidecar in cluster.Sidecars)
+            foreach (var sidecar in Cluster.Sidecars)
             {
                 live.Add(await ChatConnection.OpenAsync(sidecar));
             }
 
-            var delete = await cluster.Kubectl.RunAsync("delete", "-n", ProxyCluster.Namespace, "wsr", "chat");
+            var delete = await Cluster.Kubectl.RunAsync("delete", "-n", ProxyCluster.Namespace, "wsr", "chat");
             Assert.True(delete.ExitCode == 0, delete.ToString());
             foreach (var connection in live)
             {
                 Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, (await connection.Socket.ReceiveCloseAsync(TimeSpan.FromSeconds(10))).Status);
             }
 
-            foreach (var sidecar in cluster.Sidecars)
+            foreach (var sidecar in Cluster.Sidecars)
             {
                 await Poll.UntilAsync(async () => (await sidecar.RoutesAsync()).Count == 0, $"{sidecar.PodName} to drop the route");
             }
@@ -184,30 +180,30 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
     [Fact]
     public async Task A_route_selecting_nothing_is_not_ready_with_reason_NoSidecars()
     {
-        await cluster.ApplyAsync(OtherRoute(cluster.EchoA).Replace("app: chat", "app: nobody", StringComparison.Ordinal));
-        var route = await cluster.WaitForRouteAsync("other", r => r.Status is not null, "a status");
+        await Cluster.ApplyAsync(OtherRoute(Cluster.EchoA).Replace("app: chat", "app: nobody", StringComparison.Ordinal));
+        var route = await Cluster.WaitForRouteAsync("other", r => r.Status is not null, "a status");
         var ready = Assert.Single(route.Status!.Conditions, c => c.Type == "Ready");
         Assert.Equal(("False", "NoSidecars"), (ready.Status, ready.Reason));
         Assert.Equal("0/0", route.Status.Sidecars.Summary);
-        var get = await cluster.Kubectl.RunAsync("get", "wsr", "other", "-n", ProxyCluster.Namespace, "-o", "wide");
+        var get = await Cluster.Kubectl.RunAsync("get", "wsr", "other", "-n", ProxyCluster.Namespace, "-o", "wide");
         Assert.Matches(@"other\s+False\s+0/0\s+.*NoSidecars", get.Stdout);
     }
 
     [Fact]
     public async Task An_invalid_route_is_refused_by_the_schema_or_reported_in_status_and_never_reaches_a_sidecar()
     {
-        var schema = await cluster.Kubectl.RunWithInputAsync(OtherRoute(cluster.EchoA).Replace("pathType: Prefix", "pathType: Sometimes", StringComparison.Ordinal), "apply", "-f", "-");
+        var schema = await Cluster.Kubectl.RunWithInputAsync(OtherRoute(Cluster.EchoA).Replace("pathType: Prefix", "pathType: Sometimes", StringComparison.Ordinal), "apply", "-f", "-");
         Assert.NotEqual(0, schema.ExitCode);
         Assert.Contains("pathType", schema.Stderr, StringComparison.Ordinal);
 
         // Valid for the schema, not for the compiler: a TLS Secret that does not exist.
-        await cluster.ApplyAsync(OtherRoute(cluster.EchoA).Replace("  upstream:", "  tls: {secretName: missing}\n  upstream:", StringComparison.Ordinal));
-        var route = await cluster.WaitForRouteAsync("other", r => r.Status is not null, "a status");
+        await Cluster.ApplyAsync(OtherRoute(Cluster.EchoA).Replace("  upstream:", "  tls: {secretName: missing}\n  upstream:", StringComparison.Ordinal));
+        var route = await Cluster.WaitForRouteAsync("other", r => r.Status is not null, "a status");
         var accepted = Assert.Single(route.Status!.Conditions, c => c.Type == "Accepted");
         Assert.Equal(("False", "SecretNotFound"), (accepted.Status, accepted.Reason));
-        var describe = await cluster.Kubectl.RunAsync("describe", "wsr", "other", "-n", ProxyCluster.Namespace);
-        await Poll.UntilAsync(async () => (await cluster.Kubectl.RunAsync("describe", "wsr", "other", "-n", ProxyCluster.Namespace)).Stdout.Contains("SecretNotFound", StringComparison.Ordinal), "a SecretNotFound event in kubectl describe");
-        foreach (var sidecar in cluster.Sidecars)
+        var describe = await Cluster.Kubectl.RunAsync("describe", "wsr", "other", "-n", ProxyCluster.Namespace);
+        await Poll.UntilAsync(async () => (await Cluster.Kubectl.RunAsync("describe", "wsr", "other", "-n", ProxyCluster.Namespace)).Stdout.Contains("SecretNotFound", StringComparison.Ordinal), "a SecretNotFound event in kubectl describe");
+        foreach (var sidecar in Cluster.Sidecars)
         {
             Assert.DoesNotContain("demo/other", await sidecar.RoutesAsync());
         }

@@ -7,12 +7,8 @@ namespace K8sWsProxy.Operator.EndToEndTests;
 
 /// <summary>The config channel gives nothing to an unauthenticated caller and to each pod only what selects it.</summary>
 [Collection(ProxyClusterCollection.Name)]
-public sealed class SecurityTests(ProxyCluster cluster) : IAsyncLifetime
+public sealed class SecurityTests(ProxyCluster cluster) : ClusterTest(cluster)
 {
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync() => cluster.DeleteRoutesAsync();
-
     private static void TrustAny(ClientWebSocketOptions options) => options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
 
     private static Action<ClientWebSocketOptions> WithToken(string token) => options =>
@@ -24,38 +20,38 @@ public sealed class SecurityTests(ProxyCluster cluster) : IAsyncLifetime
     [Fact]
     public async Task A_caller_without_a_valid_token_for_the_audience_of_a_sidecar_pod_is_refused()
     {
-        var url = cluster.ChannelUrl;
+        var url = Cluster.ChannelUrl;
         Assert.Equal(HttpStatusCode.Unauthorized, await Ws.RefusedStatusAsync(url, TrustAny));
         Assert.Equal(HttpStatusCode.Unauthorized, await Ws.RefusedStatusAsync(url, WithToken("not-a-token")));
 
-        var pod = await cluster.Client.CoreV1.ReadNamespacedPodAsync(cluster.Sidecars[0].PodName, ProxyCluster.Namespace);
-        Assert.Equal(HttpStatusCode.Unauthorized, await Ws.RefusedStatusAsync(url, WithToken(await cluster.TokenAsync(pod, "kubernetes"))));
+        var pod = await Cluster.Client.CoreV1.ReadNamespacedPodAsync(Cluster.Sidecars[0].PodName, ProxyCluster.Namespace);
+        Assert.Equal(HttpStatusCode.Unauthorized, await Ws.RefusedStatusAsync(url, WithToken(await Cluster.TokenAsync(pod, "kubernetes"))));
 
         // A real pod with a real token, but no sidecar: it has no business on the channel.
-        var token = await cluster.CreateSidecarPodAsync("no-sidecar", IPAddress.Parse("127.0.0.9"), sidecar: false);
+        var token = await Cluster.CreateSidecarPodAsync("no-sidecar", IPAddress.Parse("127.0.0.9"), sidecar: false);
         try
         {
             Assert.Equal(HttpStatusCode.Forbidden, await Ws.RefusedStatusAsync(url, WithToken(token)));
         }
         finally
         {
-            await cluster.Client.CoreV1.DeleteNamespacedPodAsync("no-sidecar", ProxyCluster.Namespace);
+            await Cluster.Client.CoreV1.DeleteNamespacedPodAsync("no-sidecar", ProxyCluster.Namespace);
         }
     }
 
     [Fact]
     public async Task A_sidecar_pod_that_no_route_selects_never_receives_the_routes_Secrets()
     {
-        var token = await cluster.CreateSidecarPodAsync("lonely", IPAddress.Parse("127.0.0.8"));
-        await cluster.Client.CoreV1.PatchNamespacedPodAsync(new V1Patch("""{"metadata":{"labels":{"app":"lonely"}}}""", V1Patch.PatchType.MergePatch), "lonely", ProxyCluster.Namespace);
+        var token = await Cluster.CreateSidecarPodAsync("lonely", IPAddress.Parse("127.0.0.8"));
+        await Cluster.Client.CoreV1.PatchNamespacedPodAsync(new V1Patch("""{"metadata":{"labels":{"app":"lonely"}}}""", V1Patch.PatchType.MergePatch), "lonely", ProxyCluster.Namespace);
         try
         {
-            using var channel = await Ws.ConnectAsync(cluster.ChannelUrl, WithToken(token));
+            using var channel = await Ws.ConnectAsync(Cluster.ChannelUrl, WithToken(token));
             var received = new StringBuilder(await channel.ReceiveTextAsync());
             Assert.Contains("\"routes\":[]", received.ToString(), StringComparison.Ordinal);
 
-            await cluster.ApplyAsync(cluster.ExampleRoute());
-            await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+            await Cluster.ApplyAsync(Cluster.ExampleRoute());
+            await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
             using var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             try
             {
@@ -71,52 +67,52 @@ public sealed class SecurityTests(ProxyCluster cluster) : IAsyncLifetime
             Assert.DoesNotContain("demo/chat", received.ToString(), StringComparison.Ordinal);
 
             // A selected pod's own channel does carry it: the check above is not vacuous.
-            var chat0 = await File.ReadAllTextAsync(cluster.Sidecars[0].TokenFile);
-            using var selected = await Ws.ConnectAsync(cluster.ChannelUrl, WithToken(chat0));
+            var chat0 = await File.ReadAllTextAsync(Cluster.Sidecars[0].TokenFile);
+            using var selected = await Ws.ConnectAsync(Cluster.ChannelUrl, WithToken(chat0));
             var (_, data) = await selected.ReceiveMessageAsync();
             Assert.Contains("PRIVATE KEY", Encoding.UTF8.GetString(data), StringComparison.Ordinal);
             Assert.Equal(ChannelMessage.DocumentType, ChannelMessage.Parse(data, out _)!.Type);
         }
         finally
         {
-            await cluster.Client.CoreV1.DeleteNamespacedPodAsync("lonely", ProxyCluster.Namespace);
+            await Cluster.Client.CoreV1.DeleteNamespacedPodAsync("lonely", ProxyCluster.Namespace);
         }
     }
 
     [Fact]
     public async Task A_pod_that_loses_the_sidecar_label_is_cut_off_the_channel_and_refused_on_reconnect()
     {
-        var token = await cluster.CreateSidecarPodAsync("unlabelled", IPAddress.Parse("127.0.0.7"));
+        var token = await Cluster.CreateSidecarPodAsync("unlabelled", IPAddress.Parse("127.0.0.7"));
         try
         {
-            using var channel = await Ws.ConnectAsync(cluster.ChannelUrl, WithToken(token));
+            using var channel = await Ws.ConnectAsync(Cluster.ChannelUrl, WithToken(token));
             Assert.Equal(ChannelMessage.DocumentType, ChannelMessage.Parse(Encoding.UTF8.GetBytes(await channel.ReceiveTextAsync()), out _)!.Type);
 
             // A merge patch with null removes the label.
             var unlabel = System.Text.Json.JsonSerializer.Serialize(new { metadata = new { labels = new Dictionary<string, string?> { [ProxyCluster.SidecarLabel] = null } } });
-            await cluster.Client.CoreV1.PatchNamespacedPodAsync(new V1Patch(unlabel, V1Patch.PatchType.MergePatch), "unlabelled", ProxyCluster.Namespace);
+            await Cluster.Client.CoreV1.PatchNamespacedPodAsync(new V1Patch(unlabel, V1Patch.PatchType.MergePatch), "unlabelled", ProxyCluster.Namespace);
 
             Assert.Equal((WebSocketCloseStatus.EndpointUnavailable, "pod no longer selected as a sidecar"), await channel.ReceiveCloseAsync(TimeSpan.FromSeconds(10)));
-            Assert.Equal(HttpStatusCode.Forbidden, await Ws.RefusedStatusAsync(cluster.ChannelUrl, WithToken(token)));
+            Assert.Equal(HttpStatusCode.Forbidden, await Ws.RefusedStatusAsync(Cluster.ChannelUrl, WithToken(token)));
         }
         finally
         {
-            await cluster.Client.CoreV1.DeleteNamespacedPodAsync("unlabelled", ProxyCluster.Namespace);
+            await Cluster.Client.CoreV1.DeleteNamespacedPodAsync("unlabelled", ProxyCluster.Namespace);
         }
     }
 
     [Fact]
     public async Task Nothing_logs_a_private_key_or_a_token()
     {
-        await cluster.ApplyAsync(cluster.ExampleRoute());
-        await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
-        Assert.Equal(HttpStatusCode.Unauthorized, await Ws.RefusedStatusAsync(cluster.ChannelUrl, WithToken("secret-looking-token-value")));
+        await Cluster.ApplyAsync(Cluster.ExampleRoute());
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        Assert.Equal(HttpStatusCode.Unauthorized, await Ws.RefusedStatusAsync(Cluster.ChannelUrl, WithToken("secret-looking-token-value")));
 
-        var logs = cluster.AllLogs();
+        var logs = Cluster.AllLogs();
         Assert.NotEmpty(logs);
         Assert.DoesNotContain("PRIVATE KEY", logs, StringComparison.Ordinal);
         Assert.DoesNotContain("secret-looking-token-value", logs, StringComparison.Ordinal);
-        foreach (var sidecar in cluster.Sidecars)
+        foreach (var sidecar in Cluster.Sidecars)
         {
             var token = (await File.ReadAllTextAsync(sidecar.TokenFile)).Trim();
             Assert.DoesNotContain(token, logs, StringComparison.Ordinal);

@@ -5,18 +5,14 @@ namespace K8sWsProxy.Operator.EndToEndTests;
 
 /// <summary>The operator's serving certificate follows its files, as cert-manager or a Secret volume rotate them.</summary>
 [Collection(ProxyClusterCollection.Name)]
-public sealed class ServingCertificateTests(ProxyCluster cluster) : IAsyncLifetime
+public sealed class ServingCertificateTests(ProxyCluster cluster) : ClusterTest(cluster)
 {
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync() => cluster.DeleteRoutesAsync();
-
     [Fact]
     public async Task Rotated_files_are_served_to_new_handshakes_and_a_half_written_pair_is_refused_with_a_warning()
     {
-        var replica = cluster.Operators[0];
+        var replica = Cluster.Operators[0];
         var before = await ServedThumbprintAsync(replica.Port);
-        var rotated = cluster.Authority.Issue("k8s-ws-proxy-operator-rotated", "localhost");
+        var rotated = Cluster.Authority.Issue("k8s-ws-proxy-operator-rotated", "localhost");
 
         // The new certificate beside the old key, as in the moment between the two writes of a rotation.
         await File.WriteAllTextAsync(replica.CertFile, rotated.CertificatePem);
@@ -34,8 +30,8 @@ public sealed class ServingCertificateTests(ProxyCluster cluster) : IAsyncLifeti
             "the reload to be logged", TimeSpan.FromSeconds(5));
 
         // The sidecars' channels lived through it: a route still reaches all three.
-        await cluster.ApplyAsync(cluster.ExampleRoute());
-        await cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        await Cluster.ApplyAsync(Cluster.ExampleRoute());
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
     }
 
     private static async Task<string> ServedThumbprintAsync(int port)

@@ -48,6 +48,8 @@ public sealed class BadRequestTests : IAsyncLifetime
     [InlineData("GET", Routes + "/r1/scale", null, null, 404, "NotFound")]
     [InlineData("GET", "apis/k8swsproxy.io/v1alpha1/namespaces/default/nothings", null, null, 404, "NotFound")]
     [InlineData("GET", "api/v1/namespaces/default/secrets?labelSelector=a%20in%20(b", null, null, 400, "BadRequest")]
+    [InlineData("GET", "api/v1/namespaces/default/secrets?labelSelector=-app%3Dx", null, null, 400, "BadRequest")]
+    [InlineData("GET", "api/v1/namespaces/default/secrets?labelSelector=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa%3Dx", null, null, 400, "BadRequest")]
     [InlineData("GET", "api/v1/namespaces/default/secrets?fieldSelector=data.key%3Dx", null, null, 400, "BadRequest")]
     [InlineData("GET", "api/v1/namespaces/default/secrets?limit=-1", null, null, 400, "BadRequest")]
     [InlineData("GET", "api/v1/namespaces/default/secrets?continue=garbage", null, null, 400, "BadRequest")]

@@ -57,6 +57,14 @@ internal static partial class ObjectMetaRules
         return errors;
     }
 
+    /// <summary>Whether <paramref name="key"/> is a valid label or annotation key (a label selector's keys too).</summary>
+    public static bool IsQualifiedName(string key)
+    {
+        var errors = new List<FieldError>();
+        CheckQualifiedName("", key, errors);
+        return errors.Count == 0;
+    }
+
     private static void CheckQualifiedName(string field, string key, List<FieldError> errors)
     {
         var slash = key.IndexOf('/', StringComparison.Ordinal);

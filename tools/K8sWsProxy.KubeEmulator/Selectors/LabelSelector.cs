@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using K8sWsProxy.KubeEmulator.Errors;
+using K8sWsProxy.KubeEmulator.Rest;
 
 namespace K8sWsProxy.KubeEmulator.Selectors;
 
@@ -56,7 +57,7 @@ internal sealed partial class LabelSelector
         return labels => labels.ContainsKey(existing);
     }
 
-    private static string ValidKey(string key, string term) => LabelKey().IsMatch(key)
+    private static string ValidKey(string key, string term) => ObjectMetaRules.IsQualifiedName(key)
         ? key
         : throw ApiException.BadRequest($"unable to parse requirement: invalid label key \"{key}\" in \"{term}\"");
 
@@ -65,7 +66,4 @@ internal sealed partial class LabelSelector
 
     [GeneratedRegex(@"^(?<key>[^\s!=(),]+)\s*(?<op>==|=|!=)\s*(?<value>[A-Za-z0-9_.\-]*)$")]
     private static partial Regex Comparison();
-
-    [GeneratedRegex(@"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
-    private static partial Regex LabelKey();
 }
