@@ -10,7 +10,7 @@ namespace K8sWsProxy.Operator.Tests;
 /// </summary>
 public sealed class CompilerGoldenTests
 {
-    private static readonly JsonSerializerOptions Output = new(ConfigJson.Options)
+    internal static readonly JsonSerializerOptions Output = new(ConfigJson.Options)
     {
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,

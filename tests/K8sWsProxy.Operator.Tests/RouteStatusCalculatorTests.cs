@@ -9,10 +9,16 @@ public sealed class RouteStatusCalculatorTests
     private static readonly WebSocketRoute Route = new() { Metadata = new V1ObjectMeta { Name = "chat", NamespaceProperty = "demo", Generation = 3 } };
 
     private static RouteVerdict Verdict(int pods, Acceptance? accepted = null) =>
-        new("demo", "chat", accepted ?? Acceptance.Ok, Revision, [.. Pods.Take(pods).Select((p, i) => new SelectedSidecar(p, $"doc-{i}"))]);
+        new("demo", "chat", accepted ?? Acceptance.Ok, Revision, [.. Pods.Take(pods)]);
 
-    private static Dictionary<string, SidecarAck> Acks(params (int Pod, SidecarAck Ack)[] acks) =>
-        acks.ToDictionary(a => Pods[a.Pod].Key, a => a.Ack);
+    /// <summary>A document that holds demo/chat at <paramref name="chat"/> (null: not at all) and another route.</summary>
+    private static DocumentRoutes Doc(string name, string? chat = Revision) =>
+        new(name, chat is null ? new Dictionary<string, string> { ["demo/other"] = "sha256:other" } : new Dictionary<string, string> { ["demo/chat"] = chat, ["demo/other"] = "sha256:other" });
+
+    private static SidecarAnswer Serving(string doc, string? chat = Revision) => new(Doc(doc, chat));
+
+    private static Dictionary<string, SidecarAnswer> Acks(params (int Pod, SidecarAnswer Answer)[] answers) =>
+        answers.ToDictionary(a => Pods[a.Pod].Key, a => a.Answer);
 
     private static V1Condition Ready(WebSocketRouteStatus status) => status.Conditions.Single(c => c.Type == RouteReasons.ReadyType);
 
@@ -21,7 +27,7 @@ public sealed class RouteStatusCalculatorTests
     [Fact]
     public void Every_sidecar_on_its_revision_is_ready()
     {
-        var status = RouteStatusCalculator.Compute(Route, Verdict(3), Acks((0, new("doc-0")), (1, new("doc-1")), (2, new("doc-2"))), null, T0);
+        var status = RouteStatusCalculator.Compute(Route, Verdict(3), Acks((0, Serving("doc-0")), (1, Serving("doc-1")), (2, Serving("doc-2"))), null, T0);
 
         Assert.Equal(3, status.ObservedGeneration);
         Assert.Equal(Revision, status.Revision);
@@ -35,7 +41,7 @@ public sealed class RouteStatusCalculatorTests
     [Fact]
     public void Sidecars_still_on_an_old_revision_or_silent_are_pending()
     {
-        var status = RouteStatusCalculator.Compute(Route, Verdict(3), Acks((0, new("doc-0")), (1, new("doc-1")), (2, new("old"))), null, T0);
+        var status = RouteStatusCalculator.Compute(Route, Verdict(3), Acks((0, Serving("doc-0")), (1, Serving("doc-1")), (2, Serving("old", "sha256:old"))), null, T0);
 
         Assert.Equal("2/3", status.Sidecars.Summary);
         Assert.Equal(("False", RouteReasons.Pending, "2/3 sidecars on revision sha256:0123456789ab"), (Ready(status).Status, Ready(status).Reason, Ready(status).Message));
@@ -45,20 +51,45 @@ public sealed class RouteStatusCalculatorTests
     [Fact]
     public void A_nack_of_the_current_revision_is_rejected_with_its_reason()
     {
-        var acks = Acks((0, new("doc-0")), (1, new("doc-1", "routes[0].tls: bad key")), (2, new("doc-2", "other")));
+        var acks = Acks(
+            (0, Serving("doc-0")),
+            (1, new SidecarAnswer(Doc("doc-1", "sha256:old"), Doc("doc-1b"), "routes[0].tls: bad key")),
+            (2, new SidecarAnswer(null, Doc("doc-2b"), "other")));
         var status = RouteStatusCalculator.Compute(Route, Verdict(3), acks, null, T0);
 
         Assert.Equal(1, status.Sidecars.Synced);
         Assert.Equal(("False", RouteReasons.Rejected), (Ready(status).Status, Ready(status).Reason));
-        Assert.Equal("sidecar demo/chat-1 rejected revision doc-1 (and 1 more): routes[0].tls: bad key", Ready(status).Message);
+        Assert.Equal("sidecar demo/chat-1 rejected document doc-1b (and 1 more): routes[0].tls: bad key", Ready(status).Message);
     }
 
     [Fact]
-    public void A_nack_of_an_older_revision_only_leaves_the_route_pending()
+    public void A_nack_of_a_document_with_an_older_revision_of_the_route_only_leaves_it_pending()
     {
-        var status = RouteStatusCalculator.Compute(Route, Verdict(1), Acks((0, new("old", "broken"))), null, T0);
+        var status = RouteStatusCalculator.Compute(Route, Verdict(1), Acks((0, new SidecarAnswer(null, Doc("old", "sha256:old"), "broken"))), null, T0);
 
         Assert.Equal(RouteReasons.Pending, Ready(status).Reason);
+    }
+
+    [Fact]
+    public void A_refused_document_does_not_unsync_a_route_the_sidecar_still_serves()
+    {
+        // Another route's change was refused; the sidecar goes on serving the document that holds this one.
+        var answer = new SidecarAnswer(Doc("doc-0"), Doc("doc-0b"), "routes[1]: bad");
+        var status = RouteStatusCalculator.Compute(Route, Verdict(1), Acks((0, answer)), null, T0);
+
+        Assert.Equal(("True", RouteReasons.Synced, "1/1"), (Ready(status).Status, Ready(status).Reason, status.Sidecars.Summary));
+    }
+
+    [Fact]
+    public void A_sidecar_is_synced_on_the_route_not_on_its_whole_document()
+    {
+        // Three different documents (other routes differ), the same revision of this route in each: 3/3.
+        var status = RouteStatusCalculator.Compute(Route, Verdict(3), Acks((0, Serving("a")), (1, Serving("b")), (2, Serving("c"))), null, T0);
+        Assert.Equal(("True", "3/3"), (Ready(status).Status, status.Sidecars.Summary));
+
+        // A document without the route (it lost a conflict there, or is older than the route): not synced on that pod.
+        var without = RouteStatusCalculator.Compute(Route, Verdict(2), Acks((0, Serving("a")), (1, Serving("b", chat: null))), null, T0);
+        Assert.Equal(("False", RouteReasons.Pending, "1/2"), (Ready(without).Status, Ready(without).Reason, without.Sidecars.Summary));
     }
 
     [Fact]
@@ -79,20 +110,20 @@ public sealed class RouteStatusCalculatorTests
     public void A_route_not_accepted_is_not_ready_for_the_same_reason(string reason)
     {
         var verdict = Verdict(2, new Acceptance(false, reason, "spec.x: wrong")) with { Revision = null };
-        var status = RouteStatusCalculator.Compute(Route, verdict, Acks((0, new("doc-0")), (1, new("doc-1"))), null, T0);
+        var status = RouteStatusCalculator.Compute(Route, verdict, Acks((0, Serving("doc-0")), (1, Serving("doc-1"))), null, T0);
 
         Assert.Null(status.Revision);
         Assert.Equal(("False", reason, "spec.x: wrong"), (Accepted(status).Status, Accepted(status).Reason, Accepted(status).Message));
         Assert.Equal(("False", reason, "spec.x: wrong"), (Ready(status).Status, Ready(status).Reason, Ready(status).Message));
-        Assert.Equal("2/2", status.Sidecars.Summary);
+        Assert.Equal("0/2", status.Sidecars.Summary);
     }
 
     [Fact]
     public void Last_transition_time_moves_only_when_the_condition_status_changes()
     {
-        var pending = RouteStatusCalculator.Compute(Route, Verdict(2), Acks((0, new("doc-0"))), null, T0);
+        var pending = RouteStatusCalculator.Compute(Route, Verdict(2), Acks((0, Serving("doc-0"))), null, T0);
         var stillPending = RouteStatusCalculator.Compute(Route, Verdict(2), Acks(), pending, T0.AddMinutes(1));
-        var ready = RouteStatusCalculator.Compute(Route, Verdict(2), Acks((0, new("doc-0")), (1, new("doc-1"))), stillPending, T0.AddMinutes(2));
+        var ready = RouteStatusCalculator.Compute(Route, Verdict(2), Acks((0, Serving("doc-0")), (1, Serving("doc-1"))), stillPending, T0.AddMinutes(2));
 
         Assert.Equal(T0, Ready(stillPending).LastTransitionTime);
         Assert.Equal("0/2 sidecars on revision sha256:0123456789ab", Ready(stillPending).Message);
@@ -111,7 +142,7 @@ public sealed class RouteStatusCalculatorTests
     [Fact]
     public void An_unchanged_world_gives_an_equal_status_so_nothing_is_written()
     {
-        var acks = Acks((0, new("doc-0")), (1, new("doc-1")));
+        var acks = Acks((0, Serving("doc-0")), (1, Serving("doc-1")));
         var first = RouteStatusCalculator.Compute(Route, Verdict(2), acks, null, T0);
         var again = RouteStatusCalculator.Compute(Route, Verdict(2), acks, first, T0.AddHours(1));
 
@@ -122,10 +153,10 @@ public sealed class RouteStatusCalculatorTests
     [Fact]
     public void A_new_generation_or_one_more_ack_is_a_change()
     {
-        var first = RouteStatusCalculator.Compute(Route, Verdict(2), Acks((0, new("doc-0"))), null, T0);
+        var first = RouteStatusCalculator.Compute(Route, Verdict(2), Acks((0, Serving("doc-0"))), null, T0);
         var newer = new WebSocketRoute { Metadata = new V1ObjectMeta { Name = "chat", NamespaceProperty = "demo", Generation = 4 } };
 
-        Assert.NotEqual(first, RouteStatusCalculator.Compute(newer, Verdict(2), Acks((0, new("doc-0"))), first, T0));
-        Assert.NotEqual(first, RouteStatusCalculator.Compute(Route, Verdict(2), Acks((0, new("doc-0")), (1, new("doc-1"))), first, T0));
+        Assert.NotEqual(first, RouteStatusCalculator.Compute(newer, Verdict(2), Acks((0, Serving("doc-0"))), first, T0));
+        Assert.NotEqual(first, RouteStatusCalculator.Compute(Route, Verdict(2), Acks((0, Serving("doc-0")), (1, Serving("doc-1"))), first, T0));
     }
 }

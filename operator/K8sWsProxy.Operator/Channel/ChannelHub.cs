@@ -11,7 +11,7 @@ internal sealed class ChannelHub
 {
     private readonly ConcurrentDictionary<string, SidecarDocument> _documents = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SidecarSession> _sessions = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SidecarAck> _answers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SidecarAnswer> _answers = new(StringComparer.Ordinal);
 
     /// <summary>A sidecar answered a document (pod key).</summary>
     public event Action<string>? Answered;
@@ -24,10 +24,10 @@ internal sealed class ChannelHub
 
     public int Connected => _sessions.Count;
 
-    public SidecarAck? AnswerOf(string podKey) => _answers.GetValueOrDefault(podKey);
+    public SidecarAnswer? AnswerOf(string podKey) => _answers.GetValueOrDefault(podKey);
 
     /// <summary>The last answer of every sidecar connected here, by pod key: fresher than what the Pods say yet.</summary>
-    public IReadOnlyDictionary<string, SidecarAck> Answers => _answers;
+    public IReadOnlyDictionary<string, SidecarAnswer> Answers => _answers;
 
     /// <summary>Makes <paramref name="documents"/> current and offers each changed one to its sidecar.</summary>
     /// <returns>How many pods' documents changed.</returns>
@@ -89,7 +89,14 @@ internal sealed class ChannelHub
 
     public void Detach(SidecarSession session) => _sessions.TryRemove(new KeyValuePair<string, SidecarSession>(session.Pod.Key, session));
 
-    public void Record(PodRef pod, SidecarAck answer)
+    /// <summary>The sidecar applied <paramref name="document"/>: it serves that, and has refused nothing since.</summary>
+    public void Applied(PodRef pod, DocumentRoutes document) => Record(pod, new SidecarAnswer(document));
+
+    /// <summary>The sidecar refused <paramref name="document"/> and goes on serving what it applied before.</summary>
+    public void Refused(PodRef pod, DocumentRoutes document, string reason) =>
+        Record(pod, new SidecarAnswer(AnswerOf(pod.Key)?.Applied, document, reason));
+
+    private void Record(PodRef pod, SidecarAnswer answer)
     {
         _answers[pod.Key] = answer;
         Answered?.Invoke(pod.Key);

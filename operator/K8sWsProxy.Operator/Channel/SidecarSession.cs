@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using K8sWsProxy.Contracts.Channel;
 using K8sWsProxy.Operator.Compilation;
@@ -15,6 +16,10 @@ internal sealed class SidecarSession(PodRef pod, WebSocket socket, ChannelHub hu
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _closing = new();
     private SidecarDocument? _pending;
+
+    // The documents sent and not yet answered, by revision: an answer names a revision, and what the sidecar then
+    // serves is that document's routes. Answers come in the order the documents went out.
+    private readonly ConcurrentQueue<SidecarDocument> _unanswered = new();
     private string? _closeReason;
 
     public PodRef Pod => pod;
@@ -79,6 +84,7 @@ internal sealed class SidecarSession(PodRef pod, WebSocket socket, ChannelHub hu
                     continue;
                 }
 
+                _unanswered.Enqueue(document);
                 await socket.SendAsync(ChannelMessage.ForDocument(document.Document).ToUtf8(), WebSocketMessageType.Text, true, cancellationToken);
                 sent = document.Document.Revision;
                 Log.DocumentSent(logger, pod.Key, sent!, document.Document.Routes.Count);
@@ -127,22 +133,38 @@ internal sealed class SidecarSession(PodRef pod, WebSocket socket, ChannelHub hu
 
             var parsed = ChannelMessage.Parse(message.GetBuffer().AsSpan(0, (int)message.Length), out var error);
             message.SetLength(0);
+            var isAnswer = parsed is { Type: ChannelMessage.AckType or ChannelMessage.NackType };
+            var answered = isAnswer ? Answered(parsed!.Revision!) : null;
             switch (parsed)
             {
-                case { Type: ChannelMessage.AckType }:
+                case { Type: ChannelMessage.AckType } when answered is not null:
                     Log.SidecarAcked(logger, pod.Key, parsed.Revision!);
-                    hub.Record(pod, new SidecarAck(parsed.Revision!));
+                    hub.Applied(pod, answered.Routes);
                     break;
-                case { Type: ChannelMessage.NackType }:
+                case { Type: ChannelMessage.NackType } when answered is not null:
                     var reasons = string.Join("; ", parsed.Reasons ?? []);
                     Log.SidecarRejected(logger, pod.Key, parsed.Revision!, reasons);
-                    hub.Record(pod, new SidecarAck(parsed.Revision!, reasons.Length > 0 ? reasons : "refused"));
+                    hub.Refused(pod, answered.Routes, reasons.Length > 0 ? reasons : "refused");
                     break;
                 default:
-                    Log.BadSidecarMessage(logger, pod.Key, error ?? $"unexpected '{parsed?.Type}' message");
+                    Log.BadSidecarMessage(logger, pod.Key, error ?? (isAnswer ? $"{parsed!.Type} of {parsed.Revision}, which was not sent to it" : $"unexpected '{parsed?.Type}' message"));
                     break;
             }
         }
+    }
+
+    /// <summary>The sent document an answer names, dropping those sent before it (answered, or never to be).</summary>
+    private SidecarDocument? Answered(string revision)
+    {
+        while (_unanswered.TryDequeue(out var document))
+        {
+            if (document.Document.Revision == revision)
+            {
+                return document;
+            }
+        }
+
+        return null;
     }
 
     public void Dispose()

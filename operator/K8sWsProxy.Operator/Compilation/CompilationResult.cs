@@ -8,4 +8,5 @@ namespace K8sWsProxy.Operator.Compilation;
 public sealed record CompilationResult(IReadOnlyList<SidecarDocument> Documents, IReadOnlyList<RouteVerdict> Verdicts);
 
 /// <summary>The document one sidecar pod must serve, its revision filled in.</summary>
-public sealed record SidecarDocument(PodRef Pod, SidecarConfigDocument Document);
+/// <param name="Routes">Its revision and each route's: what the sidecar serves once it acks the document.</param>
+public sealed record SidecarDocument(PodRef Pod, SidecarConfigDocument Document, DocumentRoutes Routes);

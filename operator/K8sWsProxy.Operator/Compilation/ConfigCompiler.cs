@@ -47,17 +47,18 @@ public static class ConfigCompiler
             {
                 var translated = RouteTranslator.Translate(r, secrets);
                 var selected = pods.Where(p => p.Ref.Namespace == r.Namespace && LabelSelectors.Matches(r.Spec?.Selector, p.Labels)).Select(p => p.Ref).ToList();
-                return new CompiledRoute(r, translated, selected);
+                var revision = translated.Config is { } config ? RevisionHasher.Compute(new SidecarConfigDocument { Routes = [config] }) : null;
+                return new CompiledRoute(r, translated, revision, selected);
             })
             .ToList();
 
+        var revisions = routes.Where(r => r.Revision is not null).ToDictionary(r => r.Translated.Config!.Key, r => r.Revision!, StringComparer.Ordinal);
         var perPod = pods.Select(p => (p.Ref, Built: Document(p.Ref, routes))).ToList();
-        var documents = perPod.Select(p => new SidecarDocument(p.Ref, p.Built.Document)).ToList();
+        var documents = perPod.Select(p => new SidecarDocument(p.Ref, p.Built.Document, RoutesOf(p.Built.Document, revisions))).ToList();
         var conflicts = perPod.SelectMany(p => p.Built.Conflicts).ToList();
-        var revisions = documents.ToDictionary(d => d.Pod.Key, d => d.Document.Revision!, StringComparer.Ordinal);
         var verdicts = routes
             .OrderBy(r => r.Route.Key, StringComparer.Ordinal)
-            .Select(r => Verdict(r, conflicts.Where(c => c.Loser == r.Route.Key).ToList(), revisions))
+            .Select(r => Verdict(r, conflicts.Where(c => c.Loser == r.Route.Key).ToList()))
             .ToList();
         return new CompilationResult(documents, verdicts);
     }
@@ -90,17 +91,15 @@ public static class ConfigCompiler
         return (RevisionHasher.WithRevision(new SidecarConfigDocument { Routes = [.. served.OrderBy(r => r.Key, StringComparer.Ordinal)] }), conflicts);
     }
 
-    private static RouteVerdict Verdict(CompiledRoute route, List<Conflict> lost, Dictionary<string, string> revisions)
+    private static RouteVerdict Verdict(CompiledRoute route, List<Conflict> lost)
     {
-        var config = route.Translated.Config;
         var acceptance = lost.Count == 0 ? route.Translated.Acceptance : new Acceptance(false, RouteReasons.Conflict, Describe(lost));
-        return new RouteVerdict(
-            route.Route.Namespace,
-            route.Route.Metadata.Name ?? "",
-            acceptance,
-            config is null ? null : RevisionHasher.Compute(new SidecarConfigDocument { Routes = [config] }),
-            [.. route.Pods.Select(p => new SelectedSidecar(p, revisions[p.Key]))]);
+        return new RouteVerdict(route.Route.Namespace, route.Route.Metadata.Name ?? "", acceptance, route.Revision, route.Pods);
     }
+
+    /// <summary>The revision of each route the document holds: what a sidecar that acks it serves.</summary>
+    private static DocumentRoutes RoutesOf(SidecarConfigDocument document, Dictionary<string, string> revisions) =>
+        new(document.Revision!, new SortedDictionary<string, string>(document.Routes.ToDictionary(r => r.Key, r => revisions[r.Key], StringComparer.Ordinal), StringComparer.Ordinal));
 
     /// <summary>"spec.match: chat.example.com Prefix /ws [] is held by the older route demo/a on pods demo/p-0, demo/p-1".</summary>
     private static string Describe(List<Conflict> lost) => string.Join("; ", lost
@@ -112,7 +111,8 @@ public static class ConfigCompiler
             return $"spec.match: {g.Key.MatchKey} is held by the older route {g.Key.Winner} on {(pods.Count == 1 ? "pod" : "pods")} {string.Join(", ", pods)}";
         }));
 
-    private sealed record CompiledRoute(WebSocketRoute Route, TranslatedRoute Translated, IReadOnlyList<PodRef> Pods);
+    /// <param name="Revision">Content hash of the route as a sidecar gets it; null when it could not be translated.</param>
+    private sealed record CompiledRoute(WebSocketRoute Route, TranslatedRoute Translated, string? Revision, IReadOnlyList<PodRef> Pods);
 
     private sealed record Conflict(string Loser, string Winner, string MatchKey, string Pod);
 

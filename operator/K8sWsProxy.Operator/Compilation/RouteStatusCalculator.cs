@@ -4,25 +4,31 @@ using K8sWsProxy.Operator.Routes;
 namespace K8sWsProxy.Operator.Compilation;
 
 /// <summary>
-/// A route's status as a pure function of its verdict and the sidecars' answers. A condition keeps its
+/// A route's status as a pure function of its verdict and the sidecars' answers. A route is synced on a sidecar that
+/// serves its current content (its revision, not the revision of the sidecar's whole document), so a change of one
+/// route, which gives every sidecar that serves it a new document, leaves every other route's status as it was. A
+/// route that is not accepted is on no sidecar: none counts as synced. A condition keeps its
 /// lastTransitionTime while its status stays the same, so an unchanged world gives an equal status and
 /// the writer (which compares with <see cref="WebSocketRouteStatus.Equals(WebSocketRouteStatus?)"/>) writes nothing.
 /// </summary>
 public static class RouteStatusCalculator
 {
-    /// <param name="acks">The last answer of each sidecar, by pod key ("namespace/name"); a pod not in it has not answered.</param>
+    /// <param name="answers">The last answer of each sidecar, by pod key ("namespace/name"); a pod not in it has not answered.</param>
     /// <param name="now">UTC. Used only for conditions whose status changes; cut to seconds, as the API server stores it.</param>
     public static WebSocketRouteStatus Compute(
         WebSocketRoute route,
         RouteVerdict verdict,
-        IReadOnlyDictionary<string, SidecarAck> acks,
+        IReadOnlyDictionary<string, SidecarAnswer> answers,
         WebSocketRouteStatus? previous,
         DateTime now)
     {
         var generation = route.Metadata.Generation;
         var selected = verdict.Sidecars.Count;
-        var synced = verdict.Sidecars.Count(s => acks.TryGetValue(s.Pod.Key, out var a) && !a.Rejected && a.Revision == s.DocumentRevision);
-        var (ready, reason, message) = Ready(verdict, acks, synced);
+        var serving = verdict.Revision is { } revision
+            ? verdict.Sidecars.Where(p => answers.TryGetValue(p.Key, out var a) && a.Serves(verdict.Key, revision)).ToHashSet()
+            : [];
+        var synced = serving.Count;
+        var (ready, reason, message) = Ready(verdict, answers, serving);
         var at = new DateTime(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
         return new WebSocketRouteStatus
         {
@@ -37,7 +43,7 @@ public static class RouteStatusCalculator
         };
     }
 
-    private static (bool Ready, string Reason, string Message) Ready(RouteVerdict verdict, IReadOnlyDictionary<string, SidecarAck> acks, int synced)
+    private static (bool Ready, string Reason, string Message) Ready(RouteVerdict verdict, IReadOnlyDictionary<string, SidecarAnswer> answers, HashSet<PodRef> serving)
     {
         if (!verdict.Accepted.Accepted)
         {
@@ -50,19 +56,20 @@ public static class RouteStatusCalculator
             return (false, RouteReasons.NoSidecars, "no pod with a sidecar matches spec.selector");
         }
 
+        var revision = verdict.Revision!;
         var rejected = verdict.Sidecars
-            .Where(s => acks.TryGetValue(s.Pod.Key, out var a) && a.Rejected && a.Revision == s.DocumentRevision)
+            .Where(p => !serving.Contains(p) && answers.TryGetValue(p.Key, out var a) && a.Refuses(verdict.Key, revision))
             .ToList();
         if (rejected.Count > 0)
         {
-            var pod = rejected[0].Pod;
-            var ack = acks[pod.Key];
+            var pod = rejected[0];
+            var answer = answers[pod.Key];
             var more = rejected.Count > 1 ? $" (and {rejected.Count - 1} more)" : "";
-            return (false, RouteReasons.Rejected, $"sidecar {pod.Key} rejected revision {Short(ack.Revision)}{more}: {ack.RejectReason}");
+            return (false, RouteReasons.Rejected, $"sidecar {pod.Key} rejected document {Short(answer.Refused!.Revision)}{more}: {answer.RefusedBecause}");
         }
 
-        var text = $"{synced}/{selected} sidecars on revision {Short(verdict.Revision)}";
-        return synced == selected ? (true, RouteReasons.Synced, text) : (false, RouteReasons.Pending, text);
+        var text = $"{serving.Count}/{selected} sidecars on revision {Short(revision)}";
+        return serving.Count == selected ? (true, RouteReasons.Synced, text) : (false, RouteReasons.Pending, text);
     }
 
     private static V1Condition Condition(string type, bool value, string reason, string message, long? generation, WebSocketRouteStatus? previous, DateTime now)

@@ -22,7 +22,7 @@ internal sealed class OperatorMetrics
     {
         _time = time;
         hub.Published += Published;
-        hub.Answered += pod => Answered(pod, hub.AnswerOf(pod)?.Revision ?? "");
+        hub.Answered += pod => Answered(pod, hub.AnswerOf(pod) is { } a ? (a.Refused ?? a.Applied)?.Revision ?? "" : "");
         Registry = Prometheus.Metrics.NewCustomRegistry();
         DotNetStats.Register(Registry);
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -11,22 +12,19 @@ internal sealed class AckRecorder(IKubernetes client, ClusterCache cache, Channe
 {
     public async Task RecordAsync(string podKey, CancellationToken cancellationToken)
     {
-        if (hub.AnswerOf(podKey) is not { } answer || cache.Pods.Get(podKey) is not { } pod || SidecarAnnotations.Read(pod) == answer)
+        if (hub.AnswerOf(podKey) is not { } answer || cache.Pods.Get(podKey) is not { } pod)
         {
             return;
         }
 
-        var patch = KubernetesJson.Serialize(new V1Pod
+        var annotations = SidecarAnnotations.Of(answer);
+        var current = pod.Metadata.Annotations ?? new Dictionary<string, string>();
+        if (annotations.All(a => a.Value is null ? !current.ContainsKey(a.Key) : current.TryGetValue(a.Key, out var v) && v == a.Value))
         {
-            Metadata = new V1ObjectMeta
-            {
-                Annotations = new Dictionary<string, string>
-                {
-                    [SidecarAnnotations.Revision] = answer.Revision,
-                    [SidecarAnnotations.Rejected] = answer.RejectReason!,
-                },
-            },
-        });
+            return;
+        }
+
+        var patch = JsonSerializer.Serialize(new { metadata = new { annotations } });
         try
         {
             await client.CoreV1.PatchNamespacedPodAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken: cancellationToken);

@@ -14,8 +14,8 @@ namespace K8sWsProxy.Operator.Reconcile;
 /// change queues <see cref="CompileAndPush"/>. Compute and push: that compiles the caches and offers the documents to
 /// the sidecars, then queues a <see cref="ReportRoute"/> per route. Record: a sidecar's answer queues
 /// <see cref="RecordAck"/> for its pod (the answer goes onto the Pod). Report: <see cref="ReportRoute"/> writes that
-/// route's status; <see cref="ReportAll"/> queues every route's (a sidecar answered, or a Pod or route changed in
-/// nothing the compiler reads: the answer annotation, a status write). Keys are deduplicated and each is handled by
+/// route's status (also when the route changed in nothing the compiler reads, a status write); <see cref="ReportPod"/>
+/// queues it for every route that selects the pod (its sidecar answered, or the answer on the Pod changed). Keys are deduplicated and each is handled by
 /// one worker at a time; a failure comes back with backoff. Everything is resynced periodically.
 /// </summary>
 internal sealed class Controller(
@@ -39,13 +39,13 @@ internal sealed class Controller(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        cache.Routes.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? CompileAndPush.Work : ReportAll.Work);
-        cache.Pods.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? CompileAndPush.Work : ReportAll.Work);
+        cache.Routes.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? CompileAndPush.Work : new ReportRoute(after!.Key));
+        cache.Pods.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? CompileAndPush.Work : new ReportPod(PodRef.Of(after!).Key));
         cache.Secrets.Changed += (_, _) => queue.Add(CompileAndPush.Work);
         hub.Answered += pod =>
         {
             queue.Add(new RecordAck(pod));
-            queue.Add(ReportAll.Work);
+            queue.Add(new ReportPod(pod));
         };
         hub.DocumentMissing += () => queue.Add(CompileAndPush.Work);
         leader.StartedLeading += () =>
@@ -135,8 +135,8 @@ internal sealed class Controller(
                 }
 
                 break;
-            case ReportAll:
-                foreach (var route in state.RouteKeys)
+            case ReportPod pod:
+                foreach (var route in state.RoutesOf(pod.Pod))
                 {
                     queue.Add(new ReportRoute(route));
                 }

@@ -12,11 +12,8 @@ internal sealed record CompileAndPush : ControllerWork
     public static readonly CompileAndPush Work = new();
 }
 
-/// <summary>Report every route: something changed that the compiler does not read (a sidecar answered, a status write).</summary>
-internal sealed record ReportAll : ControllerWork
-{
-    public static readonly ReportAll Work = new();
-}
+/// <summary>Report the routes that select a pod (namespace/name): its sidecar answered, or its recorded answer changed.</summary>
+internal sealed record ReportPod(string Pod) : ControllerWork;
 
 /// <summary>Write one route's status (namespace/name).</summary>
 internal sealed record ReportRoute(string Route) : ControllerWork;

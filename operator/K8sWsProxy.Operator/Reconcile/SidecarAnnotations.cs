@@ -1,3 +1,4 @@
+using System.Text.Json;
 using k8s.Models;
 using K8sWsProxy.Operator.Compilation;
 
@@ -9,35 +10,67 @@ namespace K8sWsProxy.Operator.Reconcile;
 /// </summary>
 public static class SidecarAnnotations
 {
-    /// <summary>The revision the sidecar last answered.</summary>
+    /// <summary>The revision of the document the sidecar serves.</summary>
     public const string Revision = "k8swsproxy.io/config-revision";
 
-    /// <summary>Why it refused that revision; absent when it accepted it.</summary>
+    /// <summary>The routes of that document: a JSON object of route key ("namespace/name") to the route's revision.</summary>
+    public const string Routes = "k8swsproxy.io/config-routes";
+
+    /// <summary>Why it refused the newest document it was sent; absent when it refused nothing since.</summary>
     public const string Rejected = "k8swsproxy.io/config-rejected";
 
-    public static SidecarAck? Read(V1Pod pod)
+    /// <summary>The revision of the refused document.</summary>
+    public const string RejectedRevision = "k8swsproxy.io/config-rejected-revision";
+
+    /// <summary>The routes of the refused document, as in <see cref="Routes"/>.</summary>
+    public const string RejectedRoutes = "k8swsproxy.io/config-rejected-routes";
+
+    public static SidecarAnswer? Read(V1Pod pod)
     {
         var annotations = pod.Metadata.Annotations;
-        if (annotations is null || !annotations.TryGetValue(Revision, out var revision) || string.IsNullOrEmpty(revision))
+        if (annotations is null)
         {
             return null;
         }
 
-        return new SidecarAck(revision, annotations.TryGetValue(Rejected, out var reason) ? reason : null);
-    }
-
-    /// <summary>Every sidecar's answer, by pod key ("namespace/name").</summary>
-    public static IReadOnlyDictionary<string, SidecarAck> ReadAll(IEnumerable<V1Pod> pods)
-    {
-        var acks = new Dictionary<string, SidecarAck>(StringComparer.Ordinal);
-        foreach (var pod in pods)
+        var applied = Document(annotations, Revision, Routes);
+        var refused = Document(annotations, RejectedRevision, RejectedRoutes);
+        if (applied is null && refused is null)
         {
-            if (Read(pod) is { } ack)
-            {
-                acks[PodRef.Of(pod).Key] = ack;
-            }
+            return null;
         }
 
-        return acks;
+        return new SidecarAnswer(applied, refused, refused is null ? null : annotations.TryGetValue(Rejected, out var reason) ? reason : "refused");
+    }
+
+    /// <summary>The annotations that record <paramref name="answer"/>; null values remove what is not part of it (a merge patch).</summary>
+    public static Dictionary<string, string?> Of(SidecarAnswer answer) => new()
+    {
+        [Revision] = answer.Applied?.Revision,
+        [Routes] = answer.Applied is { } a ? JsonSerializer.Serialize(a.Routes) : null,
+        [Rejected] = answer.RefusedBecause,
+        [RejectedRevision] = answer.Refused?.Revision,
+        [RejectedRoutes] = answer.Refused is { } r ? JsonSerializer.Serialize(r.Routes) : null,
+    };
+
+    private static DocumentRoutes? Document(IDictionary<string, string> annotations, string revisionKey, string routesKey)
+    {
+        if (!annotations.TryGetValue(revisionKey, out var revision) || string.IsNullOrEmpty(revision))
+        {
+            return null;
+        }
+
+        // Routes missing or unreadable (written by hand, or by an operator before routes were recorded): the sidecar
+        // runs that document, but nothing is known to be on it.
+        Dictionary<string, string>? routes = null;
+        try
+        {
+            routes = annotations.TryGetValue(routesKey, out var json) ? JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null;
+        }
+        catch (JsonException)
+        {
+        }
+
+        return new DocumentRoutes(revision, routes ?? []);
     }
 }

@@ -42,15 +42,16 @@ internal sealed class StatusWriter(
         var uid = route.Metadata.Uid ?? "";
         var written = _written.GetValueOrDefault(uid);
         var previous = written ?? route.Status;
-        // What the Pods say (any replica may hold a sidecar's channel), overlaid with the answers this replica has just
-        // heard, which reach the Pods only after a write and a watch event.
-        var acks = new Dictionary<string, SidecarAck>(SidecarAnnotations.ReadAll(cache.Pods.Items), StringComparer.Ordinal);
-        foreach (var (pod, answer) in hub.Answers)
+        var answers = new Dictionary<string, SidecarAnswer>(StringComparer.Ordinal);
+        foreach (var pod in verdict.Sidecars)
         {
-            acks[pod] = answer;
+            if (Answer(pod.Key) is { } answer)
+            {
+                answers[pod.Key] = answer;
+            }
         }
 
-        var status = RouteStatusCalculator.Compute(route, verdict, acks, previous, time.GetUtcNow().UtcDateTime);
+        var status = RouteStatusCalculator.Compute(route, verdict, answers, previous, time.GetUtcNow().UtcDateTime);
         if (status.Equals(route.Status) || status.Equals(written))
         {
             return;
@@ -71,6 +72,22 @@ internal sealed class StatusWriter(
         _written[uid] = status;
         Log.StatusWritten(logger, route.Key, status.Sidecars.Summary, Ready(status)?.Reason ?? "");
         await RecordTransitionAsync(route, previous, status, cancellationToken);
+    }
+
+    /// <summary>
+    /// What the Pod says (any replica may hold a sidecar's channel), overlaid with what this replica has just heard,
+    /// which reaches the Pod only after a write and a watch event. A refusal heard here before anything was applied
+    /// in this session leaves what the Pod says the sidecar serves.
+    /// </summary>
+    private SidecarAnswer? Answer(string podKey)
+    {
+        var recorded = cache.Pods.Get(podKey) is { } pod ? SidecarAnnotations.Read(pod) : null;
+        return hub.AnswerOf(podKey) switch
+        {
+            null => recorded,
+            { Applied: null } heard => heard with { Applied = recorded?.Applied },
+            { } heard => heard,
+        };
     }
 
     /// <summary>Failures are Warnings, reaching Synced is Normal; Pending is how every change starts, not news.</summary>

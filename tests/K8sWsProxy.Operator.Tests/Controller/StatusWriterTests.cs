@@ -85,8 +85,9 @@ public sealed class StatusWriterTests
         await writer.WriteAsync("default/chat", CancellationToken.None);
         Assert.Equal("0/1", (await ReadAsync()).Status!.Sidecars.Summary);
 
-        var revision = state.Verdict("default/chat")!.Sidecars.Single().DocumentRevision;
-        await client.CoreV1.PatchNamespacedPodAsync(new V1Patch(KubernetesJson.Serialize(new V1Pod { Metadata = new V1ObjectMeta { Annotations = new Dictionary<string, string> { [SidecarAnnotations.Revision] = revision } } }), V1Patch.PatchType.MergePatch), "chat-0", "default");
+        var served = new SidecarAnswer(new DocumentRoutes("sha256:document", new Dictionary<string, string> { ["default/chat"] = state.Verdict("default/chat")!.Revision! }));
+        var annotations = SidecarAnnotations.Of(served).Where(a => a.Value is not null).ToDictionary(a => a.Key, a => a.Value!);
+        await client.CoreV1.PatchNamespacedPodAsync(new V1Patch(KubernetesJson.Serialize(new V1Pod { Metadata = new V1ObjectMeta { Annotations = annotations } }), V1Patch.PatchType.MergePatch), "chat-0", "default");
         await UntilAsync(() => Task.FromResult(cache.Pods.Get("default/chat-0")?.Metadata.Annotations is not null), "the ack in the cache");
         await writer.WriteAsync("default/chat", CancellationToken.None);
         var synced = await ReadAsync();
