@@ -12,9 +12,6 @@ public sealed class FaultTests(ProxyCluster cluster) : ClusterTest(cluster)
         await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
     }
 
-    /// <summary>The example route with a different Origin allowed: a new generation and a new revision, same traffic.</summary>
-    private string Edit(int n) => Cluster.ExampleRoute().Replace("allowedOrigins: [\"https://chat.example.com\"]", $"allowedOrigins: [\"https://chat.example.com\", \"https://edit-{n}.example.com\"]", StringComparison.Ordinal);
-
     private Task<Operator.Routes.WebSocketRoute> ConvergedAsync(long generation) =>
         Cluster.WaitForRouteAsync("chat", r => r.Metadata.Generation == generation && ProxyCluster.IsReady(r, 3, 3), $"generation {generation} on 3/3", TimeSpan.FromSeconds(30));
 
@@ -29,7 +26,7 @@ public sealed class FaultTests(ProxyCluster cluster) : ClusterTest(cluster)
         var sidecar = Cluster.Sidecars[1];
         var before = (await sidecar.ConfigAsync()).GetProperty("revision").GetString();
         sidecar.Process!.Kill();
-        await Cluster.ApplyAsync(Edit(1));
+        await Cluster.ApplyAsync(Cluster.EditedExampleRoute(1));
         var generation = await GenerationAsync();
 
         sidecar.Start();
@@ -61,7 +58,7 @@ public sealed class FaultTests(ProxyCluster cluster) : ClusterTest(cluster)
             Assert.Equal("still here", await chat.Socket.ReceiveTextAsync());
         }
 
-        await Cluster.ApplyAsync(Edit(2));
+        await Cluster.ApplyAsync(Cluster.EditedExampleRoute(2));
         var generation = await GenerationAsync();
         foreach (var replica in Cluster.Operators)
         {
@@ -84,7 +81,7 @@ public sealed class FaultTests(ProxyCluster cluster) : ClusterTest(cluster)
         var leader = Cluster.Operators.Single(o => o.Identity == holder);
         var follower = Cluster.Operators.Single(o => o != leader);
         var followerWrites = StatusWrites(follower.AllOutput);
-        await Cluster.ApplyAsync(Edit(3));
+        await Cluster.ApplyAsync(Cluster.EditedExampleRoute(3));
         await ConvergedAsync(await GenerationAsync());
         Assert.Equal(followerWrites, StatusWrites(follower.AllOutput));
 
@@ -92,7 +89,7 @@ public sealed class FaultTests(ProxyCluster cluster) : ClusterTest(cluster)
         await Poll.UntilAsync(async () => await LeaderAsync() == follower.Identity, "the follower to take the lease", TimeSpan.FromSeconds(20));
         // The sidecars dial the first replica's address: bring it back (as a follower) so they have somewhere to go.
         await leader.StartAsync();
-        await Cluster.ApplyAsync(Edit(4));
+        await Cluster.ApplyAsync(Cluster.EditedExampleRoute(4));
         await ConvergedAsync(await GenerationAsync());
         Assert.True(StatusWrites(follower.AllOutput) > followerWrites, "the new leader wrote status");
     }
@@ -101,7 +98,7 @@ public sealed class FaultTests(ProxyCluster cluster) : ClusterTest(cluster)
     public async Task Dropped_watches_and_410_Gone_make_the_operator_relist_and_converge()
     {
         Cluster.Kube.DropWatches();
-        await Cluster.ApplyAsync(Edit(5));
+        await Cluster.ApplyAsync(Cluster.EditedExampleRoute(5));
         await ConvergedAsync(await GenerationAsync());
 
         // A change nobody watches moves the resourceVersion on; compacting then makes every resume point too old.
@@ -109,7 +106,7 @@ public sealed class FaultTests(ProxyCluster cluster) : ClusterTest(cluster)
         var relists = Relists();
         Cluster.Kube.CompactHistory();
         Cluster.Kube.DropWatches();
-        await Cluster.ApplyAsync(Edit(6));
+        await Cluster.ApplyAsync(Cluster.EditedExampleRoute(6));
         await ConvergedAsync(await GenerationAsync());
         await Poll.UntilAsync(() => Relists() > relists, "the operator to relist after 410 Gone");
     }
@@ -144,7 +141,7 @@ public sealed class FaultTests(ProxyCluster cluster) : ClusterTest(cluster)
 
         // kubectl meets them too; it is retried here as a user would.
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await Cluster.Kubectl.RunWithInputAsync(Edit(7 + status), "apply", "-f", "-")).ExitCode != 0)
+        while ((await Cluster.Kubectl.RunWithInputAsync(Cluster.EditedExampleRoute(7 + status), "apply", "-f", "-")).ExitCode != 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "kubectl apply kept failing");
         }

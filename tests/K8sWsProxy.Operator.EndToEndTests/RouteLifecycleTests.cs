@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using k8s;
+using K8sWsProxy.Operator.Routes;
 using Xunit.Abstractions;
 
 namespace K8sWsProxy.Operator.EndToEndTests;
@@ -82,6 +84,57 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
         Assert.Equal("after", await live.ReceiveTextAsync());
         Assert.Equal(WebSocketState.Open, live.State);
     }
+
+    [Fact]
+    public async Task Twenty_edits_of_one_route_are_never_seen_by_a_watch_on_another()
+    {
+        await Cluster.ApplyAsync(Cluster.ExampleRoute() + "\n---\n" + OtherRoute(Cluster.EchoA));
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        var other = await Cluster.WaitForRouteAsync("other", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        var events = await EventsAsync("other");
+
+        // A watch from the route's resourceVersion as it was: every change after it arrives, whenever the watch connects.
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var seen = new List<string>();
+        var watching = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var (type, item) in Cluster.Client.CustomObjects.WatchListNamespacedCustomObjectAsync(
+                    WebSocketRoute.Group, WebSocketRoute.Version, ProxyCluster.Namespace, WebSocketRoute.Plural,
+                    fieldSelector: "metadata.name=other", resourceVersion: other.Metadata.ResourceVersion, cancellationToken: stop.Token))
+                {
+                    var route = KubernetesJson.Deserialize<WebSocketRoute>(KubernetesJson.Serialize(item));
+                    lock (seen)
+                    {
+                        seen.Add($"{type} {route.Metadata.ResourceVersion} {KubernetesJson.Serialize(route.Status)} {KubernetesJson.Serialize(route.Metadata.Annotations)}");
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+
+        for (var n = 1; n <= 20; n++)
+        {
+            await Cluster.ApplyAsync(Cluster.EditedExampleRoute(n));
+            await Cluster.WaitForRouteAsync("chat", r => r.Metadata.Generation == 1 + n && ProxyCluster.IsReady(r, 3, 3), $"generation {1 + n} on 3/3");
+        }
+
+        // The watch was live all along: a change of the route itself arrives on it, and it is the only thing that did.
+        await Cluster.Kubectl.RunAsync("annotate", "wsr", "other", "-n", ProxyCluster.Namespace, "touched=after-20-edits");
+        await Poll.UntilAsync(() => { lock (seen) { return seen.Count > 0; } }, "the annotation on the watch", TimeSpan.FromSeconds(10));
+        await stop.CancelAsync();
+        await watching;
+        var only = Assert.Single(seen);
+        Assert.Contains("after-20-edits", only, StringComparison.Ordinal);
+        Assert.Equal(events, await EventsAsync("other"));
+    }
+
+    private async Task<List<string>> EventsAsync(string route) =>
+        [.. (await Cluster.Client.CoreV1.ListNamespacedEventAsync(ProxyCluster.Namespace, fieldSelector: $"involvedObject.name={route}")).Items
+            .Select(e => $"{e.Metadata.Name} {e.Reason} {e.Count} {e.LastTimestamp:O}").Order(StringComparer.Ordinal)];
 
     [Fact]
     public async Task Rotating_the_TLS_Secret_with_kubectl_serves_the_new_certificate()

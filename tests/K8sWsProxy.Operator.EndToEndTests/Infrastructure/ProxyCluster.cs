@@ -119,6 +119,9 @@ public sealed class ProxyCluster : IAsyncLifetime
         .Replace("ws://127.0.0.1:8080/socket", $"ws://127.0.0.1:{EchoA}/socket", StringComparison.Ordinal)
         .Replace("wss://chat-backend.demo.svc:8443/socket", $"ws://127.0.0.1:{EchoB}/socket", StringComparison.Ordinal);
 
+    /// <summary>The example route with one more Origin allowed: a new generation and a new revision, same traffic.</summary>
+    public string EditedExampleRoute(int n) => ExampleRoute().Replace("allowedOrigins: [\"https://chat.example.com\"]", $"allowedOrigins: [\"https://chat.example.com\", \"https://edit-{n}.example.com\"]", StringComparison.Ordinal);
+
     /// <summary>kubectl apply -f - with <paramref name="yaml"/>; fails the test unless kubectl succeeds.</summary>
     public async Task ApplyAsync(string yaml)
     {
