@@ -24,6 +24,9 @@ internal static partial class Log
     [LoggerMessage(7, LogLevel.Warning, "Event {Reason} on {Route} not recorded: {Error}")]
     public static partial void EventNotRecorded(ILogger logger, string route, string reason, string error);
 
+    [LoggerMessage(23, LogLevel.Debug, "Event {Reason} on {Route} dropped: the route's event budget is spent")]
+    public static partial void EventThrottled(ILogger logger, string route, string reason);
+
     [LoggerMessage(8, LogLevel.Information, "{Identity} is now the leader (lease {Namespace}/{Name})")]
     public static partial void StartedLeading(ILogger logger, string identity, string @namespace, string name);
 
