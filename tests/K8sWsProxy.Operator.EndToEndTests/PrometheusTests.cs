@@ -12,6 +12,8 @@ public sealed class PrometheusTests(ProxyCluster cluster) : ClusterTest(cluster)
     {
         await Cluster.ApplyAsync(Cluster.ExampleRoute());
         await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        var down = await Cluster.FailAnUpstreamOnEverySidecarAsync();
+        await Cluster.WaitForRouteAsync("down", r => r.Status!.UpstreamFailures.Any(f => f.Sidecars == 3), "its endpoint failing on 3 sidecars");
         var operatorMetrics = new Uri($"http://127.0.0.1:{Cluster.Operators[0].HealthPort}/");
         var exposition = (await Scrape.FromAsync(operatorMetrics)).Text;
         var (exit, output) = await PrometheusServer.PromtoolAsync(["check", "metrics"], exposition);
@@ -47,5 +49,7 @@ public sealed class PrometheusTests(ProxyCluster cluster) : ClusterTest(cluster)
 
         var synced = await prometheus.QueryAsync("max by (state) (wsproxy_operator_route_sidecars{route=\"chat\"})");
         Assert.All(synced!, s => Assert.Equal("3", s.GetProperty("value")[1].GetString()));
+        var failing = Assert.Single((await prometheus.QueryAsync("wsproxy_operator_route_upstream_failing_sidecars"))!);
+        Assert.Equal((down, "3"), (failing.GetProperty("metric").GetProperty("endpoint").GetString(), failing.GetProperty("value")[1].GetString()));
     }
 }

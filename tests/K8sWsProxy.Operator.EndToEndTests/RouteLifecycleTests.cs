@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using k8s;
+using k8s.Models;
 using K8sWsProxy.Operator.Routes;
 using Xunit.Abstractions;
 
@@ -20,7 +21,7 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
         var ready = clock.Elapsed;
         var get = (await Cluster.Kubectl.RunAsync("get", "wsr", "-n", ProxyCluster.Namespace, "-o", "wide")).Stdout;
         output.WriteLine($"kubectl apply returned after {applied.TotalMilliseconds:F0} ms; 3/3 Ready {(ready - applied).TotalMilliseconds:F0} ms later:\n{get}");
-        Assert.Matches(@"chat\s+True\s+3/3\s+\[""chat.example.com""\]\s+/ws\s+Synced", get);
+        Assert.Matches(@"chat\s+True\s+Synced\s+3/3\s+True\s+\[""chat.example.com""\]\s+/ws\s", get);
         // The goal is well under a second (see the test output); the bound leaves room for a loaded 2-core machine.
         Assert.True(ready - applied < TimeSpan.FromSeconds(5), $"3/3 Ready took {(ready - applied).TotalMilliseconds:F0} ms after the apply returned");
 
@@ -137,6 +138,29 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
             .Select(e => $"{e.Metadata.Name} {e.Reason} {e.Count} {e.LastTimestamp:O}").Order(StringComparer.Ordinal)];
 
     [Fact]
+    public async Task A_route_whose_upstream_refuses_stays_Ready_and_says_so_in_UpstreamsReachable()
+    {
+        await Cluster.ApplyAsync(Cluster.ExampleRoute());
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        var down = await Cluster.FailAnUpstreamOnEverySidecarAsync();
+
+        var route = await Cluster.WaitForRouteAsync("down", r => Condition(r, "UpstreamsReachable")?.Status == "False", "UpstreamsReachable False");
+        var reachable = Condition(route, "UpstreamsReachable")!;
+        Assert.Equal("EndpointsFailing", reachable.Reason);
+        Assert.StartsWith($"{down} fails on ", reachable.Message, StringComparison.Ordinal);
+        Assert.Equal(("True", "Synced"), (Condition(route, "Ready")!.Status, Condition(route, "Ready")!.Reason));
+        await Cluster.WaitForRouteAsync("down", r => r.Status!.UpstreamFailures.SingleOrDefault() is { Sidecars: 3 } f && f.Endpoint == down, $"{down} failing on 3/3");
+
+        // At a glance: Ready and Synced as before, the upstreams not; the route next to it untouched.
+        var get = (await Cluster.Kubectl.RunAsync("get", "wsr", "-n", ProxyCluster.Namespace)).Stdout;
+        output.WriteLine(get);
+        Assert.Matches(@"(?m)^down\s+True\s+Synced\s+3/3\s+False\s", get);
+        Assert.Matches(@"(?m)^chat\s+True\s+Synced\s+3/3\s+True\s", get);
+    }
+
+    private static V1Condition? Condition(WebSocketRoute route, string type) => route.Status?.Conditions.FirstOrDefault(c => c.Type == type);
+
+    [Fact]
     public async Task Rotating_the_TLS_Secret_with_kubectl_serves_the_new_certificate()
     {
         await Cluster.ApplyAsync(Cluster.ExampleRoute());
@@ -239,7 +263,7 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
         Assert.Equal(("False", "NoSidecars"), (ready.Status, ready.Reason));
         Assert.Equal("0/0", route.Status.Sidecars.Summary);
         var get = await Cluster.Kubectl.RunAsync("get", "wsr", "other", "-n", ProxyCluster.Namespace, "-o", "wide");
-        Assert.Matches(@"other\s+False\s+0/0\s+.*NoSidecars", get.Stdout);
+        Assert.Matches(@"other\s+False\s+NoSidecars\s+0/0\s+Unknown\s", get.Stdout);
     }
 
     [Fact]

@@ -15,9 +15,9 @@ public sealed class RouteStatusCalculatorTests
     private static DocumentRoutes Doc(string name, string? chat = Revision) =>
         new(name, chat is null ? new Dictionary<string, string> { ["demo/other"] = "sha256:other" } : new Dictionary<string, string> { ["demo/chat"] = chat, ["demo/other"] = "sha256:other" });
 
-    private static SidecarAnswer Serving(string doc, string? chat = Revision) => new(Doc(doc, chat));
+    private static SidecarReport Serving(string doc, string? chat = Revision) => new(Doc(doc, chat));
 
-    private static Dictionary<string, SidecarAnswer> Acks(params (int Pod, SidecarAnswer Answer)[] answers) =>
+    private static Dictionary<string, SidecarReport> Acks(params (int Pod, SidecarReport Answer)[] answers) =>
         answers.ToDictionary(a => Pods[a.Pod].Key, a => a.Answer);
 
     private static V1Condition Ready(WebSocketRouteStatus status) => status.Conditions.Single(c => c.Type == RouteReasons.ReadyType);
@@ -53,8 +53,8 @@ public sealed class RouteStatusCalculatorTests
     {
         var acks = Acks(
             (0, Serving("doc-0")),
-            (1, new SidecarAnswer(Doc("doc-1", "sha256:old"), Doc("doc-1b"), "routes[0].tls: bad key")),
-            (2, new SidecarAnswer(null, Doc("doc-2b"), "other")));
+            (1, new SidecarReport(Doc("doc-1", "sha256:old"), Doc("doc-1b"), "routes[0].tls: bad key")),
+            (2, new SidecarReport(null, Doc("doc-2b"), "other")));
         var status = RouteStatusCalculator.Compute(Route, Verdict(3), acks, null, T0);
 
         Assert.Equal(1, status.Sidecars.Synced);
@@ -65,7 +65,7 @@ public sealed class RouteStatusCalculatorTests
     [Fact]
     public void A_nack_of_a_document_with_an_older_revision_of_the_route_only_leaves_it_pending()
     {
-        var status = RouteStatusCalculator.Compute(Route, Verdict(1), Acks((0, new SidecarAnswer(null, Doc("old", "sha256:old"), "broken"))), null, T0);
+        var status = RouteStatusCalculator.Compute(Route, Verdict(1), Acks((0, new SidecarReport(null, Doc("old", "sha256:old"), "broken"))), null, T0);
 
         Assert.Equal(RouteReasons.Pending, Ready(status).Reason);
     }
@@ -74,7 +74,7 @@ public sealed class RouteStatusCalculatorTests
     public void A_refused_document_does_not_unsync_a_route_the_sidecar_still_serves()
     {
         // Another route's change was refused; the sidecar goes on serving the document that holds this one.
-        var answer = new SidecarAnswer(Doc("doc-0"), Doc("doc-0b"), "routes[1]: bad");
+        var answer = new SidecarReport(Doc("doc-0"), Doc("doc-0b"), "routes[1]: bad");
         var status = RouteStatusCalculator.Compute(Route, Verdict(1), Acks((0, answer)), null, T0);
 
         Assert.Equal(("True", RouteReasons.Synced, "1/1"), (Ready(status).Status, Ready(status).Reason, status.Sidecars.Summary));
@@ -158,5 +158,39 @@ public sealed class RouteStatusCalculatorTests
 
         Assert.NotEqual(first, RouteStatusCalculator.Compute(newer, Verdict(2), Acks((0, Serving("doc-0"))), first, T0));
         Assert.NotEqual(first, RouteStatusCalculator.Compute(Route, Verdict(2), Acks((0, Serving("doc-0")), (1, Serving("doc-1"))), first, T0));
+    }
+
+    private static V1Condition Reachable(WebSocketRouteStatus status) => status.Conditions.Single(c => c.Type == RouteReasons.UpstreamsReachableType);
+
+    private static SidecarReport Failing(string doc, params (string Url, string Error)[] endpoints) =>
+        Serving(doc) with { Failing = new Dictionary<string, IReadOnlyDictionary<string, string>> { ["demo/chat"] = endpoints.ToDictionary(e => e.Url, e => e.Error), ["demo/other"] = new Dictionary<string, string> { ["ws://x/"] = "elsewhere" } } };
+
+    [Fact]
+    public void Failing_endpoints_are_their_own_condition_and_leave_Ready_alone()
+    {
+        var answers = Acks(
+            (0, Failing("doc-0", ("ws://a/", "Connection refused"), ("ws://b/", "answered the handshake with 503"))),
+            (1, Failing("doc-1", ("ws://a/", "Connection refused"))),
+            (2, Serving("doc-2")));
+        var status = RouteStatusCalculator.Compute(Route, Verdict(3), answers, null, T0);
+
+        Assert.Equal(("True", RouteReasons.Synced), (Ready(status).Status, Ready(status).Reason));
+        Assert.Equal(("False", RouteReasons.EndpointsFailing), (Reachable(status).Status, Reachable(status).Reason));
+        Assert.Equal("ws://a/ fails on 2/3 sidecars (Connection refused); ws://b/ fails on 1/3 sidecars (answered the handshake with 503)", Reachable(status).Message);
+        Assert.Equal([new UpstreamFailure("ws://a/", 2, "Connection refused"), new UpstreamFailure("ws://b/", 1, "answered the handshake with 503")], status.UpstreamFailures);
+
+        var healthy = RouteStatusCalculator.Compute(Route, Verdict(3), Acks((0, Serving("doc-0")), (1, Serving("doc-1")), (2, Serving("doc-2"))), status, T0.AddMinutes(2));
+        Assert.Equal(("True", RouteReasons.Reachable), (Reachable(healthy).Status, Reachable(healthy).Reason));
+        Assert.Empty(healthy.UpstreamFailures);
+        Assert.Equal(T0.AddMinutes(2), Reachable(healthy).LastTransitionTime);
+        Assert.Equal(T0, Ready(healthy).LastTransitionTime);
+    }
+
+    [Fact]
+    public void Reachability_is_unknown_while_the_route_is_on_no_sidecar()
+    {
+        Assert.Equal(("Unknown", RouteReasons.NoSidecars), (Reachable(RouteStatusCalculator.Compute(Route, Verdict(0), Acks(), null, T0)).Status, Reachable(RouteStatusCalculator.Compute(Route, Verdict(0), Acks(), null, T0)).Reason));
+        var refused = Verdict(2, new Acceptance(false, RouteReasons.InvalidSpec, "spec.x: wrong")) with { Revision = null };
+        Assert.Equal(("Unknown", RouteReasons.InvalidSpec), (Reachable(RouteStatusCalculator.Compute(Route, refused, Acks(), null, T0)).Status, Reachable(RouteStatusCalculator.Compute(Route, refused, Acks(), null, T0)).Reason));
     }
 }

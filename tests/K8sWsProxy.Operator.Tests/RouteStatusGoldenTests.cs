@@ -61,14 +61,14 @@ public sealed class RouteStatusGoldenTests
     }
 
     private static Dictionary<string, WebSocketRouteStatus> Statuses(
-        IEnumerable<WebSocketRoute> routes, CompilationResult result, Dictionary<string, SidecarAnswer> answers, Dictionary<string, WebSocketRouteStatus>? previous, DateTime? now = null) =>
+        IEnumerable<WebSocketRoute> routes, CompilationResult result, Dictionary<string, SidecarReport> answers, Dictionary<string, WebSocketRouteStatus>? previous, DateTime? now = null) =>
         routes.ToDictionary(
             r => r.Key,
             r => RouteStatusCalculator.Compute(r, result.Verdicts.Single(v => v.Key == r.Key), answers, previous?.GetValueOrDefault(r.Key), now ?? T0),
             StringComparer.Ordinal);
 
-    private static Dictionary<string, SidecarAnswer> Serving(CompilationResult result) =>
-        result.Documents.ToDictionary(d => d.Pod.Key, d => new SidecarAnswer(d.Routes), StringComparer.Ordinal);
+    private static Dictionary<string, SidecarReport> Serving(CompilationResult result) =>
+        result.Documents.ToDictionary(d => d.Pod.Key, d => new SidecarReport(d.Routes), StringComparer.Ordinal);
 
     /// <summary>A new generation that allows one more Origin: new content for the route, the same match.</summary>
     private static WebSocketRoute Edit(WebSocketRoute route) => new()

@@ -11,10 +11,10 @@ internal sealed class ChannelHub
 {
     private readonly ConcurrentDictionary<string, SidecarDocument> _documents = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SidecarSession> _sessions = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SidecarAnswer> _answers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SidecarReport> _answers = new(StringComparer.Ordinal);
 
-    /// <summary>A sidecar answered a document (pod key).</summary>
-    public event Action<string>? Answered;
+    /// <summary>A sidecar answered a document or reported its health (pod key).</summary>
+    public event Action<string>? Reported;
 
     /// <summary>A pod got a new document (pod key, revision).</summary>
     public event Action<string, string>? Published;
@@ -24,10 +24,10 @@ internal sealed class ChannelHub
 
     public int Connected => _sessions.Count;
 
-    public SidecarAnswer? AnswerOf(string podKey) => _answers.GetValueOrDefault(podKey);
+    public SidecarReport? ReportOf(string podKey) => _answers.GetValueOrDefault(podKey);
 
-    /// <summary>The last answer of every sidecar connected here, by pod key: fresher than what the Pods say yet.</summary>
-    public IReadOnlyDictionary<string, SidecarAnswer> Answers => _answers;
+    /// <summary>What every sidecar connected here last reported, by pod key: fresher than what the Pods say yet.</summary>
+    public IReadOnlyDictionary<string, SidecarReport> Reports => _answers;
 
     /// <summary>Makes <paramref name="documents"/> current and offers each changed one to its sidecar.</summary>
     /// <returns>How many pods' documents changed.</returns>
@@ -90,16 +90,21 @@ internal sealed class ChannelHub
     public void Detach(SidecarSession session) => _sessions.TryRemove(new KeyValuePair<string, SidecarSession>(session.Pod.Key, session));
 
     /// <summary>The sidecar applied <paramref name="document"/>: it serves that, and has refused nothing since.</summary>
-    public void Applied(PodRef pod, DocumentRoutes document) => Record(pod, new SidecarAnswer(document));
+    public void Applied(PodRef pod, DocumentRoutes document) =>
+        Record(pod, r => r with { Applied = document, Refused = null, RefusedBecause = null });
 
     /// <summary>The sidecar refused <paramref name="document"/> and goes on serving what it applied before.</summary>
     public void Refused(PodRef pod, DocumentRoutes document, string reason) =>
-        Record(pod, new SidecarAnswer(AnswerOf(pod.Key)?.Applied, document, reason));
+        Record(pod, r => r with { Refused = document, RefusedBecause = reason });
 
-    private void Record(PodRef pod, SidecarAnswer answer)
+    /// <summary>The sidecar's routes' failing upstream endpoints changed.</summary>
+    public void Health(PodRef pod, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> failing) =>
+        Record(pod, r => r with { Failing = failing });
+
+    private void Record(PodRef pod, Func<SidecarReport, SidecarReport> change)
     {
-        _answers[pod.Key] = answer;
-        Answered?.Invoke(pod.Key);
+        _answers.AddOrUpdate(pod.Key, _ => change(SidecarReport.None), (_, r) => change(r));
+        Reported?.Invoke(pod.Key);
     }
 
     /// <summary>Graceful shutdown: every sidecar is told to go elsewhere (1001); it keeps serving meanwhile.</summary>

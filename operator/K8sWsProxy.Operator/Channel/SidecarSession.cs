@@ -146,6 +146,9 @@ internal sealed class SidecarSession(PodRef pod, WebSocket socket, ChannelHub hu
                     Log.SidecarRejected(logger, pod.Key, parsed.Revision!, reasons);
                     hub.Refused(pod, answered.Routes, reasons.Length > 0 ? reasons : "refused");
                     break;
+                case { Type: ChannelMessage.HealthType }:
+                    hub.Health(pod, parsed.Upstreams!);
+                    break;
                 default:
                     Log.BadSidecarMessage(logger, pod.Key, error ?? (isAnswer ? $"{parsed!.Type} of {parsed.Revision}, which was not sent to it" : $"unexpected '{parsed?.Type}' message"));
                     break;

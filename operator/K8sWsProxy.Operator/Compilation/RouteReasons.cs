@@ -5,6 +5,7 @@ public static class RouteReasons
 {
     public const string AcceptedType = "Accepted";
     public const string ReadyType = "Ready";
+    public const string UpstreamsReachableType = "UpstreamsReachable";
 
     public const string Accepted = "Accepted";
     public const string InvalidSpec = "InvalidSpec";
@@ -16,4 +17,7 @@ public static class RouteReasons
     public const string NoSidecars = "NoSidecars";
     public const string Pending = "Pending";
     public const string Rejected = "Rejected";
+
+    public const string Reachable = "Reachable";
+    public const string EndpointsFailing = "EndpointsFailing";
 }

@@ -18,7 +18,7 @@ public static class RouteStatusCalculator
     public static WebSocketRouteStatus Compute(
         WebSocketRoute route,
         RouteVerdict verdict,
-        IReadOnlyDictionary<string, SidecarAnswer> answers,
+        IReadOnlyDictionary<string, SidecarReport> answers,
         WebSocketRouteStatus? previous,
         DateTime now)
     {
@@ -29,6 +29,7 @@ public static class RouteStatusCalculator
             : [];
         var synced = serving.Count;
         var (ready, reason, message) = Ready(verdict, answers, serving);
+        var failures = Failures(verdict, answers);
         var at = new DateTime(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
         return new WebSocketRouteStatus
         {
@@ -39,11 +40,13 @@ public static class RouteStatusCalculator
             [
                 Condition(RouteReasons.AcceptedType, verdict.Accepted.Accepted, verdict.Accepted.Reason, verdict.Accepted.Message, generation, previous, at),
                 Condition(RouteReasons.ReadyType, ready, reason, message, generation, previous, at),
+                Reachable(verdict, failures, reason, message, generation, previous, at),
             ],
+            UpstreamFailures = failures,
         };
     }
 
-    private static (bool Ready, string Reason, string Message) Ready(RouteVerdict verdict, IReadOnlyDictionary<string, SidecarAnswer> answers, HashSet<PodRef> serving)
+    private static (bool Ready, string Reason, string Message) Ready(RouteVerdict verdict, IReadOnlyDictionary<string, SidecarReport> answers, HashSet<PodRef> serving)
     {
         if (!verdict.Accepted.Accepted)
         {
@@ -72,9 +75,41 @@ public static class RouteStatusCalculator
         return serving.Count == selected ? (true, RouteReasons.Synced, text) : (false, RouteReasons.Pending, text);
     }
 
-    private static V1Condition Condition(string type, bool value, string reason, string message, long? generation, WebSocketRouteStatus? previous, DateTime now)
+    /// <summary>Each endpoint that a selected sidecar reports failing for this route, by URL, with how many report it.</summary>
+    private static List<UpstreamFailure> Failures(RouteVerdict verdict, IReadOnlyDictionary<string, SidecarReport> answers) =>
+        [.. verdict.Sidecars
+            .SelectMany(p => answers.TryGetValue(p.Key, out var a) && a.Failing?.GetValueOrDefault(verdict.Key) is { } failing
+                ? failing
+                : Enumerable.Empty<KeyValuePair<string, string>>())
+            .GroupBy(f => f.Key, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new UpstreamFailure(g.Key, g.Count(), g.First().Value))];
+
+    /// <summary>
+    /// Whether the sidecars reach the route's upstreams, apart from Ready: a route can be on every sidecar while its
+    /// backends refuse. Unknown while the route is on no sidecar (for the reason Ready gives).
+    /// </summary>
+    private static V1Condition Reachable(RouteVerdict verdict, List<UpstreamFailure> failures, string readyReason, string readyMessage, long? generation, WebSocketRouteStatus? previous, DateTime now)
     {
-        var status = value ? "True" : "False";
+        var selected = verdict.Sidecars.Count;
+        if (!verdict.Accepted.Accepted || selected == 0)
+        {
+            return Condition(RouteReasons.UpstreamsReachableType, null, readyReason, readyMessage, generation, previous, now);
+        }
+
+        if (failures.Count == 0)
+        {
+            var window = Contracts.Channel.ChannelProtocol.HealthWindow.TotalSeconds;
+            return Condition(RouteReasons.UpstreamsReachableType, true, RouteReasons.Reachable, $"no connect or handshake failure in the last {window:F0} s on {selected} sidecars", generation, previous, now);
+        }
+
+        var message = string.Join("; ", failures.Select(f => $"{f.Endpoint} fails on {f.Sidecars}/{selected} sidecars ({f.Error})"));
+        return Condition(RouteReasons.UpstreamsReachableType, false, RouteReasons.EndpointsFailing, message, generation, previous, now);
+    }
+
+    private static V1Condition Condition(string type, bool? value, string reason, string message, long? generation, WebSocketRouteStatus? previous, DateTime now)
+    {
+        var status = value switch { true => "True", false => "False", null => "Unknown" };
         var before = previous?.Conditions.FirstOrDefault(c => c.Type == type);
         return new V1Condition
         {

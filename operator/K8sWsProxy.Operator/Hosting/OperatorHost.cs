@@ -47,7 +47,7 @@ public sealed class OperatorHost : IAsyncDisposable
         builder.Services.AddSingleton<ChannelHub>();
         builder.Services.AddSingleton<CompiledState>();
         builder.Services.AddSingleton<ConfigReconciler>();
-        builder.Services.AddSingleton<AckRecorder>();
+        builder.Services.AddSingleton<SidecarRecorder>();
         builder.Services.AddSingleton<EventRecorder>();
         builder.Services.AddSingleton<StatusWriter>();
         builder.Services.AddSingleton<SidecarAuthenticator>();

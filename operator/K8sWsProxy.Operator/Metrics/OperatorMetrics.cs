@@ -22,7 +22,7 @@ internal sealed class OperatorMetrics
     {
         _time = time;
         hub.Published += Published;
-        hub.Answered += pod => Answered(pod, hub.AnswerOf(pod) is { } a ? (a.Refused ?? a.Applied)?.Revision ?? "" : "");
+        hub.Reported += pod => Answered(pod, hub.ReportOf(pod) is { } a ? (a.Refused ?? a.Applied)?.Revision ?? "" : "");
         Registry = Prometheus.Metrics.NewCustomRegistry();
         DotNetStats.Register(Registry);
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
@@ -32,6 +32,7 @@ internal sealed class OperatorMetrics
         var connected = factory.CreateGauge("wsproxy_operator_sidecars_connected", "Sidecars connected to this replica's config channel.");
         var routes = factory.CreateGauge("wsproxy_operator_routes", "WebSocketRoutes by their Ready condition (true, false, unknown).", ["ready"]);
         var sidecars = factory.CreateGauge("wsproxy_operator_route_sidecars", "Each route's sidecars as its status says: selected, and synced to its revision.", ["namespace", "route", "state"]);
+        var failing = factory.CreateGauge("wsproxy_operator_route_upstream_failing_sidecars", "Each route's upstream endpoints that failed lately, as its status says: on how many of its sidecars.", ["namespace", "route", "endpoint"]);
         Registry.AddBeforeCollectCallback(() =>
         {
             connected.Set(hub.Connected);
@@ -42,17 +43,28 @@ internal sealed class OperatorMetrics
             }
 
             var present = new HashSet<(string, string)>();
+            var failingNow = new HashSet<(string, string, string)>();
             foreach (var route in all)
             {
                 var key = (route.Metadata.NamespaceProperty, route.Metadata.Name);
                 present.Add(key);
                 sidecars.WithLabels(key.Item1, key.Item2, "selected").Set(route.Status?.Sidecars.Selected ?? 0);
                 sidecars.WithLabels(key.Item1, key.Item2, "synced").Set(route.Status?.Sidecars.Synced ?? 0);
+                foreach (var failure in route.Status?.UpstreamFailures ?? [])
+                {
+                    failingNow.Add((key.Item1, key.Item2, failure.Endpoint));
+                    failing.WithLabels(key.Item1, key.Item2, failure.Endpoint).Set(failure.Sidecars);
+                }
             }
 
             foreach (var labels in sidecars.GetAllLabelValues().Where(l => !present.Contains((l[0], l[1]))).ToArray())
             {
                 sidecars.RemoveLabelled(labels);
+            }
+
+            foreach (var labels in failing.GetAllLabelValues().Where(l => !failingNow.Contains((l[0], l[1], l[2]))).ToArray())
+            {
+                failing.RemoveLabelled(labels);
             }
         });
     }

@@ -13,7 +13,7 @@ namespace K8sWsProxy.Operator.Reconcile;
 /// Wires the four steps together through one work queue (its keys: <see cref="ControllerWork"/>). Watch: every cache
 /// change queues <see cref="CompileAndPush"/>. Compute and push: that compiles the caches and offers the documents to
 /// the sidecars, then queues a <see cref="ReportRoute"/> per route. Record: a sidecar's answer queues
-/// <see cref="RecordAck"/> for its pod (the answer goes onto the Pod). Report: <see cref="ReportRoute"/> writes that
+/// <see cref="RecordSidecar"/> for its pod (the answer goes onto the Pod). Report: <see cref="ReportRoute"/> writes that
 /// route's status (also when the route changed in nothing the compiler reads, a status write); <see cref="ReportPod"/>
 /// queues it for every route that selects the pod (its sidecar answered, or the answer on the Pod changed). Keys are deduplicated and each is handled by
 /// one worker at a time; a failure comes back with backoff. Everything is resynced periodically.
@@ -24,7 +24,7 @@ internal sealed class Controller(
     ConfigReconciler config,
     CompiledState state,
     StatusWriter status,
-    AckRecorder acks,
+    SidecarRecorder acks,
     ChannelHub hub,
     LeaderElection leader,
     OperatorMetrics metrics,
@@ -42,9 +42,9 @@ internal sealed class Controller(
         cache.Routes.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? CompileAndPush.Work : new ReportRoute(after!.Key));
         cache.Pods.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? CompileAndPush.Work : new ReportPod(PodRef.Of(after!).Key));
         cache.Secrets.Changed += (_, _) => queue.Add(CompileAndPush.Work);
-        hub.Answered += pod =>
+        hub.Reported += pod =>
         {
-            queue.Add(new RecordAck(pod));
+            queue.Add(new RecordSidecar(pod));
             queue.Add(new ReportPod(pod));
         };
         hub.DocumentMissing += () => queue.Add(CompileAndPush.Work);
@@ -145,7 +145,7 @@ internal sealed class Controller(
             case ReportRoute report:
                 await status.WriteAsync(report.Route, cancellationToken);
                 break;
-            case RecordAck ack:
+            case RecordSidecar ack:
                 await acks.RecordAsync(ack.Pod, cancellationToken);
                 break;
         }

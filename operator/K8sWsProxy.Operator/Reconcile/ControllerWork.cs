@@ -19,4 +19,4 @@ internal sealed record ReportPod(string Pod) : ControllerWork;
 internal sealed record ReportRoute(string Route) : ControllerWork;
 
 /// <summary>Write a sidecar's answer onto its Pod (namespace/name).</summary>
-internal sealed record RecordAck(string Pod) : ControllerWork;
+internal sealed record RecordSidecar(string Pod) : ControllerWork;

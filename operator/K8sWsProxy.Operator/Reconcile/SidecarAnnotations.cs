@@ -25,7 +25,10 @@ public static class SidecarAnnotations
     /// <summary>The routes of the refused document, as in <see cref="Routes"/>.</summary>
     public const string RejectedRoutes = "k8swsproxy.io/config-rejected-routes";
 
-    public static SidecarAnswer? Read(V1Pod pod)
+    /// <summary>The sidecar's last health report: a JSON object of route key to {endpoint URL: last error}.</summary>
+    public const string UpstreamFailures = "k8swsproxy.io/upstream-failures";
+
+    public static SidecarReport? Read(V1Pod pod)
     {
         var annotations = pod.Metadata.Annotations;
         if (annotations is null)
@@ -35,22 +38,24 @@ public static class SidecarAnnotations
 
         var applied = Document(annotations, Revision, Routes);
         var refused = Document(annotations, RejectedRevision, RejectedRoutes);
-        if (applied is null && refused is null)
+        var failing = annotations.TryGetValue(UpstreamFailures, out var json) ? Json<Dictionary<string, IReadOnlyDictionary<string, string>>>(json) : null;
+        if (applied is null && refused is null && failing is null)
         {
             return null;
         }
 
-        return new SidecarAnswer(applied, refused, refused is null ? null : annotations.TryGetValue(Rejected, out var reason) ? reason : "refused");
+        return new SidecarReport(applied, refused, refused is null ? null : annotations.TryGetValue(Rejected, out var reason) ? reason : "refused", failing);
     }
 
     /// <summary>The annotations that record <paramref name="answer"/>; null values remove what is not part of it (a merge patch).</summary>
-    public static Dictionary<string, string?> Of(SidecarAnswer answer) => new()
+    public static Dictionary<string, string?> Of(SidecarReport answer) => new()
     {
         [Revision] = answer.Applied?.Revision,
         [Routes] = answer.Applied is { } a ? JsonSerializer.Serialize(a.Routes) : null,
         [Rejected] = answer.RefusedBecause,
         [RejectedRevision] = answer.Refused?.Revision,
         [RejectedRoutes] = answer.Refused is { } r ? JsonSerializer.Serialize(r.Routes) : null,
+        [UpstreamFailures] = answer.Failing is { } f ? JsonSerializer.Serialize(f) : null,
     };
 
     private static DocumentRoutes? Document(IDictionary<string, string> annotations, string revisionKey, string routesKey)
@@ -62,15 +67,20 @@ public static class SidecarAnnotations
 
         // Routes missing or unreadable (written by hand, or by an operator before routes were recorded): the sidecar
         // runs that document, but nothing is known to be on it.
-        Dictionary<string, string>? routes = null;
+        var routes = annotations.TryGetValue(routesKey, out var json) ? Json<Dictionary<string, string>>(json) : null;
+        return new DocumentRoutes(revision, routes ?? []);
+    }
+
+    private static T? Json<T>(string json)
+        where T : class
+    {
         try
         {
-            routes = annotations.TryGetValue(routesKey, out var json) ? JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null;
+            return JsonSerializer.Deserialize<T>(json);
         }
         catch (JsonException)
         {
+            return null;
         }
-
-        return new DocumentRoutes(revision, routes ?? []);
     }
 }

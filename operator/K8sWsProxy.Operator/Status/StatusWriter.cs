@@ -42,10 +42,10 @@ internal sealed class StatusWriter(
         var uid = route.Metadata.Uid ?? "";
         var written = _written.GetValueOrDefault(uid);
         var previous = written ?? route.Status;
-        var answers = new Dictionary<string, SidecarAnswer>(StringComparer.Ordinal);
+        var answers = new Dictionary<string, SidecarReport>(StringComparer.Ordinal);
         foreach (var pod in verdict.Sidecars)
         {
-            if (Answer(pod.Key) is { } answer)
+            if (Report(pod.Key) is { } answer)
             {
                 answers[pod.Key] = answer;
             }
@@ -75,19 +75,23 @@ internal sealed class StatusWriter(
     }
 
     /// <summary>
-    /// What the Pod says (any replica may hold a sidecar's channel), overlaid with what this replica has just heard,
-    /// which reaches the Pod only after a write and a watch event. A refusal heard here before anything was applied
-    /// in this session leaves what the Pod says the sidecar serves.
+    /// What the Pod says (any replica may hold a sidecar's channel), overlaid with what this replica has heard since,
+    /// which reaches the Pod only after a write and a watch event: each part the sidecar reported here replaces the
+    /// Pod's.
     /// </summary>
-    private SidecarAnswer? Answer(string podKey)
+    private SidecarReport? Report(string podKey)
     {
         var recorded = cache.Pods.Get(podKey) is { } pod ? SidecarAnnotations.Read(pod) : null;
-        return hub.AnswerOf(podKey) switch
+        if (hub.ReportOf(podKey) is not { } heard)
         {
-            null => recorded,
-            { Applied: null } heard => heard with { Applied = recorded?.Applied },
-            { } heard => heard,
-        };
+            return recorded;
+        }
+
+        return recorded is null ? heard : new SidecarReport(
+            heard.Applied ?? recorded.Applied,
+            heard.Applied is null && heard.Refused is null ? recorded.Refused : heard.Refused,
+            heard.Applied is null && heard.Refused is null ? recorded.RefusedBecause : heard.RefusedBecause,
+            heard.Failing ?? recorded.Failing);
     }
 
     /// <summary>Failures are Warnings, reaching Synced is Normal; Pending is how every change starts, not news.</summary>

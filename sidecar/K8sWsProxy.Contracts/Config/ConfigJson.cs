@@ -117,7 +117,8 @@ public static class ConfigJson
                     Set<ChannelMessage, string>(nameof(ChannelMessage.Type), Init.Type),
                     Set<ChannelMessage, SidecarConfigDocument?>(nameof(ChannelMessage.Document), Init.Document),
                     Set<ChannelMessage, string?>(nameof(ChannelMessage.Revision), Init.Revision),
-                    Set<ChannelMessage, IReadOnlyList<string>?>(nameof(ChannelMessage.Reasons), Init.Reasons)),
+                    Set<ChannelMessage, IReadOnlyList<string>?>(nameof(ChannelMessage.Reasons), Init.Reasons),
+                    Set<ChannelMessage, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>?>(nameof(ChannelMessage.Upstreams), Init.Upstreams)),
                 JsonTypeInfo<RouteConfig> t => Record(t, options, () => new(),
                     Set<RouteConfig, string>(nameof(RouteConfig.Name), Init.Name),
                     Set<RouteConfig, string>(nameof(RouteConfig.Namespace), Init.Namespace),
@@ -273,6 +274,9 @@ public static class ConfigJson
 
         [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Reasons")]
         public static extern void Reasons(ChannelMessage target, IReadOnlyList<string>? value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Upstreams")]
+        public static extern void Upstreams(ChannelMessage target, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? value);
 
         [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Name")]
         public static extern void Name(RouteConfig target, string value);

@@ -9,11 +9,13 @@ namespace K8sWsProxy.Sidecar.Channel;
 
 /// <summary>
 /// Operator mode: dials the operator's config channel over TLS with the pod's projected service-account token,
-/// applies every document it sends through the applier and answers ack or nack. When the channel is lost, the
+/// applies every document it sends through the applier and answers ack or nack, and reports its routes' failing
+/// upstream endpoints (<see cref="UpstreamHealth"/>) when they change, at most every
+/// <see cref="ChannelProtocol.HealthInterval"/>. When the channel is lost, the
 /// last good document keeps serving and the client redials with exponential backoff and jitter; the token file
 /// is re-read on every dial, since projected tokens rotate.
 /// </summary>
-internal sealed class OperatorChannelClient(SidecarOptions options, ConfigApplier applier, ILogger<OperatorChannelClient> logger) : BackgroundService
+internal sealed class OperatorChannelClient(SidecarOptions options, ConfigApplier applier, TimeProvider time, ILogger<OperatorChannelClient> logger) : BackgroundService
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(10);
@@ -78,6 +80,22 @@ internal sealed class OperatorChannelClient(SidecarOptions options, ConfigApplie
 
         ChannelLog.Connected(logger, url);
         connected();
+        using var sending = new SemaphoreSlim(1);
+        using var connection = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var health = ReportHealthAsync(socket, sending, connection.Token);
+        try
+        {
+            await ReceiveAsync(socket, sending, stoppingToken);
+        }
+        finally
+        {
+            await connection.CancelAsync();
+            await health;
+        }
+    }
+
+    private async Task ReceiveAsync(ClientWebSocket socket, SemaphoreSlim sending, CancellationToken stoppingToken)
+    {
         var buffer = new byte[64 * 1024];
         using var message = new MemoryStream();
         while (true)
@@ -86,7 +104,7 @@ internal sealed class OperatorChannelClient(SidecarOptions options, ConfigApplie
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 // The operator is going (1001 on its shutdown): answer its close, then dial again.
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, stoppingToken);
+                await SendAsync(socket, sending, null, stoppingToken);
                 return;
             }
 
@@ -114,7 +132,52 @@ internal sealed class OperatorChannelClient(SidecarOptions options, ConfigApplie
 
             var applied = await applier.ApplyAsync(document, stoppingToken);
             var answer = applied.Accepted ? ChannelMessage.Ack(applied.Revision!) : ChannelMessage.Nack(document.Revision ?? applied.Revision, applied.Reasons);
-            await socket.SendAsync(answer.ToUtf8(), WebSocketMessageType.Text, true, stoppingToken);
+            await SendAsync(socket, sending, answer, stoppingToken);
+        }
+    }
+
+    /// <summary>The first report of every connection (the operator keeps none across them), then each change.</summary>
+    private async Task ReportHealthAsync(ClientWebSocket socket, SemaphoreSlim sending, CancellationToken cancellationToken)
+    {
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? sent = null;
+        using var timer = new PeriodicTimer(ChannelProtocol.HealthInterval, time);
+        try
+        {
+            do
+            {
+                var failing = UpstreamHealth.Failing(applier.Current, time);
+                if (sent is null || !UpstreamHealth.SameEndpoints(sent, failing))
+                {
+                    await SendAsync(socket, sending, ChannelMessage.Health(failing), cancellationToken);
+                    sent = failing;
+                }
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        {
+            // The connection ended: the receive loop reports why.
+        }
+    }
+
+    /// <summary>One message at a time: answers and health reports share the socket. A null message answers a close.</summary>
+    private static async Task SendAsync(ClientWebSocket socket, SemaphoreSlim sending, ChannelMessage? message, CancellationToken cancellationToken)
+    {
+        await sending.WaitAsync(cancellationToken);
+        try
+        {
+            if (message is null)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
+            }
+            else
+            {
+                await socket.SendAsync(message.ToUtf8(), WebSocketMessageType.Text, true, cancellationToken);
+            }
+        }
+        finally
+        {
+            sending.Release();
         }
     }
 

@@ -173,6 +173,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
                 }
                 catch (UpstreamDialer.ConnectException e)
                 {
+                    endpoint.Failed(time.GetTimestamp(), e.Message);
                     Log.ConnectFailed(logger, route.Key, endpoint.Config.Url, attempt, retry.Attempts, e.Message);
                     if (attempt >= retry.Attempts)
                     {
@@ -191,11 +192,13 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested)
             {
+                endpoint.Failed(time.GetTimestamp(), $"no handshake answer within {route.Config.Timeouts.Handshake}");
                 await RefuseAsync(client, route, Refusal.HandshakeTimeout(route));
                 return null;
             }
             catch (InvalidDataException e)
             {
+                endpoint.Failed(time.GetTimestamp(), $"invalid handshake answer: {e.Message}");
                 await RefuseAsync(client, route, new(502, $"the upstream's handshake answer is not valid: {e.Message}", "upstream_invalid"));
                 return null;
             }
@@ -219,6 +222,12 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
         if (leg.Answer.Status != 101)
         {
             route.Metrics.HandshakeFailed("upstream_status", upstream: true);
+            if (leg.Answer.Status >= 500)
+            {
+                // A refusal of the client's own (401, 403, 404) says nothing of the endpoint's health; a 5xx does.
+                endpoint.Failed(time.GetTimestamp(), $"answered the handshake with {leg.Answer.Status}");
+            }
+
             await client.WriteAsync(Http1Responses.Relayed(leg.Answer));
             await client.WriteAsync(leg.Extra);
             if (leg.Answer["Content-Length"] is { } length && long.TryParse(length, out var total) && total > leg.Extra.Length)

@@ -132,16 +132,23 @@ internal sealed class WebSocketProxyHandler(
                 {
                     // The upstream answered the handshake with a status of its own, which went to the client as it was.
                     route.Metrics.HandshakeFailed("upstream_status", upstream: true);
+                    if (context.Response.StatusCode >= 500)
+                    {
+                        endpoint.Failed(time.GetTimestamp(), $"answered the handshake with {context.Response.StatusCode}");
+                    }
+
                     return;
                 }
 
                 var reason = context.Features.Get<IForwarderErrorFeature>()?.Exception?.GetBaseException().Message ?? error.ToString();
                 if (deadline.IsCancellationRequested)
                 {
+                    endpoint.Failed(time.GetTimestamp(), $"no handshake answer within {route.Config.Timeouts.Handshake}");
                     await Refuse(context, route, Refusal.HandshakeTimeout(route));
                     return;
                 }
 
+                endpoint.Failed(time.GetTimestamp(), reason);
                 Log.ConnectFailed(logger, route.Key, endpoint.Config.Url, attempt, retry.Attempts, reason);
                 if (error is not (ForwarderError.Request or ForwarderError.RequestTimedOut) || attempt >= retry.Attempts)
                 {

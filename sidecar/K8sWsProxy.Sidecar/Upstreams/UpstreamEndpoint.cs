@@ -7,6 +7,7 @@ namespace K8sWsProxy.Sidecar.Upstreams;
 internal sealed class UpstreamEndpoint
 {
     private int _active;
+    private EndpointFailure? _lastFailure;
 
     /// <param name="tls">The route's upstream TLS settings; each endpoint gets its own copy with its host as default server name.</param>
     public UpstreamEndpoint(EndpointConfig config, int index, SslClientAuthenticationOptions? tls)
@@ -52,6 +53,15 @@ internal sealed class UpstreamEndpoint
 
     public void ConnectionClosed() => Interlocked.Decrement(ref _active);
 
+    /// <summary>The last time it refused a connection or failed the handshake (null: never): what health reports list.</summary>
+    public EndpointFailure? LastFailure => Volatile.Read(ref _lastFailure);
+
+    /// <param name="at">A timestamp of the proxy's <see cref="TimeProvider"/>.</param>
+    public void Failed(long at, string error) => Volatile.Write(ref _lastFailure, new EndpointFailure(at, error));
+
     public static Uri ToHttpUrl(string wsUrl) =>
         new UriBuilder(wsUrl) { Scheme = wsUrl.StartsWith("wss:", StringComparison.OrdinalIgnoreCase) ? "https" : "http" }.Uri;
 }
+
+/// <summary>A failed connect or handshake of an endpoint: when (a <see cref="TimeProvider"/> timestamp) and why.</summary>
+internal sealed record EndpointFailure(long At, string Error);

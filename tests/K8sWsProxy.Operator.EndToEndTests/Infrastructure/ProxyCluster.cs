@@ -122,6 +122,32 @@ public sealed class ProxyCluster : IAsyncLifetime
     /// <summary>The example route with one more Origin allowed: a new generation and a new revision, same traffic.</summary>
     public string EditedExampleRoute(int n) => ExampleRoute().Replace("allowedOrigins: [\"https://chat.example.com\"]", $"allowedOrigins: [\"https://chat.example.com\", \"https://edit-{n}.example.com\"]", StringComparison.Ordinal);
 
+    /// <summary>
+    /// Applies route "down" (path /down) to an endpoint where nothing listens, waits until every sidecar serves it,
+    /// and makes one connection through each: each answers 502 and remembers the endpoint as failing.
+    /// </summary>
+    /// <returns>The endpoint's URL.</returns>
+    public async Task<string> FailAnUpstreamOnEverySidecarAsync()
+    {
+        var url = $"ws://127.0.0.1:{Ports.Free()}/down";
+        await ApplyAsync($$$"""
+            apiVersion: k8swsproxy.io/v1alpha1
+            kind: WebSocketRoute
+            metadata: {name: down, namespace: {{{Namespace}}}}
+            spec:
+              selector: {matchLabels: {app: chat}}
+              match: {path: /down}
+              upstream: {endpoints: [{url: "{{{url}}}"}], retry: {attempts: 1}}
+            """);
+        await WaitForRouteAsync("down", r => IsReady(r, 3, 3), "3/3 Ready");
+        foreach (var sidecar in Sidecars)
+        {
+            Assert.Equal(HttpStatusCode.BadGateway, await Ws.RefusedStatusAsync(sidecar.PlainUrl("/down")));
+        }
+
+        return url;
+    }
+
     /// <summary>kubectl apply -f - with <paramref name="yaml"/>; fails the test unless kubectl succeeds.</summary>
     public async Task ApplyAsync(string yaml)
     {

@@ -85,7 +85,7 @@ public sealed class StatusWriterTests
         await writer.WriteAsync("default/chat", CancellationToken.None);
         Assert.Equal("0/1", (await ReadAsync()).Status!.Sidecars.Summary);
 
-        var served = new SidecarAnswer(new DocumentRoutes("sha256:document", new Dictionary<string, string> { ["default/chat"] = state.Verdict("default/chat")!.Revision! }));
+        var served = new SidecarReport(new DocumentRoutes("sha256:document", new Dictionary<string, string> { ["default/chat"] = state.Verdict("default/chat")!.Revision! }));
         var annotations = SidecarAnnotations.Of(served).Where(a => a.Value is not null).ToDictionary(a => a.Key, a => a.Value!);
         await client.CoreV1.PatchNamespacedPodAsync(new V1Patch(KubernetesJson.Serialize(new V1Pod { Metadata = new V1ObjectMeta { Annotations = annotations } }), V1Patch.PatchType.MergePatch), "chat-0", "default");
         await UntilAsync(() => Task.FromResult(cache.Pods.Get("default/chat-0")?.Metadata.Annotations is not null), "the ack in the cache");

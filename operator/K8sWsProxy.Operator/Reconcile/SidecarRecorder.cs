@@ -8,11 +8,11 @@ using K8sWsProxy.Operator.Informers;
 namespace K8sWsProxy.Operator.Reconcile;
 
 /// <summary>Writes a connected sidecar's last answer onto its Pod (<see cref="SidecarAnnotations"/>), when it differs.</summary>
-internal sealed class AckRecorder(IKubernetes client, ClusterCache cache, ChannelHub hub)
+internal sealed class SidecarRecorder(IKubernetes client, ClusterCache cache, ChannelHub hub)
 {
     public async Task RecordAsync(string podKey, CancellationToken cancellationToken)
     {
-        if (hub.AnswerOf(podKey) is not { } answer || cache.Pods.Get(podKey) is not { } pod)
+        if (hub.ReportOf(podKey) is not { } answer || cache.Pods.Get(podKey) is not { } pod)
         {
             return;
         }

@@ -1,11 +1,19 @@
 namespace K8sWsProxy.Operator.Compilation;
 
 /// <summary>
-/// What one sidecar runs, route by route, and the newest document it refused since (a sidecar that refuses a
-/// document keeps serving the one it had). Built from its <c>ack</c>s and <c>nack</c>s and the documents they name.
+/// What one sidecar reported: what it runs, route by route, and the newest document it refused since (a sidecar that
+/// refuses a document keeps serving the one it had), built from its <c>ack</c>s and <c>nack</c>s and the documents
+/// they name; and, from its <c>health</c> messages, its routes' failing upstream endpoints.
 /// </summary>
-public sealed record SidecarAnswer(DocumentRoutes? Applied, DocumentRoutes? Refused = null, string? RefusedBecause = null)
+/// <param name="Failing">By route key, each endpoint URL that failed lately and its last error; null: never reported.</param>
+public sealed record SidecarReport(
+    DocumentRoutes? Applied,
+    DocumentRoutes? Refused = null,
+    string? RefusedBecause = null,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? Failing = null)
 {
+    public static SidecarReport None { get; } = new(Applied: null);
+
     /// <summary>Whether the sidecar serves <paramref name="route"/> at <paramref name="revision"/>.</summary>
     public bool Serves(string route, string revision) => Applied?.Has(route, revision) == true;
 
