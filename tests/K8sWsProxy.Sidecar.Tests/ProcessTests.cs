@@ -149,6 +149,19 @@ public sealed class ProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task With_both_listeners_the_sidecar_holds_no_inotify_instance()
+    {
+        // A node allows 128 per user by default, shared by every pod that runs as that user: one per sidecar would
+        // stop the 129th pod's sidecar at start.
+        using var sidecar = SidecarProcess.Start("--config", Write("routes: []"), "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0", "--admin", "127.0.0.1:0");
+        await sidecar.WaitReadyAsync();
+        Assert.NotEqual("off", sidecar.Ready["tls"]);
+        var descriptors = new DirectoryInfo($"/proc/{sidecar.Id}/fd").GetFiles().Select(f => f.LinkTarget ?? "").ToList();
+        Assert.NotEmpty(descriptors);
+        Assert.DoesNotContain(descriptors, d => d.Contains("inotify", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_restarted_sidecar_serves_its_saved_document_and_ignores_a_corrupt_one()
     {
         await using var upstream = await TestUpstream.StartAsync(name: "saved");

@@ -67,12 +67,8 @@ public sealed class SidecarHost : IAsyncDisposable
 
     private static IHost BuildPlain(SidecarOptions options, Action<ILoggingBuilder>? logging)
     {
-        // Only what the sidecar reads: environment variables (Logging__…) and a console log, nothing else to load.
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Configuration.AddEnvironmentVariables();
-        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
-        builder.Logging.AddSimpleConsole();
-        AddTrafficServices(builder.Services, builder.Logging, options, logging);
+        AddTrafficServices(builder.Services, builder.Configuration, builder.Logging, options, logging);
         builder.Services.AddSingleton(sp => new Listeners(PlainListener(sp, options), null, AdminListener(sp, options)));
         return builder.Build();
     }
@@ -83,8 +79,9 @@ public sealed class SidecarHost : IAsyncDisposable
     /// </summary>
     private static WebApplication BuildWithTls(SidecarOptions options, Action<ILoggingBuilder>? logging)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        AddTrafficServices(builder.Services, builder.Logging, options, logging);
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        AddTrafficServices(builder.Services, builder.Configuration, builder.Logging, options, logging);
         builder.Services.AddSingleton<Http2Handoff>();
         builder.Services.AddSingleton<IConnectionListenerFactory>(sp => sp.GetRequiredService<Http2Handoff>());
         builder.Services.AddSingleton(sp => new Listeners(
@@ -109,9 +106,16 @@ public sealed class SidecarHost : IAsyncDisposable
         return app;
     }
 
-    /// <summary>What both hosts run: the config applier and its sources, the plain listener, the shutdown drain.</summary>
-    private static void AddTrafficServices(IServiceCollection services, ILoggingBuilder logs, SidecarOptions options, Action<ILoggingBuilder>? logging)
+    /// <summary>
+    /// What both hosts run: the config applier and its sources, the plain listener, the shutdown drain. Both are empty
+    /// builders: only environment variables (Logging__…) and a console log, no appsettings files, whose reload
+    /// watchers would each take one of the node's inotify instances (128 per user by default) in every pod.
+    /// </summary>
+    private static void AddTrafficServices(IServiceCollection services, ConfigurationManager configuration, ILoggingBuilder logs, SidecarOptions options, Action<ILoggingBuilder>? logging)
     {
+        configuration.AddEnvironmentVariables();
+        logs.AddConfiguration(configuration.GetSection("Logging"));
+        logs.AddSimpleConsole();
         // The framework's per-request lines (YARP logs two per proxied connection) would drown ours; its warnings stay.
         logs.AddFilter("Microsoft", LogLevel.Warning);
         logs.AddFilter("Yarp", LogLevel.Warning);
