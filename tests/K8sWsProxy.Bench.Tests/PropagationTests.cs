@@ -24,7 +24,7 @@ public class PropagationTests
             Assert.Equal(2, changes.Count);
             foreach (var change in changes)
             {
-                Assert.Equal(["acked", "applied", "status", "kubectl", "cpu"], change.Keys);
+                Assert.Equal(["fanout", "acked", "applied", "status", "kubectl", "cpu", "cpupersidecar"], change.Keys);
                 Assert.All(change, m => Assert.True(double.IsFinite(m.Value) && m.Value > 0, $"{m.Key} = {m.Value}\n{log}"));
             }
 

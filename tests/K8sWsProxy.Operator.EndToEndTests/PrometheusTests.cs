@@ -18,6 +18,8 @@ public sealed class PrometheusTests(ProxyCluster cluster) : ClusterTest(cluster)
         var exposition = (await Scrape.FromAsync(operatorMetrics)).Text;
         var (exit, output) = await PrometheusServer.PromtoolAsync(["check", "metrics"], exposition);
         Assert.True(exit == 0, output);
+        // The operator's own fan-out: each route applied reached the connected sidecars.
+        Assert.Matches(@"(?m)^wsproxy_operator_config_fanout_seconds_count [1-9]", exposition);
 
         await using var prometheus = PrometheusServer.Start(
             Cluster.Sidecars.Select(s => ("sidecar", $"{s.Ip}:{s.AdminPort}", s.PodName))

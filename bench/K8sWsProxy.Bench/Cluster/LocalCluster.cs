@@ -30,6 +30,9 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public ManagedProcess Operator { get; private set; } = null!;
 
+    /// <summary>The operator's health port, where it serves /metrics.</summary>
+    public Uri OperatorHealth { get; private set; } = null!;
+
     /// <summary>The sidecars by pod name ("chat-0" …).</summary>
     public IReadOnlyDictionary<string, ManagedProcess> Sidecars => sidecars;
 
@@ -73,10 +76,12 @@ internal sealed class LocalCluster : IAsyncDisposable
         var serving = authority.Issue("k8s-ws-proxy-operator", "localhost");
         var caFile = Write("ca.crt", authority.CaPem);
         var channelPort = Ports.Free();
+        var healthPort = Ports.Free();
+        OperatorHealth = new Uri($"http://127.0.0.1:{healthPort}/");
         // Debug for the operator's own category: its "Sidecar … acked …" lines are what the scenario times.
         Operator = Start("operator", cpus, settings.OperatorDll, "operator.log", new() { ["Logging__LogLevel__K8sWsProxy"] = "Debug" },
             "--kubeconfig", Kubeconfig, "--tls-cert", Write("operator.crt", serving.CertificatePem), "--tls-key", Write("operator.key", serving.KeyPem),
-            "--listen", $"127.0.0.1:{channelPort}", "--health-listen", $"127.0.0.1:{Ports.Free()}", "--identity", "bench-operator");
+            "--listen", $"127.0.0.1:{channelPort}", "--health-listen", $"127.0.0.1:{healthPort}", "--identity", "bench-operator");
         await Operator.WaitForLineAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
 
         var firstDocuments = new List<Task>();

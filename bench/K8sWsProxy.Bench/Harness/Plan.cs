@@ -33,7 +33,7 @@ internal sealed record Plan
     public int ReloadRounds { get; init; } = 3;
 
     /// <summary>Cluster sizes of the propagation scenario: sidecar processes against the emulator and one operator.</summary>
-    public IReadOnlyList<int> PropagationSidecars { get; init; } = [10, 50];
+    public IReadOnlyList<int> PropagationSidecars { get; init; } = [10, 50, 200];
 
     public int PropagationChanges { get; init; } = 20;
 

@@ -89,11 +89,13 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
             "timed from the start of kubectl to: the last sidecar's \"Config revision … applied\" log line (serving it), the operator's " +
             "log line for the last sidecar's ack of that revision (the headline), the route's status on a watch showing every sidecar " +
             "synced and Ready at the new generation (what `kubectl get wsr` shows), and kubectl's exit. Log lines are timed as they " +
-            "arrive at the harness, so the figures include the pipe. 'Cluster CPU' is what all its processes used from the start of kubectl " +
-            "until all of that was seen.",
+            "arrive at the harness, so the figures include the pipe. 'Operator fan-out' is the operator's own part, from its metric " +
+            "wsproxy_operator_config_fanout_seconds: from the change seen by its watch to the last changed document written to a sidecar. " +
+            "'Cluster CPU' is what all its processes used from the start of kubectl until all of that was seen, also per sidecar.",
             [new Metric("acked", "every sidecar acked", "ms", false), new Metric("applied", "every sidecar serving", "ms", false),
              new Metric("status", "status all synced, Ready", "ms", false), new Metric("kubectl", "kubectl apply returned", "ms", false),
-             new Metric("cpu", "cluster CPU until done", "ms", false)])
+             new Metric("fanout", "operator fan-out", "ms", false, "N1"), new Metric("cpu", "cluster CPU until done", "ms", false),
+             new Metric("cpupersidecar", "cluster CPU per sidecar", "ms", false, "N1")])
         {
             Distribution = true,
         };

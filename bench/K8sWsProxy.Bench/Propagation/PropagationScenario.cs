@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using K8sWsProxy.Bench.Cluster;
 using K8sWsProxy.Bench.Systems;
+using K8sWsProxy.Testing;
 
 namespace K8sWsProxy.Bench.Propagation;
 
@@ -82,6 +83,7 @@ internal sealed class PropagationScenario(SystemSettings settings, LocalCluster 
         var before = cluster.Sidecars.Keys.ToDictionary(pod => pod, pod => revisions.GetValueOrDefault(pod, ""), StringComparer.Ordinal);
         var generation = tracker.Generation();
 
+        var fanOut = await FanOutAsync();
         var cpu = cluster.CpuSeconds();
         var start = Stopwatch.GetTimestamp();
         var exit = await cluster.ApplyAsync(path);
@@ -100,14 +102,25 @@ internal sealed class PropagationScenario(SystemSettings settings, LocalCluster 
         }
 
         double Ms(long? at) => at is { } t ? Stopwatch.GetElapsedTime(start, t).TotalMilliseconds : double.NaN;
+        var cpuMs = (cluster.CpuSeconds() - cpu) * 1000;
+        var fanOutAfter = await FanOutAsync();
         return new()
         {
+            ["fanout"] = fanOutAfter.Count > fanOut.Count ? (fanOutAfter.Sum - fanOut.Sum) / (fanOutAfter.Count - fanOut.Count) * 1000 : double.NaN,
             ["acked"] = Ms(progress.Acked),
             ["applied"] = Ms(progress.Applied),
             ["status"] = Ms(progress.Status),
             ["kubectl"] = Ms(kubectlDone),
-            ["cpu"] = (cluster.CpuSeconds() - cpu) * 1000,
+            ["cpu"] = cpuMs,
+            ["cpupersidecar"] = cpuMs / cluster.Sidecars.Count,
         };
+    }
+
+    /// <summary>The operator's fan-out histogram so far: a change's own fan-out is the difference across it.</summary>
+    private async Task<(double Sum, double Count)> FanOutAsync()
+    {
+        var scrape = await Scrape.FromAsync(cluster.OperatorHealth);
+        return (scrape.Value("wsproxy_operator_config_fanout_seconds_sum"), scrape.Value("wsproxy_operator_config_fanout_seconds_count"));
     }
 
     private static string Describe(Dictionary<string, double> values) =>

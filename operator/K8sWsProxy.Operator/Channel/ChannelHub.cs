@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using K8sWsProxy.Contracts.Channel;
 using K8sWsProxy.Operator.Compilation;
 
 namespace K8sWsProxy.Operator.Channel;
@@ -22,6 +23,15 @@ internal sealed class ChannelHub
     /// <summary>A sidecar connected before its pod's document was compiled.</summary>
     public event Action? DocumentMissing;
 
+    /// <summary>
+    /// Every connected sidecar whose document a publication changed has been sent it: the timestamp the change was seen
+    /// (the operator's own fan-out ends here; a newer publication before that replaces the older one's).
+    /// </summary>
+    public event Action<long>? FannedOut;
+
+    private FanOut? _fanOut;
+    private readonly ConcurrentDictionary<string, byte[]> _encoded = new(StringComparer.Ordinal);
+
     public int Connected => _sessions.Count;
 
     public SidecarReport? ReportOf(string podKey) => _answers.GetValueOrDefault(podKey);
@@ -30,10 +40,12 @@ internal sealed class ChannelHub
     public IReadOnlyDictionary<string, SidecarReport> Reports => _answers;
 
     /// <summary>Makes <paramref name="documents"/> current and offers each changed one to its sidecar.</summary>
+    /// <param name="changeSeenAt">When the change that led to them was seen (a <see cref="TimeProvider"/> timestamp).</param>
     /// <returns>How many pods' documents changed.</returns>
-    public int Publish(IReadOnlyList<SidecarDocument> documents)
+    public int Publish(IReadOnlyList<SidecarDocument> documents, long changeSeenAt)
     {
         var changed = 0;
+        var offered = new Dictionary<string, string>(StringComparer.Ordinal);
         var current = documents.Select(d => d.Pod.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var document in documents)
         {
@@ -48,8 +60,16 @@ internal sealed class ChannelHub
             changed++;
             if (_sessions.TryGetValue(key, out var session))
             {
+                offered[key] = document.Document.Revision ?? "";
                 session.Offer(document);
             }
+        }
+
+        Volatile.Write(ref _fanOut, offered.Count > 0 ? new FanOut(changeSeenAt, offered) : null);
+        var revisions = _documents.Values.Select(d => d.Document.Revision ?? "").ToHashSet(StringComparer.Ordinal);
+        foreach (var stale in _encoded.Keys.Where(r => !revisions.Contains(r)).ToList())
+        {
+            _encoded.TryRemove(stale, out _);
         }
 
         foreach (var gone in _documents.Keys.Where(k => !current.Contains(k)).ToList())
@@ -87,6 +107,19 @@ internal sealed class ChannelHub
         }
     }
 
+    /// <summary>The document as a channel message, encoded once for every sidecar that gets the same revision.</summary>
+    public byte[] Encoded(SidecarDocument document) =>
+        _encoded.GetOrAdd(document.Document.Revision ?? "", _ => ChannelMessage.ForDocument(document.Document).ToUtf8());
+
+    /// <summary>A session has written a document to its sidecar.</summary>
+    public void Sent(PodRef pod, string revision)
+    {
+        if (Volatile.Read(ref _fanOut) is { } fanOut && fanOut.Sent(pod.Key, revision) && Interlocked.CompareExchange(ref _fanOut, null, fanOut) == fanOut)
+        {
+            FannedOut?.Invoke(fanOut.SeenAt);
+        }
+    }
+
     public void Detach(SidecarSession session) => _sessions.TryRemove(new KeyValuePair<string, SidecarSession>(session.Pod.Key, session));
 
     /// <summary>The sidecar applied <paramref name="document"/>: it serves that, and has refused nothing since.</summary>
@@ -113,6 +146,21 @@ internal sealed class ChannelHub
         foreach (var session in _sessions.Values)
         {
             session.Close("operator shutting down");
+        }
+    }
+
+    /// <summary>The documents one publication offered, by pod, until each has been sent.</summary>
+    private sealed class FanOut(long seenAt, Dictionary<string, string> pending)
+    {
+        public long SeenAt => seenAt;
+
+        /// <summary>True when this was the last one.</summary>
+        public bool Sent(string pod, string revision)
+        {
+            lock (pending)
+            {
+                return pending.TryGetValue(pod, out var r) && r == revision && pending.Remove(pod) && pending.Count == 0;
+            }
         }
     }
 }

@@ -85,8 +85,9 @@ internal sealed class SidecarSession(PodRef pod, WebSocket socket, ChannelHub hu
                 }
 
                 _unanswered.Enqueue(document);
-                await socket.SendAsync(ChannelMessage.ForDocument(document.Document).ToUtf8(), WebSocketMessageType.Text, true, cancellationToken);
+                await socket.SendAsync(hub.Encoded(document), WebSocketMessageType.Text, true, cancellationToken);
                 sent = document.Document.Revision;
+                hub.Sent(pod, sent ?? "");
                 Log.DocumentSent(logger, pod.Key, sent!, document.Document.Routes.Count);
             }
         }

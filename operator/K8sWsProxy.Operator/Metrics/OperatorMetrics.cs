@@ -29,6 +29,8 @@ internal sealed class OperatorMetrics
         _reconciles = factory.CreateCounter("wsproxy_operator_reconcile_total", "Work-queue items handled, by result (success, error).", ["result"]);
         _reconcileSeconds = factory.CreateHistogram("wsproxy_operator_reconcile_seconds", "Time to handle one work-queue item.", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
         _push = factory.CreateHistogram("wsproxy_operator_config_push_seconds", "From publishing a sidecar's document to its answer (ack or nack).", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
+        var fanOut = factory.CreateHistogram("wsproxy_operator_config_fanout_seconds", "The operator's own part of a change: from the change seen by its watch to the last changed document written to a connected sidecar.", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
+        hub.FannedOut += seenAt => fanOut.Observe(time.GetElapsedTime(seenAt).TotalSeconds);
         var connected = factory.CreateGauge("wsproxy_operator_sidecars_connected", "Sidecars connected to this replica's config channel.");
         var routes = factory.CreateGauge("wsproxy_operator_routes", "WebSocketRoutes by their Ready condition (true, false, unknown).", ["ready"]);
         var sidecars = factory.CreateGauge("wsproxy_operator_route_sidecars", "Each route's sidecars as its status says: selected, and synced to its revision.", ["namespace", "route", "state"]);

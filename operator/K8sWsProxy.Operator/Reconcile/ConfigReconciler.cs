@@ -10,7 +10,8 @@ namespace K8sWsProxy.Operator.Reconcile;
 /// </summary>
 internal sealed class ConfigReconciler(ClusterCache cache, ChannelHub hub, CompiledState state, ILogger<ConfigReconciler> logger)
 {
-    public IReadOnlyList<string> Reconcile()
+    /// <param name="changeSeenAt">When the change that asked for this was seen (a <see cref="TimeProvider"/> timestamp).</param>
+    public IReadOnlyList<string> Reconcile(long changeSeenAt)
     {
         var snapshot = new RouteSnapshot(
             [.. cache.Routes.Items.Where(r => r.Metadata.DeletionTimestamp is null)],
@@ -18,7 +19,7 @@ internal sealed class ConfigReconciler(ClusterCache cache, ChannelHub hub, Compi
             [.. cache.Secrets.Items]);
         var result = ConfigCompiler.Compile(snapshot);
         state.Set(result);
-        var changed = hub.Publish(result.Documents);
+        var changed = hub.Publish(result.Documents, changeSeenAt);
         Log.Compiled(logger, snapshot.Routes.Count, result.Documents.Count, changed);
         return [.. result.Verdicts.Select(v => v.Key)];
     }

@@ -34,14 +34,17 @@ internal sealed class Controller(
 {
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    // When the oldest change not yet compiled was seen (0: none): where the operator's fan-out time starts.
+    private long _changeSeenAt;
+
     /// <summary>Completes once every cache has listed and the first compilation is pushed: what /readyz reports.</summary>
     public Task Synced => _synced.Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        cache.Routes.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? CompileAndPush.Work : new ReportRoute(after!.Key));
-        cache.Pods.Changed += (before, after) => queue.Add(ConfigCompiler.ReadsChange(before, after) ? CompileAndPush.Work : new ReportPod(PodRef.Of(after!).Key));
-        cache.Secrets.Changed += (_, _) => queue.Add(CompileAndPush.Work);
+        cache.Routes.Changed += (before, after) => Queue(ConfigCompiler.ReadsChange(before, after) ? CompileAndPush.Work : new ReportRoute(after!.Key));
+        cache.Pods.Changed += (before, after) => Queue(ConfigCompiler.ReadsChange(before, after) ? CompileAndPush.Work : new ReportPod(PodRef.Of(after!).Key));
+        cache.Secrets.Changed += (_, _) => Queue(CompileAndPush.Work);
         hub.Reported += pod =>
         {
             queue.Add(new RecordSidecar(pod));
@@ -84,6 +87,16 @@ internal sealed class Controller(
         queue.ShutDown();
         await Task.WhenAll(workers);
         await informers;
+    }
+
+    private void Queue(ControllerWork work)
+    {
+        if (work is CompileAndPush)
+        {
+            Interlocked.CompareExchange(ref _changeSeenAt, time.GetTimestamp(), 0);
+        }
+
+        queue.Add(work);
     }
 
     private async Task WorkAsync(CancellationToken stoppingToken)
@@ -129,7 +142,8 @@ internal sealed class Controller(
         switch (work)
         {
             case CompileAndPush:
-                foreach (var route in config.Reconcile())
+                var seen = Interlocked.Exchange(ref _changeSeenAt, 0);
+                foreach (var route in config.Reconcile(seen == 0 ? time.GetTimestamp() : seen))
                 {
                     queue.Add(new ReportRoute(route));
                 }

@@ -55,7 +55,7 @@ public sealed class StatusWriterTests
         async Task<IList<Corev1Event>> EventsAsync() => (await client.CoreV1.ListNamespacedEventAsync("default")).Items;
 
         // Not leading: nothing is written.
-        reconciler.Reconcile();
+        reconciler.Reconcile(TimeProvider.System.GetTimestamp());
         await writer.WriteAsync("default/chat", CancellationToken.None);
         Assert.Null((await ReadAsync()).Status);
 
@@ -81,7 +81,7 @@ public sealed class StatusWriterTests
             Spec = new V1PodSpec { Containers = [new V1Container { Name = "app", Image = "echo" }] },
         }, "default");
         await UntilAsync(() => Task.FromResult(cache.Pods.Get("default/chat-0") is not null), "the pod in the cache");
-        reconciler.Reconcile();
+        reconciler.Reconcile(TimeProvider.System.GetTimestamp());
         await writer.WriteAsync("default/chat", CancellationToken.None);
         Assert.Equal("0/1", (await ReadAsync()).Status!.Sidecars.Summary);
 
