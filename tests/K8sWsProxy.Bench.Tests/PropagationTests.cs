@@ -36,4 +36,30 @@ public class PropagationTests
             Directory.Delete(work, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task The_scale_scenario_times_every_route_to_Ready_and_one_change_and_counts_status_writes()
+    {
+        var repo = BenchOptions.Parse([]).Repo;
+        var work = Directory.CreateTempSubdirectory("bench-scale-").FullName;
+        var settings = new SystemSettings(repo, work, "0", 0, 1024);
+        var cpus = File.ReadAllText("/sys/devices/system/cpu/online").Trim();
+        try
+        {
+            await using var cluster = await LocalCluster.StartAsync(settings, 4, cpus, CancellationToken.None, namespaces: 2);
+            Assert.Equal(["ns-00", "ns-01"], cluster.Namespaces);
+            var log = new StringWriter();
+            var result = await new ScaleScenario(cluster, routesPerNamespace: 3, log).RunAsync(CancellationToken.None);
+
+            Assert.Equal(["create", "ready", "writes", "writesps", "change", "changewrites", "quietwrites", "rss"], result.Keys);
+            Assert.All(result.Where(m => m.Key != "quietwrites"), m => Assert.True(double.IsFinite(m.Value) && m.Value > 0, $"{m.Key} = {m.Value}\n{log}"));
+            // Each route's status is written at least once on its way to Ready; nothing is written at rest.
+            Assert.True(result["writes"] >= 6, log.ToString());
+            Assert.Equal(0, result["quietwrites"]);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
 }

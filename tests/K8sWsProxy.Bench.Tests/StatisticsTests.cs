@@ -86,6 +86,13 @@ public class StatisticsTests
         Assert.Contains(propagationGoals, g => g == "route change acked by every sidecar within 500 ms of `kubectl apply` at 50 sidecars (p99): **met**: median 300 ms, p99 300 ms; the operator's own fan-out median 12.0 ms");
         Assert.Contains(propagationGoals, g => g.StartsWith("route change acked by every sidecar within 2,000 ms of `kubectl apply` at 200 sidecars (p99): **not met**: median 2,100 ms", StringComparison.Ordinal));
         Assert.Contains(propagationGoals, g => g == "cluster CPU per route change at most 5 ms per sidecar (median, every cluster size): **not met** (10 sidecars: 4.0 ms, 50 sidecars: 4.5 ms, 200 sidecars: 6.0 ms)");
+
+        var scale = new ScenarioResult("scale", "Scale", "", [new Metric("ready", "all Ready", "ms", false)]);
+        scale.Add("100 routes, 20 sidecars", new() { ["ready"] = 300 });
+        Assert.Contains(Goals.Evaluate([scale]), g => g.EndsWith("(the best public Gateway API figures: 1-2 s): not judged: 100 routes, 20 sidecars measured (300 ms)", StringComparison.Ordinal));
+        scale = new ScenarioResult("scale", "Scale", "", [new Metric("ready", "all Ready", "ms", false)]);
+        scale.Add("1,000 routes, 200 sidecars", new() { ["ready"] = 1963 });
+        Assert.Contains(Goals.Evaluate([scale]), g => g.EndsWith("(the best public Gateway API figures: 1-2 s): **met** (1,963 ms)", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -11,8 +11,8 @@ namespace K8sWsProxy.Bench.Cluster;
 
 /// <summary>
 /// A cluster made of processes: the API emulator, one operator replica and <c>n</c> sidecars on 127.0.0.2 onwards,
-/// each registered as a Running Pod of namespace demo with its IP and dialing the operator with a token bound to that
-/// pod. Every process logs to the work directory and is stopped by pid on dispose.
+/// each registered as a Running Pod (namespace demo, or spread over several) with its IP and dialing the operator
+/// with a token bound to that pod. Every process logs to the work directory and is stopped by pid on dispose.
 /// </summary>
 internal sealed class LocalCluster : IAsyncDisposable
 {
@@ -33,6 +33,9 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>The operator's health port, where it serves /metrics.</summary>
     public Uri OperatorHealth { get; private set; } = null!;
 
+    /// <summary>The namespaces the sidecar pods are in: demo, or ns-00 onwards.</summary>
+    public IReadOnlyList<string> Namespaces { get; private set; } = [Namespace];
+
     /// <summary>The sidecars by pod name ("chat-0" …).</summary>
     public IReadOnlyDictionary<string, ManagedProcess> Sidecars => sidecars;
 
@@ -43,14 +46,18 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly Dictionary<string, (Uri, Uri)> sidecarUrls = new(StringComparer.Ordinal);
 
     /// <summary>Starts everything; returns once every sidecar has applied its first document from the operator.</summary>
-    public static async Task<LocalCluster> StartAsync(SystemSettings settings, int sidecarCount, string cpus, CancellationToken cancel)
+    /// <param name="namespaces">1: every pod in demo; more: pod i in ns-(i mod namespaces), numbered from ns-00.</param>
+    public static async Task<LocalCluster> StartAsync(SystemSettings settings, int sidecarCount, string cpus, CancellationToken cancel, int namespaces = 1)
     {
         if (sidecarCount is < 1 or > 250)
         {
             throw new ArgumentOutOfRangeException(nameof(sidecarCount), "one sidecar per address 127.0.0.2-127.0.0.251");
         }
 
-        var cluster = new LocalCluster(System.IO.Directory.CreateDirectory(Path.Combine(settings.WorkDirectory, $"cluster-{sidecarCount}")).FullName);
+        var cluster = new LocalCluster(System.IO.Directory.CreateDirectory(Path.Combine(settings.WorkDirectory, $"cluster-{sidecarCount}-{namespaces}")).FullName)
+        {
+            Namespaces = namespaces == 1 ? [Namespace] : [.. Enumerable.Range(0, namespaces).Select(n => $"ns-{n:D2}")],
+        };
         try
         {
             await cluster.StartProcessesAsync(settings, sidecarCount, cpus, cancel);
@@ -70,7 +77,10 @@ internal sealed class LocalCluster : IAsyncDisposable
             "--port", S(apiPort), "--kubeconfig", Kubeconfig, "--preload", Path.Combine(settings.RepoRoot, "crds", "websocketroutes.k8swsproxy.io.yaml"));
         await emulator.WaitForLineAsync(l => l.StartsWith("kubeconfig: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
-        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = Namespace } }, cancellationToken: cancel);
+        foreach (var ns in Namespaces)
+        {
+            await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } }, cancellationToken: cancel);
+        }
 
         var authority = new TestCertificates("k8s-ws-proxy-bench-ca");
         var serving = authority.Issue("k8s-ws-proxy-operator", "localhost");
@@ -89,7 +99,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         {
             var name = $"chat-{i}";
             var ip = IPAddress.Parse($"127.0.0.{i + 2}");
-            var tokenFile = Write($"{name}.token", await RegisterPodAsync(name, ip, cancel));
+            var tokenFile = Write($"{name}.token", await RegisterPodAsync(name, Namespaces[i % Namespaces.Count], ip, cancel));
             var (plain, admin) = (Ports.Free(), Ports.Free());
             var sidecar = Start(name, cpus, settings.SidecarExecutable, $"{name}.log", null,
                 "--operator", $"wss://127.0.0.1:{channelPort}/v1/channel", "--token-file", tokenFile, "--operator-ca", caFile,
@@ -117,16 +127,16 @@ internal sealed class LocalCluster : IAsyncDisposable
     public double CpuSeconds() => processes.Where(p => !p.HasExited).Sum(p => ProcFs.CpuSeconds(p.Pid));
 
     /// <summary>A pod with a sidecar as the kubelet reports it (Running, with its IP); returns a token bound to it.</summary>
-    private async Task<string> RegisterPodAsync(string name, IPAddress ip, CancellationToken cancel)
+    private async Task<string> RegisterPodAsync(string name, string ns, IPAddress ip, CancellationToken cancel)
     {
         var pod = await Client.CoreV1.CreateNamespacedPodAsync(new V1Pod
         {
             Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["app"] = "chat", ["k8swsproxy.io/sidecar"] = "true" } },
             Spec = new V1PodSpec { ServiceAccountName = "default", Containers = [new V1Container { Name = "app", Image = "echo" }] },
-        }, Namespace, cancellationToken: cancel);
+        }, ns, cancellationToken: cancel);
         await Client.CoreV1.PatchNamespacedPodStatusAsync(
             new V1Patch(KubernetesJson.Serialize(new V1Pod { Status = new V1PodStatus { Phase = "Running", PodIP = ip.ToString() } }), V1Patch.PatchType.MergePatch),
-            name, Namespace, cancellationToken: cancel);
+            name, ns, cancellationToken: cancel);
         var token = await Client.CoreV1.CreateNamespacedServiceAccountTokenAsync(new Authenticationv1TokenRequest
         {
             Spec = new V1TokenRequestSpec
@@ -134,7 +144,7 @@ internal sealed class LocalCluster : IAsyncDisposable
                 Audiences = ["k8s-ws-proxy"],
                 BoundObjectRef = new V1BoundObjectReference { Kind = "Pod", ApiVersion = "v1", Name = name, Uid = pod.Metadata.Uid },
             },
-        }, "default", Namespace, cancellationToken: cancel);
+        }, "default", ns, cancellationToken: cancel);
         return token.Status.Token;
     }
 

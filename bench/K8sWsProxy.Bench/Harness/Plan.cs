@@ -39,6 +39,9 @@ internal sealed record Plan
 
     public int PropagationWarmup { get; init; } = 2;
 
+    /// <summary>The scale scenario: sidecar pods spread over namespaces, and routes in each namespace.</summary>
+    public (int Sidecars, int Namespaces, int RoutesPerNamespace) Scale { get; init; } = (200, 100, 10);
+
     public static Plan Full => new() { Name = "full" };
 
     public static Plan Quick => new()
@@ -53,6 +56,7 @@ internal sealed record Plan
         PropagationSidecars = [10],
         PropagationChanges = 5,
         PropagationWarmup = 1,
+        Scale = (20, 10, 10),
     };
 
     public IEnumerable<string> Describe()
@@ -61,6 +65,6 @@ internal sealed record Plan
         yield return $"plan `{Name}`: {Rounds} rounds of each load scenario ({S(Warmup)} warm-up, {S(Measure)} measured, {Connections} connections), " +
             $"{IdleRounds} round(s) of up to {IdleConnections:N0} idle connections (see that scenario for the count that fits here), {ReloadRounds} round(s) of {ReloadChanges} config changes every " +
             $"{ReloadInterval.TotalMilliseconds:0} ms, {PropagationChanges} route changes through the operator with " +
-            $"{string.Join(" and ", PropagationSidecars)} sidecars";
+            $"{string.Join(", ", PropagationSidecars)} sidecars, {Scale.Namespaces * Scale.RoutesPerNamespace:N0} routes in {Scale.Namespaces} namespaces on {Scale.Sidecars} sidecars";
     }
 }

@@ -128,6 +128,34 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
             Results.Add(propagation);
             await PropagationAsync(propagation, cancel);
         }
+
+        if (Wants("scale"))
+        {
+            var scale = new ScenarioResult("scale", "Many routes, many namespaces, many sidecars",
+                $"A cluster as in the propagation scenario, its {plan.Scale.Sidecars} sidecar pods spread over {plan.Scale.Namespaces} namespaces " +
+                $"({plan.Scale.Sidecars / plan.Scale.Namespaces} each). {plan.Scale.RoutesPerNamespace} routes per namespace, each selecting that " +
+                "namespace's pods on a path of its own, are created through the API, 16 at a time; 'all Ready' is from the first create until a " +
+                "watch on every route has seen each Ready and synced on all its pods. Then one route is changed (a merge patch of its spec) and " +
+                "timed until it is Ready at its new generation. Status writes are the operator's 'Status of …' log lines: until all Ready, in 2 s at " +
+                "rest after that, and for the one change (until 1 s after it was Ready). For reference, public Gateway API benchmarks report " +
+                "1,000 attached routes in 1-2 s for the best controllers and 12 s to minutes for several others.",
+                [new Metric("create", "creating them all", "ms", false), new Metric("ready", "all Ready", "ms", false),
+                 new Metric("writes", "status writes until all Ready", "", false), new Metric("writesps", "status writes per second", "/s", false),
+                 new Metric("quietwrites", "status writes at rest (2 s)", "", false), new Metric("change", "one route changed: Ready", "ms", false),
+                 new Metric("changewrites", "status writes for that change", "", false), new Metric("rss", "operator resident memory", "MiB", false)]);
+            Results.Add(scale);
+            await ScaleAsync(scale, cancel);
+        }
+    }
+
+    private async Task ScaleAsync(ScenarioResult into, CancellationToken cancel)
+    {
+        var cpus = File.ReadAllText("/sys/devices/system/cpu/online").Trim();
+        var (sidecars, namespaces, routes) = plan.Scale;
+        var watch = Stopwatch.StartNew();
+        await using var cluster = await LocalCluster.StartAsync(settings, sidecars, cpus, cancel, namespaces);
+        log.WriteLine($"  scale: {sidecars} sidecars in {namespaces} namespaces up and synced in {watch.Elapsed.TotalSeconds:0.0} s");
+        into.Add($"{namespaces * routes:N0} routes, {sidecars} sidecars", await new ScaleScenario(cluster, routes, log).RunAsync(cancel));
     }
 
     /// <summary>Throughput, latency and handshakes: every system started once and measured in turn, round after round.</summary>

@@ -132,7 +132,8 @@ internal sealed partial class ChangeTracker : IDisposable
         }
     }
 
-    private static RouteState? Parse(JsonElement route)
+    /// <summary>A route object as the watch delivers it; null without a generation.</summary>
+    internal static RouteState? Parse(JsonElement route)
     {
         if (!route.TryGetProperty("metadata", out var meta) || !meta.TryGetProperty("generation", out var generation))
         {

@@ -75,6 +75,13 @@ internal static class Goals
         lines.Add($"cluster CPU per route change at most {N(CpuPerSidecarGoalMs)} ms per sidecar (median, every cluster size): " +
             (perSidecar is not { Count: > 0 } ? "not measured"
                 : $"{Verdict(perSidecar.All(r => r.Cpu!.Median <= CpuPerSidecarGoalMs))} ({string.Join(", ", perSidecar.Select(r => $"{r.Row}: {N(r.Cpu!.Median, "N1")} ms"))})"));
+        var scale = Find("scale");
+        var scaleRow = scale?.Rounds.Keys.FirstOrDefault();
+        var allReady = scaleRow is null ? null : scale!.Summarize(scaleRow, "ready");
+        lines.Add("1,000 routes in 100 namespaces on 200 sidecars all Ready within 2 s of the first create (the best public Gateway API figures: 1-2 s): " +
+            (allReady is null ? "not measured"
+                : !scaleRow!.StartsWith("1,000 routes, 200 sidecars", StringComparison.Ordinal) ? $"not judged: {scaleRow} measured ({N(allReady.Median)} ms)"
+                : $"{Verdict(allReady.Median <= 2000)} ({N(allReady.Median)} ms)"));
         return lines;
 
         string CpuRatio(string what, ScenarioResult? s, string reference, double limit, string rateMetric)
