@@ -85,7 +85,7 @@ public class StatisticsTests
         var propagationGoals = Goals.Evaluate([propagation]);
         Assert.Contains(propagationGoals, g => g == "route change acked by every sidecar within 500 ms of `kubectl apply` at 50 sidecars (p99): **met**: median 300 ms, p99 300 ms; the operator's own fan-out median 12.0 ms");
         Assert.Contains(propagationGoals, g => g.StartsWith("route change acked by every sidecar within 2,000 ms of `kubectl apply` at 200 sidecars (p99): **not met**: median 2,100 ms", StringComparison.Ordinal));
-        Assert.Contains(propagationGoals, g => g == "cluster CPU per route change at most 5 ms per sidecar (median, every cluster size): **not met** (10 sidecars: 4.0 ms, 50 sidecars: 4.5 ms, 200 sidecars: 6.0 ms)");
+        Assert.Contains(propagationGoals, g => g == "cluster CPU per route change at most 5 ms per sidecar (median, at 50 and 200 sidecars): **not met** (10 sidecars: 4.0 ms, 50 sidecars: 4.5 ms, 200 sidecars: 6.0 ms)");
 
         var scale = new ScenarioResult("scale", "Scale", "", [new Metric("ready", "all Ready", "ms", false)]);
         scale.Add("100 routes, 20 sidecars", new() { ["ready"] = 300 });

@@ -150,6 +150,7 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
         Assert.StartsWith($"{down} fails on ", reachable.Message, StringComparison.Ordinal);
         Assert.Equal(("True", "Synced"), (Condition(route, "Ready")!.Status, Condition(route, "Ready")!.Reason));
         await Cluster.WaitForRouteAsync("down", r => r.Status!.UpstreamFailures.SingleOrDefault() is { Sidecars: 3 } f && f.Endpoint == down, $"{down} failing on 3/3");
+        await Poll.UntilAsync(async () => (await EventsAsync("down")).Any(e => e.Contains(" EndpointsFailing ", StringComparison.Ordinal)), "a Warning event EndpointsFailing on the route", TimeSpan.FromSeconds(10));
 
         // At a glance: Ready and Synced as before, the upstreams not; the route next to it untouched.
         var get = (await Cluster.Kubectl.RunAsync("get", "wsr", "-n", ProxyCluster.Namespace)).Stdout;

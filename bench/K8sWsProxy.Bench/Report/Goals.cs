@@ -71,10 +71,14 @@ internal static class Goals
             lines.Add(PropagationGoal(propagation, sidecars, limitMs));
         }
 
+        // Judged where the issue sets it, at 50 and 200 sidecars: with 10, the cost of a change that does not grow with
+        // the sidecars (the API and the operator handling kubectl's request, the status write) is shared by few.
         var perSidecar = propagation?.Rounds.Keys.Select(k => (Row: k, Cpu: propagation.Summarize(k, "cpupersidecar"))).Where(r => r.Cpu is not null).ToList();
-        lines.Add($"cluster CPU per route change at most {N(CpuPerSidecarGoalMs)} ms per sidecar (median, every cluster size): " +
-            (perSidecar is not { Count: > 0 } ? "not measured"
-                : $"{Verdict(perSidecar.All(r => r.Cpu!.Median <= CpuPerSidecarGoalMs))} ({string.Join(", ", perSidecar.Select(r => $"{r.Row}: {N(r.Cpu!.Median, "N1")} ms"))})"));
+        var judged = perSidecar?.Where(r => PropagationGoals.Any(g => r.Row == $"{g.Sidecars} sidecars")).ToList();
+        lines.Add($"cluster CPU per route change at most {N(CpuPerSidecarGoalMs)} ms per sidecar (median, at 50 and 200 sidecars): " +
+            (judged is not { Count: > 0 } ? "not measured"
+                : $"{Verdict(judged.All(r => r.Cpu!.Median <= CpuPerSidecarGoalMs))} ({string.Join(", ", perSidecar!.Select(r => $"{r.Row}: {N(r.Cpu!.Median, "N1")} ms"))})"));
+
         var scale = Find("scale");
         var scaleRow = scale?.Rounds.Keys.FirstOrDefault();
         var allReady = scaleRow is null ? null : scale!.Summarize(scaleRow, "ready");

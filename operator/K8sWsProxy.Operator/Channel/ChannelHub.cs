@@ -65,7 +65,11 @@ internal sealed class ChannelHub
             }
         }
 
-        Volatile.Write(ref _fanOut, offered.Count > 0 ? new FanOut(changeSeenAt, offered) : null);
+        if (offered.Count > 0)
+        {
+            // A publication that changes nothing (a resync, a second event for the same change) leaves the one in flight.
+            Volatile.Write(ref _fanOut, new FanOut(changeSeenAt, offered));
+        }
         var revisions = _documents.Values.Select(d => d.Document.Revision ?? "").ToHashSet(StringComparer.Ordinal);
         foreach (var stale in _encoded.Keys.Where(r => !revisions.Contains(r)).ToList())
         {

@@ -70,7 +70,7 @@ internal sealed class StatusWriter(
         }
 
         _written[uid] = status;
-        Log.StatusWritten(logger, route.Key, status.Sidecars.Summary, Ready(status)?.Reason ?? "");
+        Log.StatusWritten(logger, route.Key, status.Sidecars.Summary, Condition(status, RouteReasons.ReadyType)?.Reason ?? "");
         await RecordTransitionAsync(route, previous, status, cancellationToken);
     }
 
@@ -94,22 +94,32 @@ internal sealed class StatusWriter(
             heard.Failing ?? recorded.Failing);
     }
 
-    /// <summary>Failures are Warnings, reaching Synced is Normal; Pending is how every change starts, not news.</summary>
-    private Task RecordTransitionAsync(WebSocketRoute route, WebSocketRouteStatus? previous, WebSocketRouteStatus status, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ready: failures are Warnings, reaching Synced is Normal; Pending is how every change starts, not news.
+    /// UpstreamsReachable: endpoints starting to fail is a Warning, all reachable again is Normal.
+    /// </summary>
+    private async Task RecordTransitionAsync(WebSocketRoute route, WebSocketRouteStatus? previous, WebSocketRouteStatus status, CancellationToken cancellationToken)
     {
-        var now = Ready(status);
-        var before = Ready(previous);
-        var news = now is not null && now.Reason != RouteReasons.Pending
-            && (before?.Reason != now.Reason || (now.Status != "True" && before.Message != now.Message));
-        if (!news)
+        var now = Condition(status, RouteReasons.ReadyType);
+        var before = Condition(previous, RouteReasons.ReadyType);
+        if (now is not null && now.Reason != RouteReasons.Pending
+            && (before?.Reason != now.Reason || (now.Status != "True" && before.Message != now.Message)))
         {
-            return Task.CompletedTask;
+            await events.RecordAsync(route, now.Status == "True" ? "Normal" : "Warning", now.Reason, now.Message, cancellationToken);
         }
 
-        var type = now!.Status == "True" ? "Normal" : "Warning";
-        return events.RecordAsync(route, type, now.Reason, now.Message, cancellationToken);
+        var reachable = Condition(status, RouteReasons.UpstreamsReachableType);
+        var wasReachable = Condition(previous, RouteReasons.UpstreamsReachableType);
+        if (reachable is { Status: "False" } && (wasReachable?.Status != "False" || wasReachable.Message != reachable.Message))
+        {
+            await events.RecordAsync(route, "Warning", reachable.Reason, reachable.Message, cancellationToken);
+        }
+        else if (reachable is { Status: "True" } && wasReachable is { Status: "False" })
+        {
+            await events.RecordAsync(route, "Normal", reachable.Reason, reachable.Message, cancellationToken);
+        }
     }
 
-    private static V1Condition? Ready(WebSocketRouteStatus? status) =>
-        status?.Conditions.FirstOrDefault(c => c.Type == RouteReasons.ReadyType);
+    private static V1Condition? Condition(WebSocketRouteStatus? status, string type) =>
+        status?.Conditions.FirstOrDefault(c => c.Type == type);
 }
