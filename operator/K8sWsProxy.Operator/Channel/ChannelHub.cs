@@ -45,7 +45,7 @@ internal sealed class ChannelHub
     public int Publish(IReadOnlyList<SidecarDocument> documents, long changeSeenAt)
     {
         var changed = 0;
-        var offered = new Dictionary<string, string>(StringComparer.Ordinal);
+        var offers = new List<(SidecarSession Session, SidecarDocument Document)>();
         var current = documents.Select(d => d.Pod.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var document in documents)
         {
@@ -60,16 +60,18 @@ internal sealed class ChannelHub
             changed++;
             if (_sessions.TryGetValue(key, out var session))
             {
-                offered[key] = document.Document.Revision ?? "";
-                session.Offer(document);
+                offers.Add((session, document));
             }
         }
 
-        if (offered.Count > 0)
+        if (offers.Count > 0)
         {
-            // A publication that changes nothing (a resync, a second event for the same change) leaves the one in flight.
-            Volatile.Write(ref _fanOut, new FanOut(changeSeenAt, offered));
+            // In place before the first offer, which a session may send at once. A publication that changes nothing
+            // (a resync, a second event for the same change) leaves the one in flight.
+            Volatile.Write(ref _fanOut, new FanOut(changeSeenAt, offers.ToDictionary(o => o.Document.Pod.Key, o => o.Document.Document.Revision ?? "", StringComparer.Ordinal)));
+            offers.ForEach(o => o.Session.Offer(o.Document));
         }
+
         var revisions = _documents.Values.Select(d => d.Document.Revision ?? "").ToHashSet(StringComparer.Ordinal);
         foreach (var stale in _encoded.Keys.Where(r => !revisions.Contains(r)).ToList())
         {
