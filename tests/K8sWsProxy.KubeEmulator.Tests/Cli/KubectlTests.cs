@@ -99,6 +99,23 @@ public sealed class KubectlTests
     }
 
     [Fact]
+    public async Task Get_sort_by_orders_rows_by_a_field_of_the_whole_object()
+    {
+        await using var kube = await StartAsync();
+        using var kubectl = new Kubectl(kube.Emulator.KubeconfigPath);
+        foreach (var (name, path) in new[] { ("b", "/zeta"), ("c", "/alpha"), ("a", "/mid") })
+        {
+            await kube.CreateRouteAsync(Route(name, path));
+        }
+
+        // kubectl asks for Table rows that carry the whole object (includeObject=Object) and sorts by it.
+        var sorted = (await Ok(kubectl.RunAsync("get", "wsr", "--sort-by=.spec.match.path", "-o", "name"))).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["websocketroute.k8swsproxy.io/c", "websocketroute.k8swsproxy.io/a", "websocketroute.k8swsproxy.io/b"], sorted);
+        var table = (await Ok(kubectl.RunAsync("get", "wsr", "--sort-by=.spec.match.path"))).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["c", "a", "b"], table.Skip(1).Select(l => l.Split(' ')[0]));
+    }
+
+    [Fact]
     public async Task Describe_shows_the_events_about_a_resource()
     {
         await using var kube = await StartAsync();

@@ -119,8 +119,8 @@ internal sealed class ApiHandler(
                 return;
             case "GET":
                 var obj = storage.Get(kind, ns, name);
-                await JsonResponses.WriteAsync(context, 200, MediaTypes.WantsTable(request)
-                    ? TableConverter.Convert(kind, [obj], obj.ResourceVersion(), null, clock)
+                await JsonResponses.WriteAsync(context, 200, MediaTypes.Table(request) is { } include
+                    ? TableConverter.Convert(kind, [obj], obj.ResourceVersion(), null, include, clock)
                     : obj);
                 return;
             case "POST" when kind == BuiltinKinds.TokenReview:
@@ -156,9 +156,9 @@ internal sealed class ApiHandler(
         var page = storage.List(kind, ns, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"], kind),
             Int(query, "limit"), query["continue"]);
         var revision = page.Revision.ToString(CultureInfo.InvariantCulture);
-        if (MediaTypes.WantsTable(context.Request))
+        if (MediaTypes.Table(context.Request) is { } include)
         {
-            await JsonResponses.WriteAsync(context, 200, TableConverter.Convert(kind, page.Items, revision, page.Continue, clock));
+            await JsonResponses.WriteAsync(context, 200, TableConverter.Convert(kind, page.Items, revision, page.Continue, include, clock));
             return;
         }
 
@@ -218,7 +218,7 @@ internal sealed class ApiHandler(
             IsTrue(query["allowWatchBookmarks"]),
             IsTrue(query["sendInitialEvents"]),
             timeout < maxWatchTimeout ? timeout : maxWatchTimeout,
-            MediaTypes.WantsTable(request));
+            MediaTypes.Table(request));
     }
 
     private static WriteOptions WriteOptions(IQueryCollection query)

@@ -12,7 +12,7 @@ namespace K8sWsProxy.KubeEmulator.Table;
 /// </summary>
 internal static class TableConverter
 {
-    public static JsonObject Convert(ResourceKind kind, IEnumerable<JsonObject> objects, string resourceVersion, string? continueToken, TimeProvider clock)
+    public static JsonObject Convert(ResourceKind kind, IEnumerable<JsonObject> objects, string resourceVersion, string? continueToken, IncludeObject include, TimeProvider clock)
     {
         var columns = Columns(kind);
         var now = clock.GetUtcNow();
@@ -35,18 +35,23 @@ internal static class TableConverter
                 ["description"] = c.Description,
                 ["priority"] = c.Priority,
             }).ToArray()),
-            ["rows"] = new JsonArray(objects.Select(o => (JsonNode)Row(o, columns, now)).ToArray()),
+            ["rows"] = new JsonArray(objects.Select(o => (JsonNode)Row(o, columns, include, now)).ToArray()),
         };
     }
 
-    private static JsonObject Row(JsonObject obj, IReadOnlyList<Column> columns, DateTimeOffset now) => new()
+    private static JsonObject Row(JsonObject obj, IReadOnlyList<Column> columns, IncludeObject include, DateTimeOffset now) => new()
     {
         ["cells"] = new JsonArray(columns.Select(c => Cell(obj, c, now)).ToArray()),
-        ["object"] = new JsonObject
+        ["object"] = include switch
         {
-            ["kind"] = "PartialObjectMetadata",
-            ["apiVersion"] = "meta.k8s.io/v1",
-            ["metadata"] = obj["metadata"]?.DeepClone(),
+            IncludeObject.Object => obj.DeepClone(),
+            IncludeObject.Metadata => new JsonObject
+            {
+                ["kind"] = "PartialObjectMetadata",
+                ["apiVersion"] = "meta.k8s.io/v1",
+                ["metadata"] = obj["metadata"]?.DeepClone(),
+            },
+            _ => null,
         },
     };
 

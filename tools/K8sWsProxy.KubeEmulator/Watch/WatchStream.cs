@@ -17,7 +17,7 @@ internal sealed record WatchRequest(
     bool Bookmarks,
     bool SendInitialEvents,
     TimeSpan Timeout,
-    bool AsTable);
+    IncludeObject? Table);
 
 /// <summary>
 /// Serves one watch: a chunked 200 whose headers are flushed at once, then one compact JSON event per line,
@@ -79,7 +79,7 @@ internal sealed class WatchStream(ObjectStore store, TimeProvider clock, TimeSpa
                 {
                     var served = request.Kind.ToServed(visible.Object);
                     var revision = served["metadata"]?["resourceVersion"]?.ToString() ?? "";
-                    JsonObject body = request.AsTable ? TableConverter.Convert(request.Kind, [served], revision, null, clock) : served;
+                    JsonObject body = request.Table is { } include ? TableConverter.Convert(request.Kind, [served], revision, null, include, clock) : served;
                     await WriteEventAsync(response, visible.Type, body, token);
                 }
 
