@@ -3,13 +3,13 @@ using System.Globalization;
 namespace K8sWsProxy.KubeEmulator;
 
 /// <summary>
-/// <c>dotnet K8sWsProxy.KubeEmulator.dll [--port N] [--kubeconfig PATH] [--preload PATH]... [--bookmark-interval SECONDS]</c>
+/// <c>dotnet K8sWsProxy.KubeEmulator.dll [--port N] [--kubeconfig PATH] [--namespace NS] [--preload PATH]... [--bookmark-interval SECONDS]</c>
 /// Prints the URL and the kubeconfig path, then serves until Ctrl-C or SIGTERM.
 /// </summary>
 internal static class Program
 {
     private const string Usage =
-        "usage: K8sWsProxy.KubeEmulator [--port N] [--kubeconfig PATH] [--preload FILE_OR_DIR]... [--bookmark-interval SECONDS]";
+        "usage: K8sWsProxy.KubeEmulator [--port N] [--kubeconfig PATH] [--namespace NS] [--preload FILE_OR_DIR]... [--bookmark-interval SECONDS]";
 
     public static async Task<int> Main(string[] args)
     {
@@ -24,6 +24,9 @@ internal static class Program
                     break;
                 case "--kubeconfig" when value is not null:
                     options.KubeconfigPath = value;
+                    break;
+                case "--namespace" when value is not null:
+                    options.KubeconfigNamespace = value;
                     break;
                 case "--preload" when value is not null:
                     options.Preload.Add(value);

@@ -39,11 +39,11 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>The sidecars by pod name ("chat-0" …).</summary>
     public IReadOnlyDictionary<string, ManagedProcess> Sidecars => sidecars;
 
-    /// <summary>Where each sidecar takes plain WebSocket connections and answers /readyz and /v1/config, by pod name.</summary>
-    public IReadOnlyDictionary<string, (Uri Plain, Uri Admin)> SidecarUrls => sidecarUrls;
+    /// <summary>Where each sidecar listens, by pod name.</summary>
+    public IReadOnlyDictionary<string, SidecarAddresses> SidecarUrls => sidecarUrls;
 
     private readonly Dictionary<string, ManagedProcess> sidecars = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (Uri, Uri)> sidecarUrls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SidecarAddresses> sidecarUrls = new(StringComparer.Ordinal);
 
     /// <summary>Starts everything; returns once every sidecar has applied its first document from the operator.</summary>
     /// <param name="namespaces">1: every pod in demo; more: pod i in ns-(i mod namespaces), numbered from ns-00.</param>
@@ -74,7 +74,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     {
         var apiPort = Ports.Free();
         var emulator = Start("kube-emulator", cpus, settings.EmulatorDll, "kube-emulator.log", null,
-            "--port", S(apiPort), "--kubeconfig", Kubeconfig, "--preload", Path.Combine(settings.RepoRoot, "crds", "websocketroutes.k8swsproxy.io.yaml"));
+            "--port", S(apiPort), "--kubeconfig", Kubeconfig, "--namespace", Namespaces[0], "--preload", Path.Combine(settings.RepoRoot, "crds", "websocketroutes.k8swsproxy.io.yaml"));
         await emulator.WaitForLineAsync(l => l.StartsWith("kubeconfig: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
         foreach (var ns in Namespaces)
@@ -100,14 +100,14 @@ internal sealed class LocalCluster : IAsyncDisposable
             var name = $"chat-{i}";
             var ip = IPAddress.Parse($"127.0.0.{i + 2}");
             var tokenFile = Write($"{name}.token", await RegisterPodAsync(name, Namespaces[i % Namespaces.Count], ip, cancel));
-            var (plain, admin) = (Ports.Free(), Ports.Free());
+            var (plain, tls, admin) = (Ports.Free(), Ports.Free(), Ports.Free());
             var sidecar = Start(name, cpus, settings.SidecarExecutable, $"{name}.log", null,
                 "--operator", $"wss://127.0.0.1:{channelPort}/v1/channel", "--token-file", tokenFile, "--operator-ca", caFile,
                 "--state-dir", System.IO.Directory.CreateDirectory(Path.Combine(Directory, name + "-state")).FullName,
-                "--listen", $"{ip}:{plain}", "--listen-tls", $"{ip}:{Ports.Free()}",
+                "--listen", $"{ip}:{plain}", "--listen-tls", $"{ip}:{tls}",
                 "--admin", $"{ip}:{admin}", "--shutdown-timeout", "2s");
             sidecars[name] = sidecar;
-            sidecarUrls[name] = (new Uri($"ws://{ip}:{plain}"), new Uri($"http://{ip}:{admin}"));
+            sidecarUrls[name] = new SidecarAddresses(new Uri($"ws://{ip}:{plain}"), new Uri($"wss://{ip}:{tls}"), new Uri($"http://{ip}:{admin}"));
             firstDocuments.Add(sidecar.WaitForLineAsync(l => l.Contains("Config revision ", StringComparison.Ordinal), TimeSpan.FromSeconds(120)));
         }
 

@@ -52,13 +52,15 @@ internal static class Playground
 
                 K8sWsProxy playground: the operator reconciles WebSocketRoutes for {sidecarCount} sidecars (pods demo/chat-0 …)
                   export KUBECONFIG={cluster.Kubeconfig} PATH={Path.Combine(repo, ".tools", "bin")}:$PATH
-                  kubectl get wsr -n demo                 # Ready, Synced {sidecarCount}/{sidecarCount}
-                  kubectl describe wsr echo -n demo       # conditions and events
-                  kubectl get pods -n demo -L app         # relabel a pod and watch Synced change
-                  kubectl apply -f {route}
+                  kubectl get wsr                         # namespace demo: Ready, Synced {sidecarCount}/{sidecarCount}
+                  kubectl describe wsr echo               # conditions and events
+                  kubectl get pods -L app                 # relabel a pod and watch Synced change
+                  kubectl apply -f {route}   # the playground's route demo/echo, to edit and re-apply
                 Through the sidecars (each a pod): {string.Join("  ", cluster.SidecarUrls.Values.Select(u => new Uri(u.Plain, "/echo")))}
+                  TLS (a route with spec.tls, e.g. examples/tls-route.yaml): {string.Join("  ", cluster.SidecarUrls.Values.Select(u => u.Tls))}
                   demo page:  http://127.0.0.1:{settings.UpstreamPort}/?ws={new Uri(first.Plain, "/echo")}
                   a sidecar's config: {new Uri(first.Admin, "/v1/config")}   metrics: {new Uri(first.Admin, "/metrics")}
+                  the operator's health: {new Uri(cluster.OperatorHealth, "/readyz")}   metrics: {new Uri(cluster.OperatorHealth, "/metrics")}
                 Ctrl-C stops everything.
                 """);
             await Task.Delay(Timeout.Infinite, stop);

@@ -38,7 +38,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
     /// <summary>The server address, <c>http://127.0.0.1:PORT/</c>.</summary>
     public Uri Url { get; }
 
-    /// <summary>A kubeconfig whose current context points at this emulator (namespace <c>default</c>).</summary>
+    /// <summary>A kubeconfig whose current context points at this emulator (namespace <see cref="KubeEmulatorOptions.KubeconfigNamespace"/>).</summary>
     public string KubeconfigPath { get; }
 
     /// <summary>The current global resourceVersion.</summary>
@@ -103,7 +103,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
             kubeconfig = Path.Combine(ownedDirectory, "kubeconfig");
         }
 
-        Kubeconfig.Write(kubeconfig, url);
+        Kubeconfig.Write(kubeconfig, url, options.KubeconfigNamespace);
         return new KubeApiEmulator(app, store, faults, url, kubeconfig, ownedDirectory);
     }
 

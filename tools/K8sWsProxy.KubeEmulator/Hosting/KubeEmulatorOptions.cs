@@ -9,6 +9,9 @@ public sealed class KubeEmulatorOptions
     /// <summary>Where to write the kubeconfig; null writes one into a temporary folder removed on dispose.</summary>
     public string? KubeconfigPath { get; set; }
 
+    /// <summary>The namespace of the kubeconfig's context: what kubectl uses without -n.</summary>
+    public string KubeconfigNamespace { get; set; } = "default";
+
     /// <summary>YAML/JSON files, or folders of them, created at start: Namespaces first, then CRDs, then everything else.</summary>
     public IList<string> Preload { get; } = [];
 

@@ -3,7 +3,7 @@ namespace K8sWsProxy.KubeEmulator;
 /// <summary>Writes the kubeconfig kubectl and KubernetesClient use to reach the emulator (plain HTTP, a dummy token the emulator ignores).</summary>
 internal static class Kubeconfig
 {
-    public static void Write(string path, Uri server)
+    public static void Write(string path, Uri server, string ns)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         File.WriteAllText(path, $"""
@@ -22,7 +22,7 @@ internal static class Kubeconfig
               context:
                 cluster: kube-emulator
                 user: kube-emulator
-                namespace: default
+                namespace: {ns}
             current-context: kube-emulator
 
             """);

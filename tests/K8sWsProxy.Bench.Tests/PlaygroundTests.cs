@@ -1,0 +1,55 @@
+using System.Net.WebSockets;
+using System.Text.RegularExpressions;
+using K8sWsProxy.Testing;
+
+namespace K8sWsProxy.Bench.Tests;
+
+/// <summary>`make run`, the playground, started as make starts it and tried as its printout tells a user to.</summary>
+public sealed partial class PlaygroundTests
+{
+    [Fact]
+    public async Task The_printed_commands_and_addresses_work_and_sigterm_stops_it()
+    {
+        using var playground = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "K8sWsProxy.Bench.dll"), "playground"], name: "playground");
+        await playground.WaitForOutputAsync("Ctrl-C stops everything.", TimeSpan.FromMinutes(2));
+        var output = playground.Stdout;
+        var kubeconfig = Kubeconfig().Match(output).Groups[1].Value;
+        var sidecars = Sidecars().Match(output).Groups[1].Value.Split("  ", StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u)).ToList();
+        var operatorHealth = new Uri(OperatorHealth().Match(output).Groups[1].Value);
+        Assert.Equal(3, sidecars.Count);
+        Assert.Matches(@"TLS \(.*\): wss://127\.0\.0\.2:\d+/", output);
+
+        // Bare kubectl, as printed: the kubeconfig's namespace is the playground's.
+        using var kubectl = new Kubectl(kubeconfig);
+        await Poll.UntilAsync(async () => Regex.IsMatch((await kubectl.RunAsync("get", "wsr")).Stdout, @"(?m)^echo\s+True\s+Synced\s+3/3\s+True\s"), "kubectl get wsr: echo True Synced 3/3", TimeSpan.FromSeconds(30));
+
+        foreach (var sidecar in sidecars)
+        {
+            using var socket = await Ws.ConnectAsync(sidecar);
+            await socket.SendTextAsync($"through {sidecar.Host}");
+            Assert.Equal($"through {sidecar.Host}", await socket.ReceiveTextAsync());
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        }
+
+        using var http = new HttpClient();
+        Assert.StartsWith("ready leader=True sidecars=3", await http.GetStringAsync(operatorHealth), StringComparison.Ordinal);
+
+        // The examples a user applies next to it leave its route alone.
+        foreach (var example in Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "examples"), "*.yaml"))
+        {
+            Assert.DoesNotMatch(@"metadata: \{name: echo, namespace: demo\}", File.ReadAllText(example));
+        }
+
+        playground.Signal(15);
+        Assert.Equal(0, await playground.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    [GeneratedRegex(@"export KUBECONFIG=(\S+)")]
+    private static partial Regex Kubeconfig();
+
+    [GeneratedRegex(@"Through the sidecars \(each a pod\): (.+)")]
+    private static partial Regex Sidecars();
+
+    [GeneratedRegex(@"the operator's health: (\S+)")]
+    private static partial Regex OperatorHealth();
+}
