@@ -23,6 +23,9 @@ public sealed partial class PlaygroundTests
         using var kubectl = new Kubectl(kubeconfig);
         await Poll.UntilAsync(async () => Regex.IsMatch((await kubectl.RunAsync("get", "wsr")).Stdout, @"(?m)^echo\s+True\s+Synced\s+3/3\s+True\s"), "kubectl get wsr: echo True Synced 3/3", TimeSpan.FromSeconds(30));
 
+        // Every field explained (here one, the schema test checks them all).
+        Assert.Contains("Which WebSocket requests the route takes", (await kubectl.RunAsync("explain", "websocketroute.spec.match")).Stdout, StringComparison.Ordinal);
+
         foreach (var sidecar in sidecars)
         {
             using var socket = await Ws.ConnectAsync(sidecar);

@@ -37,6 +37,32 @@ public sealed class CrdAgreementTests
     }
 
     [Fact]
+    public void Every_field_has_a_description_for_kubectl_explain()
+    {
+        var crd = Manifests.Strict<V1CustomResourceDefinition>(Crd);
+        var missing = new List<string>();
+        void Walk(V1JSONSchemaProps node, string path)
+        {
+            foreach (var (name, property) in node.Properties ?? new Dictionary<string, V1JSONSchemaProps>())
+            {
+                if (string.IsNullOrWhiteSpace(property.Description))
+                {
+                    missing.Add(path + "." + name);
+                }
+
+                Walk(property, path + "." + name);
+                if (property.Items is { } items)
+                {
+                    Walk(KubernetesJson.Deserialize<V1JSONSchemaProps>(KubernetesJson.Serialize(items)), path + "." + name + "[]");
+                }
+            }
+        }
+
+        Walk(Assert.Single(crd.Spec.Versions).Schema.OpenAPIV3Schema, "");
+        Assert.Empty(missing);
+    }
+
+    [Fact]
     public void Every_printer_column_reads_a_field_of_the_schema()
     {
         foreach (var column in Version["additionalPrinterColumns"]!.AsArray().Select(c => (string)c!["jsonPath"]!))

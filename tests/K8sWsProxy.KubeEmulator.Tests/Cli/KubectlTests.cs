@@ -145,6 +145,8 @@ public sealed class KubectlTests
         Assert.Matches(@"Name:\s+chat", described);
         Assert.Matches(@"(?m)^Events:", described);
         Assert.Matches(@"Normal\s+Synced\s+.*k8s-ws-proxy-operator\s+3/3 sidecars on revision abc", described);
+        var events = (await Ok(kubectl.RunAsync("get", "events", "--sort-by=.lastTimestamp"))).Stdout;
+        Assert.True(events.Contains("Synced", StringComparison.Ordinal) && events.Contains("3/3 sidecars on revision abc", StringComparison.Ordinal), events);
     }
 
     [Fact]
