@@ -37,6 +37,13 @@ public sealed partial class PlaygroundTests
         using var http = new HttpClient();
         Assert.StartsWith("ready leader=True sidecars=3", await http.GetStringAsync(operatorHealth), StringComparison.Ordinal);
 
+        // Prometheus scrapes the operator and the three sidecars; the dashboard's page opens.
+        var prometheus = new Uri(Prometheus().Match(output).Groups[1].Value);
+        await Poll.UntilAsync(async () => (await http.GetStringAsync(new Uri(prometheus, "/api/v1/query?query=sum(up)"))).Contains("\"4\"", StringComparison.Ordinal), "Prometheus scraping 4 targets", TimeSpan.FromSeconds(60));
+        var dashboard = DashboardLink().Match(output).Groups[1].Value;
+        Assert.Contains("g0.expr=", dashboard, StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync(new Uri(dashboard))).StatusCode);
+
         // The examples a user applies next to it leave its route alone.
         foreach (var example in Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "examples"), "*.yaml"))
         {
@@ -55,4 +62,10 @@ public sealed partial class PlaygroundTests
 
     [GeneratedRegex(@"the operator's health: (\S+)")]
     private static partial Regex OperatorHealth();
+
+    [GeneratedRegex(@"Prometheus, scraping the operator and every sidecar: (\S+)")]
+    private static partial Regex Prometheus();
+
+    [GeneratedRegex(@"the Grafana dashboard's panels, as Prometheus graphs: (\S+)")]
+    private static partial Regex DashboardLink();
 }

@@ -25,9 +25,10 @@ public sealed partial class PrometheusServer : IAsyncDisposable
     public static string ChartFile(string file) => Path.Combine(RepositoryPaths.Root, "charts", "k8s-ws-proxy", "dashboards", file);
 
     /// <param name="targets">(job, host:port, pod label) for each scrape target.</param>
-    public static PrometheusServer Start(IEnumerable<(string Job, string Target, string Pod)> targets)
+    /// <param name="parent">Where its folder goes (configuration and data); a new temporary one by default.</param>
+    public static PrometheusServer Start(IEnumerable<(string Job, string Target, string Pod)> targets, string? parent = null)
     {
-        var dir = Directory.CreateTempSubdirectory("wsproxy-prometheus-");
+        var dir = parent is null ? Directory.CreateTempSubdirectory("wsproxy-prometheus-") : Directory.CreateDirectory(Path.Combine(parent, "prometheus"));
         var port = Ports.Free();
         var jobs = string.Concat(targets.GroupBy(t => t.Job).Select(g =>
             $"  - job_name: {g.Key}\n    static_configs:\n" + string.Concat(g.Select(t => $"      - targets: [\"{t.Target}\"]\n        labels: {{pod: {t.Pod}}}\n"))));

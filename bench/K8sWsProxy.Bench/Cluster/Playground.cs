@@ -47,6 +47,7 @@ internal static class Playground
                 return 1;
             }
 
+            await using var prometheus = StartPrometheus(cluster, work);
             var first = cluster.SidecarUrls.First().Value;
             Console.WriteLine($"""
 
@@ -61,6 +62,7 @@ internal static class Playground
                   demo page:  http://127.0.0.1:{settings.UpstreamPort}/?ws={new Uri(first.Plain, "/echo")}
                   a sidecar's config: {new Uri(first.Admin, "/v1/config")}   metrics: {new Uri(first.Admin, "/metrics")}
                   the operator's health: {new Uri(cluster.OperatorHealth, "/readyz")}   metrics: {new Uri(cluster.OperatorHealth, "/metrics")}
+                {(prometheus is null ? "Prometheus: not installed (make deps installs it), so no dashboard" : $"Prometheus, scraping the operator and every sidecar: {prometheus.Url}\n  the Grafana dashboard's panels, as Prometheus graphs: {DashboardUrl(prometheus)}")}
                 Ctrl-C stops everything.
                 """);
             await Task.Delay(Timeout.Infinite, stop);
@@ -77,4 +79,26 @@ internal static class Playground
             await upstream.StopAsync();
         }
     }
+
+    /// <summary>Debian's Prometheus scraping the operator and the sidecars, or null when it is not installed.</summary>
+    private static PrometheusServer? StartPrometheus(LocalCluster cluster, string work)
+    {
+        try
+        {
+            return PrometheusServer.Start(
+                cluster.SidecarUrls.Select(s => ("sidecar", s.Value.Admin.Authority, s.Key))
+                    .Append(("operator", cluster.OperatorHealth.Authority, "operator")),
+                work);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>One Prometheus page with a graph per query of the shipped Grafana dashboard.</summary>
+    private static string DashboardUrl(PrometheusServer prometheus) =>
+        new Uri(prometheus.Url, "/graph").AbsoluteUri + "?" + string.Join("&", PrometheusServer.DashboardQueries()
+            .Where(q => !q.Panel.StartsWith("variable ", StringComparison.Ordinal))
+            .Select((q, i) => $"g{i}.expr={Uri.EscapeDataString(q.Query)}&g{i}.tab=0&g{i}.range_input=15m"));
 }
