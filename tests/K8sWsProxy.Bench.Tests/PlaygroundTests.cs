@@ -44,6 +44,28 @@ public sealed partial class PlaygroundTests
         Assert.Contains("g0.expr=", dashboard, StringComparison.Ordinal);
         Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync(new Uri(dashboard))).StatusCode);
 
+        // The demo page in a real browser: connect, send, receive the echo, close, with the page's own buttons.
+        var demo = new Uri(DemoPage().Match(output).Groups[1].Value);
+        await using (var chromium = await HeadlessChromium.OpenAsync(demo))
+        {
+            var log = await chromium.EvaluateAsync("""
+                (async () => {
+                  const until = test => new Promise(done => { const t = setInterval(() => { if (test()) { clearInterval(t); done(); } }, 20); });
+                  await until(() => document.readyState === 'complete' && document.getElementById('connect'));
+                  const log = document.getElementById('log');
+                  document.getElementById('connect').click();
+                  await until(() => log.textContent.includes('open'));
+                  document.getElementById('message').value = 'from the browser';
+                  document.getElementById('send').click();
+                  await until(() => log.textContent.includes('< from the browser'));
+                  document.getElementById('close').click();
+                  await until(() => log.textContent.includes('closed'));
+                  return log.textContent;
+                })()
+                """, TimeSpan.FromSeconds(30));
+            Assert.Equal("open\n> from the browser\n< from the browser\nclosed 1000 bye\n", log);
+        }
+
         // The examples a user applies next to it leave its route alone.
         foreach (var example in Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "examples"), "*.yaml"))
         {
@@ -59,6 +81,9 @@ public sealed partial class PlaygroundTests
 
     [GeneratedRegex(@"Through the sidecars \(each a pod\): (.+)")]
     private static partial Regex Sidecars();
+
+    [GeneratedRegex(@"demo page:  (\S+)")]
+    private static partial Regex DemoPage();
 
     [GeneratedRegex(@"the operator's health: (\S+)")]
     private static partial Regex OperatorHealth();
