@@ -5,19 +5,29 @@ using K8sWsProxy.Bench.Systems;
 
 namespace K8sWsProxy.Bench.Tests;
 
-/// <summary>The propagation scenario of `make bench`, small: it must keep measuring what it says it measures.</summary>
+/// <summary>The operator scenarios of `make bench`, small: they must keep measuring what they say they measure.</summary>
 public class PropagationTests
 {
-    [Fact]
-    public async Task Each_change_is_timed_to_every_sidecar_serving_and_acking_it_and_to_the_status()
+    /// <summary>A <see cref="LocalCluster"/> in a work folder of its own, removed afterwards.</summary>
+    private static async Task WithClusterAsync(int sidecars, int namespaces, Func<SystemSettings, LocalCluster, Task> test)
     {
-        var repo = BenchOptions.Parse([]).Repo;
-        var work = Directory.CreateTempSubdirectory("bench-propagation-").FullName;
-        var settings = new SystemSettings(repo, work, "0", 0, 1024);
-        var cpus = File.ReadAllText("/sys/devices/system/cpu/online").Trim();
+        var work = Directory.CreateTempSubdirectory("bench-cluster-").FullName;
+        var settings = new SystemSettings(BenchOptions.Parse([]).Repo, work, "0", 0, 1024);
         try
         {
-            await using var cluster = await LocalCluster.StartAsync(settings, 2, cpus, CancellationToken.None);
+            await using var cluster = await LocalCluster.StartAsync(settings, sidecars, File.ReadAllText("/sys/devices/system/cpu/online").Trim(), CancellationToken.None, namespaces);
+            await test(settings, cluster);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
+    public Task Each_change_is_timed_to_every_sidecar_serving_and_acking_it_and_to_the_status() =>
+        WithClusterAsync(sidecars: 2, namespaces: 1, async (settings, cluster) =>
+        {
             var log = new StringWriter();
             var changes = await new PropagationScenario(settings, cluster, Environment.ProcessorCount, log).RunAsync(warmup: 0, changes: 2, CancellationToken.None);
 
@@ -30,23 +40,12 @@ public class PropagationTests
 
             // What the sidecars served is the edited route: the header of the last change reached them.
             Assert.All(cluster.Sidecars.Keys, pod => Assert.Contains("x-bench-change", File.ReadAllText(Path.Combine(cluster.Directory, pod + "-state", "last-good-document.json")), StringComparison.Ordinal));
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
-    }
+        });
 
     [Fact]
-    public async Task The_scale_scenario_times_every_route_to_Ready_and_one_change_and_counts_status_writes()
-    {
-        var repo = BenchOptions.Parse([]).Repo;
-        var work = Directory.CreateTempSubdirectory("bench-scale-").FullName;
-        var settings = new SystemSettings(repo, work, "0", 0, 1024);
-        var cpus = File.ReadAllText("/sys/devices/system/cpu/online").Trim();
-        try
+    public Task The_scale_scenario_times_every_route_to_Ready_and_one_change_and_counts_status_writes() =>
+        WithClusterAsync(sidecars: 4, namespaces: 2, async (_, cluster) =>
         {
-            await using var cluster = await LocalCluster.StartAsync(settings, 4, cpus, CancellationToken.None, namespaces: 2);
             Assert.Equal(["ns-00", "ns-01"], cluster.Namespaces);
             var log = new StringWriter();
             var result = await new ScaleScenario(cluster, routesPerNamespace: 3, log).RunAsync(CancellationToken.None);
@@ -56,10 +55,5 @@ public class PropagationTests
             // Each route's status is written at least once on its way to Ready; nothing is written at rest.
             Assert.True(result["writes"] >= 6, log.ToString());
             Assert.Equal(0, result["quietwrites"]);
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
-    }
+        });
 }

@@ -26,15 +26,7 @@ public sealed class CompilerGoldenTests
         var snapshot = Snapshot(File.ReadAllText(Path.Combine(RepoPaths.Golden, name + ".input.yaml")));
         var result = ConfigCompiler.Compile(snapshot);
         var actual = JsonSerializer.Serialize(result, Output) + "\n";
-
-        var golden = Path.Combine(RepoPaths.Golden, name + ".golden.json");
-        if (Environment.GetEnvironmentVariable("UPDATE_GOLDEN") == "1")
-        {
-            File.WriteAllText(golden, actual);
-        }
-
-        Assert.True(File.Exists(golden), $"{golden} is missing: run the tests with UPDATE_GOLDEN=1");
-        Assert.Equal(File.ReadAllText(golden), actual);
+        GoldenFile.AssertEqual(name + ".golden.json", actual);
     }
 
     [Theory]

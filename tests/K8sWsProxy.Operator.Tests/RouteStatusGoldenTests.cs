@@ -22,15 +22,7 @@ public sealed class RouteStatusGoldenTests
         var result = ConfigCompiler.Compile(snapshot);
         var statuses = new SortedDictionary<string, WebSocketRouteStatus>(Statuses(routes, result, Serving(result), previous: null), StringComparer.Ordinal);
         var actual = JsonSerializer.Serialize(statuses, CompilerGoldenTests.Output) + "\n";
-
-        var golden = Path.Combine(RepoPaths.Golden, name + ".status.json");
-        if (Environment.GetEnvironmentVariable("UPDATE_GOLDEN") == "1")
-        {
-            File.WriteAllText(golden, actual);
-        }
-
-        Assert.True(File.Exists(golden), $"{golden} is missing: run the tests with UPDATE_GOLDEN=1");
-        Assert.Equal(File.ReadAllText(golden), actual);
+        GoldenFile.AssertEqual(name + ".status.json", actual);
     }
 
     [Theory]
