@@ -5,7 +5,7 @@ using K8sWsProxy.Testing;
 namespace K8sWsProxy.Bench.Tests;
 
 /// <summary>`make run`, the playground, started as make starts it and tried as its printout tells a user to.</summary>
-public sealed partial class PlaygroundTests
+public sealed class PlaygroundTests
 {
     [Fact]
     public async Task The_printed_commands_and_addresses_work_and_sigterm_stops_it()
@@ -13,9 +13,9 @@ public sealed partial class PlaygroundTests
         using var playground = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "K8sWsProxy.Bench.dll"), "playground"], name: "playground");
         await playground.WaitForOutputAsync("Ctrl-C stops everything.", TimeSpan.FromMinutes(2));
         var output = playground.Stdout;
-        var kubeconfig = Kubeconfig().Match(output).Groups[1].Value;
-        var sidecars = Sidecars().Match(output).Groups[1].Value.Split("  ", StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u)).ToList();
-        var operatorHealth = new Uri(OperatorHealth().Match(output).Groups[1].Value);
+        var kubeconfig = Printed(output, "export KUBECONFIG=")[0];
+        var sidecars = Printed(output, "Through the sidecars (each a pod): ").Select(u => new Uri(u)).ToList();
+        var operatorHealth = new Uri(Printed(output, "the operator's health: ")[0]);
         Assert.Equal(3, sidecars.Count);
         Assert.Matches(@"TLS \(.*\): wss://127\.0\.0\.2:\d+/", output);
 
@@ -38,14 +38,14 @@ public sealed partial class PlaygroundTests
         Assert.StartsWith("ready leader=True sidecars=3", await http.GetStringAsync(operatorHealth), StringComparison.Ordinal);
 
         // Prometheus scrapes the operator and the three sidecars; the dashboard's page opens.
-        var prometheus = new Uri(Prometheus().Match(output).Groups[1].Value);
+        var prometheus = new Uri(Printed(output, "Prometheus, scraping the operator and every sidecar: ")[0]);
         await Poll.UntilAsync(async () => (await http.GetStringAsync(new Uri(prometheus, "/api/v1/query?query=sum(up)"))).Contains("\"4\"", StringComparison.Ordinal), "Prometheus scraping 4 targets", TimeSpan.FromSeconds(60));
-        var dashboard = DashboardLink().Match(output).Groups[1].Value;
+        var dashboard = Printed(output, "the Grafana dashboard's panels, as Prometheus graphs: ")[0];
         Assert.Contains("g0.expr=", dashboard, StringComparison.Ordinal);
         Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync(new Uri(dashboard))).StatusCode);
 
         // The demo page in a real browser: connect, send, receive the echo, close, with the page's own buttons.
-        var demo = new Uri(DemoPage().Match(output).Groups[1].Value);
+        var demo = new Uri(Printed(output, "demo page:  ")[0]);
         await using (var chromium = await HeadlessChromium.OpenAsync(demo))
         {
             var log = await chromium.EvaluateAsync("""
@@ -76,21 +76,12 @@ public sealed partial class PlaygroundTests
         Assert.Equal(0, await playground.WaitForExitAsync(TimeSpan.FromSeconds(60)));
     }
 
-    [GeneratedRegex(@"export KUBECONFIG=(\S+)")]
-    private static partial Regex Kubeconfig();
-
-    [GeneratedRegex(@"Through the sidecars \(each a pod\): (.+)")]
-    private static partial Regex Sidecars();
-
-    [GeneratedRegex(@"demo page:  (\S+)")]
-    private static partial Regex DemoPage();
-
-    [GeneratedRegex(@"the operator's health: (\S+)")]
-    private static partial Regex OperatorHealth();
-
-    [GeneratedRegex(@"Prometheus, scraping the operator and every sidecar: (\S+)")]
-    private static partial Regex Prometheus();
-
-    [GeneratedRegex(@"the Grafana dashboard's panels, as Prometheus graphs: (\S+)")]
-    private static partial Regex DashboardLink();
+    /// <summary>The words after <paramref name="label"/> on its line of the printout.</summary>
+    private static string[] Printed(string output, string label)
+    {
+        var at = output.IndexOf(label, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"'{label}' is not in the printout:\n{output}");
+        var start = at + label.Length;
+        return output[start..output.IndexOf('\n', start)].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    }
 }

@@ -18,9 +18,8 @@ public sealed class RouteStatusGoldenTests
     public void Every_sidecar_serving_its_document_gives_the_golden_status(string name)
     {
         var snapshot = Snapshot(name);
-        var routes = snapshot.Routes;
         var result = ConfigCompiler.Compile(snapshot);
-        var statuses = new SortedDictionary<string, WebSocketRouteStatus>(Statuses(routes, result, Serving(result), previous: null), StringComparer.Ordinal);
+        var statuses = new SortedDictionary<string, WebSocketRouteStatus>(Statuses(snapshot.Routes, result, Serving(result), previous: null), StringComparer.Ordinal);
         var actual = JsonSerializer.Serialize(statuses, CompilerGoldenTests.Output) + "\n";
         GoldenFile.AssertEqual(name + ".status.json", actual);
     }
@@ -34,7 +33,6 @@ public sealed class RouteStatusGoldenTests
         var before = ConfigCompiler.Compile(snapshot);
         var served = Serving(before);
         var settled = Statuses(routes, before, served, previous: null);
-
         foreach (var edited in routes)
         {
             var changed = routes.Select(r => r == edited ? Edit(r) : r).ToList();

@@ -1,9 +1,5 @@
 using K8sWsProxy.Sidecar.Http1;
-using K8sWsProxy.Sidecar.Metrics;
 using K8sWsProxy.Sidecar.Routing;
-using K8sWsProxy.Sidecar.Runtime;
-using K8sWsProxy.Sidecar.Tls;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace K8sWsProxy.Sidecar.Tests;
 
@@ -104,9 +100,5 @@ public sealed class RouteTableTests
     public void Targets_that_are_not_origin_form_paths_are_refused(string target) =>
         Assert.False(RequestTarget.TryParse(target, out _));
 
-    private static RouteTable Build(string yaml)
-    {
-        var metrics = new SidecarMetrics();
-        return RouteTable.Build(TestSidecar.Parse(yaml).Routes.Select(r => new RouteRuntime(r, metrics, CertificateCache.Empty, NullLogger.Instance)));
-    }
+    private static RouteTable Build(string yaml) => RouteTable.Build(TestSidecar.Runtimes(yaml));
 }

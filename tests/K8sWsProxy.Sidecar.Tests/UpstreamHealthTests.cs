@@ -1,9 +1,7 @@
 using K8sWsProxy.Contracts.Channel;
 using K8sWsProxy.Sidecar.Channel;
-using K8sWsProxy.Sidecar.Metrics;
 using K8sWsProxy.Sidecar.Runtime;
 using K8sWsProxy.Sidecar.Tls;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace K8sWsProxy.Sidecar.Tests;
@@ -16,14 +14,12 @@ public sealed class UpstreamHealthTests
 
     public UpstreamHealthTests()
     {
-        var document = TestSidecar.Parse("""
+        const string Yaml = """
             routes:
               - {name: chat, namespace: demo, match: {path: /chat}, upstream: {endpoints: [{url: "ws://127.0.0.1:1/a"}, {url: "ws://127.0.0.1:2/b"}]}}
               - {name: quiet, namespace: demo, match: {path: /quiet}, upstream: {endpoints: [{url: "ws://127.0.0.1:3/c"}]}}
-            """);
-        var metrics = new SidecarMetrics();
-        var routes = document.Routes.ToDictionary(r => r.Key, r => new RouteRuntime(r, metrics, CertificateCache.Empty, NullLogger.Instance));
-        _config = new ActiveConfig(document, routes, CertificateSet.Empty);
+            """;
+        _config = new ActiveConfig(TestSidecar.Parse(Yaml), TestSidecar.Runtimes(Yaml).ToDictionary(r => r.Key), CertificateSet.Empty);
     }
 
     private void Fail(int endpoint, string error) => _config.Routes["demo/chat"].Endpoints[endpoint].Failed(_time.GetTimestamp(), error);

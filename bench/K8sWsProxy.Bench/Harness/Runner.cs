@@ -139,10 +139,16 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
                 "timed until it is Ready at its new generation. Status writes are the operator's 'Status of …' log lines: until all Ready, in 2 s at " +
                 "rest after that, and for the one change (until 1 s after it was Ready). For reference, public Gateway API benchmarks report " +
                 "1,000 attached routes in 1-2 s for the best controllers and 12 s to minutes for several others.",
-                [new Metric("create", "creating them all", "ms", false), new Metric("ready", "all Ready", "ms", false),
-                 new Metric("writes", "status writes until all Ready", "", false), new Metric("writesps", "status writes per second", "/s", false),
-                 new Metric("quietwrites", "status writes at rest (2 s)", "", false), new Metric("change", "one route changed: Ready", "ms", false),
-                 new Metric("changewrites", "status writes for that change", "", false), new Metric("rss", "operator resident memory", "MiB", false)]);
+                [
+                    new Metric("create", "creating them all", "ms", false),
+                    new Metric("ready", "all Ready", "ms", false),
+                    new Metric("writes", "status writes until all Ready", "", false),
+                    new Metric("writesps", "status writes per second", "/s", false),
+                    new Metric("quietwrites", "status writes at rest (2 s)", "", false),
+                    new Metric("change", "one route changed: Ready", "ms", false),
+                    new Metric("changewrites", "status writes for that change", "", false),
+                    new Metric("rss", "operator resident memory", "MiB", false),
+                ]);
             Results.Add(scale);
             await ScaleAsync(scale, cancel);
         }

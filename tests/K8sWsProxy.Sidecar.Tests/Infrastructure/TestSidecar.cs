@@ -1,6 +1,10 @@
 using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.Sidecar.Hosting;
+using K8sWsProxy.Sidecar.Metrics;
+using K8sWsProxy.Sidecar.Runtime;
+using K8sWsProxy.Sidecar.Tls;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace K8sWsProxy.Sidecar.Tests.Infrastructure;
 
@@ -26,6 +30,13 @@ public sealed class TestSidecar : IAsyncDisposable
         var loaded = ConfigDocumentLoader.Parse(yaml, null);
         Assert.True(loaded.Ok, string.Join("\n", loaded.Errors));
         return loaded.Document!;
+    }
+
+    /// <summary>Each route of the document built as the sidecar builds it, without a sidecar around it.</summary>
+    internal static IReadOnlyList<RouteRuntime> Runtimes(string yaml)
+    {
+        var metrics = new SidecarMetrics();
+        return [.. Parse(yaml).Routes.Select(r => new RouteRuntime(r, metrics, CertificateCache.Empty, NullLogger.Instance))];
     }
 
     /// <summary>The document as written, not validated: for feeding invalid documents to the apply entry point.</summary>
