@@ -42,6 +42,9 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Warning, "Config channel refused for {Remote}: {Status} {Reason}")]
     public static partial void ChannelRefused(ILogger logger, string remote, int status, string reason);
 
+    [LoggerMessage(24, LogLevel.Warning, "Config channel: {Count} more refusals in the last {Seconds} s, not logged one by one")]
+    public static partial void ChannelRefusalsSuppressed(ILogger logger, int count, long seconds);
+
     [LoggerMessage(13, LogLevel.Warning, "TokenReview failed with HTTP {Status}")]
     public static partial void TokenReviewFailed(ILogger logger, int status);
 

@@ -40,6 +40,38 @@ public sealed class SecurityTests(ProxyCluster cluster) : ClusterTest(cluster)
     }
 
     [Fact]
+    public async Task A_flood_of_garbage_tokens_costs_a_bounded_number_of_reviews_and_log_lines()
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } });
+        var channel = new Uri(Cluster.ChannelUrl.AbsoluteUri.Replace("wss://", "https://", StringComparison.Ordinal));
+        var refusalsBefore = Refusals();
+        var statuses = new System.Collections.Concurrent.ConcurrentBag<HttpStatusCode>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, 1000), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (n, ct) =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, channel);
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", $"garbage-{n}-{Guid.NewGuid():N}");
+            using var response = await http.SendAsync(request, ct);
+            statuses.Add(response.StatusCode);
+        });
+        var seconds = clock.Elapsed.TotalSeconds;
+
+        // Every one refused; a TokenReview for each 401 (all tokens differ), at most the budget's burst plus its rate.
+        Assert.All(statuses, s => Assert.Contains(s, new[] { HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests }));
+        var reviewed = statuses.Count(s => s == HttpStatusCode.Unauthorized);
+        Assert.True(reviewed <= 200 + (100 * (seconds + 1)), $"{reviewed} reviews in {seconds:F1} s");
+        var logged = Refusals() - refusalsBefore;
+        Assert.True(logged <= 10 * ((int)(seconds / 10) + 2), $"{logged} refusal lines in {seconds:F1} s");
+
+        // The budget comes back: a bad token is reviewed (401) again, and the sidecars are on the channel as before.
+        await Poll.UntilAsync(async () => await Ws.RefusedStatusAsync(Cluster.ChannelUrl, WithToken("garbage-after")) == HttpStatusCode.Unauthorized, "a review again", TimeSpan.FromSeconds(10));
+        await Cluster.ApplyAsync(Cluster.ExampleRoute());
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+    }
+
+    private int Refusals() => Cluster.Operators.Sum(o => o.AllOutput.Split("Config channel refused").Length - 1);
+
+    [Fact]
     public async Task A_sidecar_pod_that_no_route_selects_never_receives_the_routes_Secrets()
     {
         var token = await Cluster.CreateSidecarPodAsync("lonely", IPAddress.Parse("127.0.0.8"));

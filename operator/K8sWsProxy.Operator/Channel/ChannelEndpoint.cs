@@ -10,7 +10,7 @@ internal static class ChannelEndpoint
 {
     public static void Map(WebApplication app) => app.Map(ChannelProtocol.Path, HandleAsync);
 
-    private static async Task HandleAsync(HttpContext context, SidecarAuthenticator authenticator, ChannelHub hub, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
+    private static async Task HandleAsync(HttpContext context, SidecarAuthenticator authenticator, RefusalLog refusals, ChannelHub hub, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(ChannelEndpoint));
         if (!context.Request.IsHttps)
@@ -22,8 +22,13 @@ internal static class ChannelEndpoint
         var auth = await authenticator.AuthenticateAsync(context.Request, context.RequestAborted);
         if (auth.Pod is not { } pod)
         {
-            Log.ChannelRefused(logger, context.Connection.RemoteIpAddress?.ToString() ?? "?", auth.Status, auth.Reason);
+            refusals.Refused(context.Connection.RemoteIpAddress?.ToString() ?? "?", auth.Status, auth.Reason);
             context.Response.StatusCode = auth.Status;
+            if (auth.Status == StatusCodes.Status429TooManyRequests)
+            {
+                context.Response.Headers.RetryAfter = "1";
+            }
+
             await context.Response.WriteAsync(auth.Reason + "\n");
             return;
         }

@@ -14,9 +14,9 @@ internal sealed record Authentication(PodRef? Pod, int Status, string Reason);
 /// <summary>
 /// Who is calling, from nothing but its bearer token: a TokenReview (audience k8s-ws-proxy) must accept it, and
 /// the pod the token is bound to must exist, carry a sidecar and be the same pod (uid) the token was issued for.
-/// Whatever the caller says about itself is ignored.
+/// Whatever the caller says about itself is ignored. Reviews are cached briefly and budgeted (<see cref="TokenReviewCache"/>).
 /// </summary>
-internal sealed class SidecarAuthenticator(IKubernetes client, ClusterCache cache, OperatorOptions options, ILogger<SidecarAuthenticator> logger)
+internal sealed class SidecarAuthenticator(IKubernetes client, ClusterCache cache, OperatorOptions options, TokenReviewCache reviews, ILogger<SidecarAuthenticator> logger)
 {
     private const string PodNameExtra = "authentication.kubernetes.io/pod-name";
     private const string PodUidExtra = "authentication.kubernetes.io/pod-uid";
@@ -30,20 +30,30 @@ internal sealed class SidecarAuthenticator(IKubernetes client, ClusterCache cach
             return new(null, StatusCodes.Status401Unauthorized, "no bearer token");
         }
 
-        V1TokenReview review;
-        try
+        var token = header[7..].Trim();
+        var key = TokenReviewCache.Key(token);
+        if (!reviews.TryGet(key, out var status))
         {
-            review = await client.AuthenticationV1.CreateTokenReviewAsync(
-                new V1TokenReview { Spec = new V1TokenReviewSpec { Token = header[7..].Trim(), Audiences = [ChannelProtocol.Audience] } },
-                cancellationToken: cancellationToken);
-        }
-        catch (HttpOperationException e)
-        {
-            Log.TokenReviewFailed(logger, (int)e.Response.StatusCode);
-            return new(null, StatusCodes.Status503ServiceUnavailable, "cannot review the token now");
+            if (!reviews.TryTakeReview())
+            {
+                return new(null, StatusCodes.Status429TooManyRequests, "too many tokens to review; retry");
+            }
+
+            try
+            {
+                status = (await client.AuthenticationV1.CreateTokenReviewAsync(
+                    new V1TokenReview { Spec = new V1TokenReviewSpec { Token = token, Audiences = [ChannelProtocol.Audience] } },
+                    cancellationToken: cancellationToken)).Status;
+            }
+            catch (HttpOperationException e)
+            {
+                Log.TokenReviewFailed(logger, (int)e.Response.StatusCode);
+                return new(null, StatusCodes.Status503ServiceUnavailable, "cannot review the token now");
+            }
+
+            reviews.Add(key, status);
         }
 
-        var status = review.Status;
         if (status?.Authenticated != true || status.Audiences?.Contains(ChannelProtocol.Audience) == false)
         {
             return new(null, StatusCodes.Status401Unauthorized, "token not accepted");

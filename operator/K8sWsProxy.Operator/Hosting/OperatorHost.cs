@@ -51,6 +51,8 @@ public sealed class OperatorHost : IAsyncDisposable
         builder.Services.AddSingleton<EventRecorder>();
         builder.Services.AddSingleton<StatusWriter>();
         builder.Services.AddSingleton<SidecarAuthenticator>();
+        builder.Services.AddSingleton<TokenReviewCache>();
+        builder.Services.AddSingleton<RefusalLog>();
         builder.Services.AddSingleton<LeaderElection>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaderElection>());
         builder.Services.AddSingleton<OperatorMetrics>();
