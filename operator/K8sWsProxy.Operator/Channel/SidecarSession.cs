@@ -120,7 +120,7 @@ internal sealed class SidecarSession(PodRef pod, WebSocket socket, ChannelHub hu
                 return;
             }
 
-            if (message.Length + result.Count > ChannelProtocol.MaxMessageBytes)
+            if (message.Length + result.Count > ChannelProtocol.MaxAnswerBytes)
             {
                 _closeReason = "message too big";
                 return;
@@ -143,12 +143,15 @@ internal sealed class SidecarSession(PodRef pod, WebSocket socket, ChannelHub hu
                     hub.Applied(pod, answered.Routes);
                     break;
                 case { Type: ChannelMessage.NackType } when answered is not null:
-                    var reasons = string.Join("; ", parsed.Reasons ?? []);
+                    var reasons = ChannelProtocol.Bounded(string.Join("; ", parsed.Reasons ?? []));
                     Log.SidecarRejected(logger, pod.Key, parsed.Revision!, reasons);
                     hub.Refused(pod, answered.Routes, reasons.Length > 0 ? reasons : "refused");
                     break;
                 case { Type: ChannelMessage.HealthType }:
-                    hub.Health(pod, parsed.Upstreams!);
+                    hub.Health(pod, parsed.Upstreams!.ToDictionary(
+                        r => r.Key,
+                        r => (IReadOnlyDictionary<string, string>)r.Value.ToDictionary(e => e.Key, e => ChannelProtocol.Bounded(e.Value), StringComparer.Ordinal),
+                        StringComparer.Ordinal));
                     break;
                 default:
                     Log.BadSidecarMessage(logger, pod.Key, error ?? (isAnswer ? $"{parsed!.Type} of {parsed.Revision}, which was not sent to it" : $"unexpected '{parsed?.Type}' message"));

@@ -18,6 +18,18 @@ public static class ChannelProtocol
     /// <summary>The most often a sidecar sends <c>health</c>: a flapping upstream cannot become a stream of messages and status writes.</summary>
     public static readonly TimeSpan HealthInterval = TimeSpan.FromSeconds(5);
 
-    /// <summary>Largest frame either side accepts: a document carries PEM for every route of the pod.</summary>
+    /// <summary>Largest message the sidecar accepts: a document carries PEM for every route of the pod.</summary>
     public const int MaxMessageBytes = 16 * 1024 * 1024;
+
+    /// <summary>Largest message the operator accepts (an ack, a nack, a health report); a larger one ends the session.</summary>
+    public const int MaxAnswerBytes = 1024 * 1024;
+
+    /// <summary>
+    /// Longest text the operator keeps of what a sidecar says (a nack's reasons, an endpoint's error): it ends up in a
+    /// Pod annotation, a condition message and an event, which must stay small whatever a sidecar sends.
+    /// </summary>
+    public const int MaxReportedChars = 1024;
+
+    /// <summary><paramref name="text"/>, cut to <see cref="MaxReportedChars"/> with "…" when longer.</summary>
+    public static string Bounded(string text) => text.Length <= MaxReportedChars ? text : text[..(MaxReportedChars - 1)] + "…";
 }

@@ -89,4 +89,27 @@ public sealed class ChannelHubTests
         await stop.CancelAsync();
         await Task.WhenAll(running);
     }
+
+    [Fact]
+    public async Task What_a_sidecar_says_is_kept_bounded_and_an_oversized_message_ends_its_session()
+    {
+        var hub = new ChannelHub();
+        var pod = new PodRef("demo", "a", "ua");
+        var document = Document(pod, "0");
+        hub.Publish([document], changeSeenAt: 1);
+        var (operatorSide, sidecar) = await PairAsync();
+        using var session = new SidecarSession(pod, operatorSide, hub, NullLogger.Instance);
+        hub.Attach(session);
+        var running = session.RunAsync(CancellationToken.None);
+        var revision = await ReceiveRevisionAsync(sidecar);
+
+        // A 400 KB nack: what the operator keeps (and writes on the Pod, into the condition and the event) is 1 KiB.
+        await sidecar.SendAsync(ChannelMessage.Nack(revision, [new string('x', 400_000)]).ToUtf8(), WebSocketMessageType.Text, true, CancellationToken.None);
+        await Poll.UntilAsync(() => hub.ReportOf(pod.Key)?.RefusedBecause is not null, "the nack recorded", TimeSpan.FromSeconds(10));
+        Assert.Equal(ChannelProtocol.MaxReportedChars, hub.ReportOf(pod.Key)!.RefusedBecause!.Length);
+
+        // More than the operator reads from a sidecar: the session ends.
+        await sidecar.SendAsync(new byte[ChannelProtocol.MaxAnswerBytes + 1], WebSocketMessageType.Text, true, CancellationToken.None);
+        await running.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 }
