@@ -49,13 +49,27 @@ public sealed class ConfigDocumentTests
     [InlineData("routes: [{name: a, upstream: {endpoints: [{url: 'ws://x', weight: 0}]}}]", "routes[0].upstream.endpoints[0].weight", "from 1 to 10000")]
     [InlineData("routes: [{name: a, websocket: {allowedOrigins: ['https://x/path']}, upstream: {endpoints: [{url: 'ws://x'}]}}]", "routes[0].websocket.allowedOrigins[0]", "no path")]
     [InlineData("routes: [{name: a, upstream: {endpoints: [{url: 'ws://x'}], sessionAffinity: {header: a, cookie: b}}}]", "routes[0].upstream.sessionAffinity", "exactly one")]
-    [InlineData("routes: [{name: a, tls: {certificatePem: 'junk', privateKeyPem: 'junk'}, upstream: {endpoints: [{url: 'ws://x'}]}}]", "routes[0].tls.certificatePem", "")]
+    [InlineData("routes: [{name: a, tls: {certificatePem: 'junk', privateKeyPem: 'junk'}, upstream: {endpoints: [{url: 'ws://x'}]}}]", "routes[0].tls.certificatePem", "the certificate does not load")]
     [InlineData("routes: [{name: Bad_Name, upstream: {endpoints: [{url: 'ws://x'}]}}]", "routes[0].name", "DNS name")]
     public void Invalid_documents_name_the_field(string yaml, string field, string message)
     {
         var result = ConfigDocumentLoader.Parse(yaml, null);
         Assert.False(result.Ok);
         Assert.Contains(result.Errors, e => e.Path == field && e.Message.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_certificate_and_a_key_that_are_not_a_pair_are_called_that()
+    {
+        var authority = new TestCertificates();
+        var (a, b) = (authority.Issue("a", "a.example.com"), authority.Issue("b", "b.example.com"));
+        static string Yaml(string certificate, string key) => $"routes: [{{name: a, tls: {{certificatePem: {System.Text.Json.JsonSerializer.Serialize(certificate)}, privateKeyPem: {System.Text.Json.JsonSerializer.Serialize(key)}}}, upstream: {{endpoints: [{{url: 'ws://x'}}]}}}}]";
+
+        var mismatched = Assert.Single(ConfigDocumentLoader.Parse(Yaml(a.CertificatePem, b.KeyPem), null).Errors);
+        Assert.Equal("routes[0].tls.certificatePem", mismatched.Path);
+        Assert.StartsWith("certificate and key do not load together: ", mismatched.Message, StringComparison.Ordinal);
+        Assert.Equal("the private key is not PEM", Assert.Single(ConfigDocumentLoader.Parse(Yaml(a.CertificatePem, "junk"), null).Errors).Message);
+        Assert.True(ConfigDocumentLoader.Parse(Yaml(a.CertificatePem, a.KeyPem), null).Ok);
     }
 
     [Theory]

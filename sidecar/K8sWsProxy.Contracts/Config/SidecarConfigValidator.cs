@@ -306,19 +306,32 @@ public static partial class SidecarConfigValidator
         }
     }
 
+    /// <summary>Says which part is wrong: the certificate, the key, or that they are not a pair.</summary>
     private static void CheckKeyPair(string certificatePem, string keyPem, string path, List<ConfigError> errors)
     {
         try
         {
-            using var certificate = X509Certificate2.CreateFromPem(certificatePem, keyPem);
+            using var certificate = X509Certificate2.CreateFromPem(certificatePem);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            errors.Add(new(path, $"the certificate does not load: {e.Message}"));
+            return;
+        }
+
+        if (!PemEncoding.TryFind(keyPem, out _))
+        {
+            errors.Add(new(path, "the private key is not PEM"));
+            return;
+        }
+
+        try
+        {
+            using var pair = X509Certificate2.CreateFromPem(certificatePem, keyPem);
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             errors.Add(new(path, $"certificate and key do not load together: {e.Message}"));
-        }
-        catch (ArgumentException e)
-        {
-            errors.Add(new(path, $"not PEM: {e.Message}"));
         }
     }
 
