@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using k8s;
 using K8sWsProxy.Bench.Cluster;
 
 namespace K8sWsProxy.Bench.Propagation;
@@ -41,7 +40,16 @@ internal sealed partial class ChangeTracker : IDisposable
                 Record(acked, pod[(pod.IndexOf('/', StringComparison.Ordinal) + 1)..], m.Groups[2].Value);
             }
         };
-        watch = WatchAsync(cluster.Client, route, stop.Token);
+        watch = RouteWatch.RunAsync(cluster.Client, LocalCluster.Namespace, $"metadata.name={route}", (json, at) =>
+        {
+            if (Parse(json) is { } state)
+            {
+                lock (gate)
+                {
+                    statuses.Add((state, at));
+                }
+            }
+        }, stop.Token);
     }
 
     /// <summary>The route as its status tells it: which generation it is at and how far the sidecars are.</summary>
@@ -99,36 +107,6 @@ internal sealed partial class ChangeTracker : IDisposable
         lock (gate)
         {
             into[pod] = (revision, at);
-        }
-    }
-
-    private async Task WatchAsync(Kubernetes client, string route, CancellationToken cancel)
-    {
-        // The watch is reopened if the server ends it; events arrive as the API sends them.
-        while (!cancel.IsCancellationRequested)
-        {
-            try
-            {
-                await foreach (var (_, item) in client.CustomObjects.WatchListNamespacedCustomObjectAsync(
-                    "k8swsproxy.io", "v1alpha1", LocalCluster.Namespace, "websocketroutes", fieldSelector: $"metadata.name={route}", cancellationToken: cancel))
-                {
-                    var at = Stopwatch.GetTimestamp();
-                    if (item is JsonElement json && Parse(json) is { } state)
-                    {
-                        lock (gate)
-                        {
-                            statuses.Add((state, at));
-                        }
-                    }
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
-            {
-                if (!cancel.IsCancellationRequested)
-                {
-                    await Task.Delay(100, CancellationToken.None);
-                }
-            }
         }
     }
 

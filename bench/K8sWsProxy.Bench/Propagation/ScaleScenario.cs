@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using k8s;
 using k8s.Models;
 using K8sWsProxy.Bench.Cluster;
@@ -32,7 +31,17 @@ internal sealed class ScaleScenario(LocalCluster cluster, int routesPerNamespace
             }
         };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var watch = WatchAsync(stop.Token);
+        var watch = RouteWatch.RunAsync(cluster.Client, ns: null, fieldSelector: null, (json, _) =>
+        {
+            if (ChangeTracker.Parse(json) is { } state)
+            {
+                var meta = json.GetProperty("metadata");
+                lock (gate)
+                {
+                    routes[$"{meta.GetProperty("namespace").GetString()}/{meta.GetProperty("name").GetString()}"] = state;
+                }
+            }
+        }, stop.Token);
         var sidecarsPerNamespace = cluster.Sidecars.Count / cluster.Namespaces.Count;
         var all = cluster.Namespaces.SelectMany(ns => Enumerable.Range(0, routesPerNamespace).Select(n => (Namespace: ns, Name: $"route-{n:D2}"))).ToList();
 
@@ -111,32 +120,4 @@ internal sealed class ScaleScenario(LocalCluster cluster, int routesPerNamespace
             upstream = new { endpoints = new[] { new { url = $"ws://127.0.0.1:9/{ns}/{name}" } } },
         },
     };
-
-    private async Task WatchAsync(CancellationToken cancel)
-    {
-        while (!cancel.IsCancellationRequested)
-        {
-            try
-            {
-                await foreach (var (_, item) in cluster.Client.CustomObjects.WatchListCustomObjectForAllNamespacesAsync("k8swsproxy.io", "v1alpha1", "websocketroutes", cancellationToken: cancel))
-                {
-                    if (item is JsonElement json && ChangeTracker.Parse(json) is { } state)
-                    {
-                        var meta = json.GetProperty("metadata");
-                        lock (gate)
-                        {
-                            routes[$"{meta.GetProperty("namespace").GetString()}/{meta.GetProperty("name").GetString()}"] = state;
-                        }
-                    }
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
-            {
-                if (!cancel.IsCancellationRequested)
-                {
-                    await Task.Delay(100, CancellationToken.None);
-                }
-            }
-        }
-    }
 }

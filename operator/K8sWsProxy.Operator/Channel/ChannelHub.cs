@@ -36,9 +36,6 @@ internal sealed class ChannelHub
 
     public SidecarReport? ReportOf(string podKey) => _answers.GetValueOrDefault(podKey);
 
-    /// <summary>What every sidecar connected here last reported, by pod key: fresher than what the Pods say yet.</summary>
-    public IReadOnlyDictionary<string, SidecarReport> Reports => _answers;
-
     /// <summary>Makes <paramref name="documents"/> current and offers each changed one to its sidecar.</summary>
     /// <param name="changeSeenAt">When the change that led to them was seen (a <see cref="TimeProvider"/> timestamp).</param>
     /// <returns>How many pods' documents changed.</returns>
