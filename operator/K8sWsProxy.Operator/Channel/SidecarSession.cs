@@ -18,7 +18,9 @@ internal sealed class SidecarSession(PodRef pod, WebSocket socket, ChannelHub hu
     private SidecarDocument? _pending;
 
     // The documents sent and not yet answered, by revision: an answer names a revision, and what the sidecar then
-    // serves is that document's routes. Answers come in the order the documents went out.
+    // serves is that document's routes. Answers come in the order the documents went out; a sidecar that never
+    // answers keeps only the newest few here.
+    private const int MaxUnanswered = 16;
     private readonly ConcurrentQueue<SidecarDocument> _unanswered = new();
     private string? _closeReason;
 
@@ -85,6 +87,10 @@ internal sealed class SidecarSession(PodRef pod, WebSocket socket, ChannelHub hu
                 }
 
                 _unanswered.Enqueue(document);
+                while (_unanswered.Count > MaxUnanswered)
+                {
+                    _unanswered.TryDequeue(out _);
+                }
                 await socket.SendAsync(hub.Encoded(document), WebSocketMessageType.Text, true, cancellationToken);
                 sent = document.Document.Revision;
                 hub.Sent(pod, sent ?? "");
