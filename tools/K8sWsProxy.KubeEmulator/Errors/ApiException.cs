@@ -38,6 +38,17 @@ internal sealed class ApiException : Exception
             $"Operation cannot be fulfilled on {Qualified(resource, group)} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
             Detail(name, group, resource));
 
+    /// <summary>Server-side apply met fields other managers own with other values; each cause names the field and its manager.</summary>
+    public static ApiException ApplyConflict(string group, string resource, string name, IReadOnlyList<JsonObject> causes)
+    {
+        var details = Detail(name, group, resource);
+        details["causes"] = new JsonArray(causes.Select(c => (JsonNode)c.DeepClone()).ToArray());
+        var message = causes.Count == 1
+            ? $"Apply failed with 1 conflict: {causes[0]["message"]}: {causes[0]["field"]}"
+            : $"Apply failed with {causes.Count} conflicts: " + string.Join("\n", causes.Select(c => $"{c["message"]}: {c["field"]}"));
+        return new ApiException(409, "Conflict", message, details);
+    }
+
     public static ApiException Forbidden(string group, string resource, string name, string why) =>
         new(403, "Forbidden", $"{Qualified(resource, group)} \"{name}\" is forbidden: {why}", Detail(name, group, resource));
 

@@ -124,23 +124,23 @@ internal sealed class ApiHandler(
                     : obj);
                 return;
             case "POST" when kind == BuiltinKinds.TokenReview:
-                await JsonResponses.WriteAsync(context, 201, tokens.Review(await ReadObjectAsync(request)));
+                await JsonResponses.WriteAsync(context, 201, tokens.Review(await ReadObjectAsync(request, kind)));
                 return;
             case "POST" when subresource == "token" && name.Length > 0:
-                await JsonResponses.WriteAsync(context, 201, tokens.Request(ns, name, await ReadObjectAsync(request)));
+                await JsonResponses.WriteAsync(context, 201, tokens.Request(ns, name, await ReadObjectAsync(request, kind)));
                 return;
             case "POST" when name.Length == 0 && (ns.Length > 0 || !kind.Namespaced):
-                await WriteResultAsync(context, storage.Create(kind, ns, await ReadObjectAsync(request), WriteOptions(query)));
+                await WriteResultAsync(context, storage.Create(kind, ns, await ReadObjectAsync(request, kind), WriteOptions(request)));
                 return;
             case "PUT" when name.Length > 0:
-                await WriteResultAsync(context, storage.Update(kind, ns, name, await ReadObjectAsync(request), statusWrite, WriteOptions(query)));
+                await WriteResultAsync(context, storage.Update(kind, ns, name, await ReadObjectAsync(request, kind), statusWrite, WriteOptions(request)));
                 return;
             case "PATCH" when name.Length > 0:
                 var patch = await new StreamReader(request.Body).ReadToEndAsync(context.RequestAborted);
-                await WriteResultAsync(context, storage.Patch(kind, ns, name, MediaTypes.Of(request.ContentType), patch, statusWrite, WriteOptions(query)));
+                await WriteResultAsync(context, storage.Patch(kind, ns, name, MediaTypes.Of(request.ContentType), patch, statusWrite, WriteOptions(request)));
                 return;
             case "DELETE" when name.Length > 0 && !statusWrite:
-                var options = await ReadOptionalObjectAsync(request);
+                var options = await ReadOptionalObjectAsync(request, kind);
                 await JsonResponses.WriteAsync(context, 200, storage.Delete(kind, ns, name, options, IsDryRun(query, options)));
                 return;
             case "DELETE" when name.Length == 0:
@@ -180,7 +180,7 @@ internal sealed class ApiHandler(
 
     private async Task DeleteCollectionAsync(HttpContext context, ResourceKind kind, string ns, IQueryCollection query)
     {
-        var options = await ReadOptionalObjectAsync(context.Request);
+        var options = await ReadOptionalObjectAsync(context.Request, kind);
         var page = storage.List(kind, ns, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"], kind), 0, null);
         var deleted = new JsonArray();
         foreach (var item in page.Items)
@@ -221,8 +221,9 @@ internal sealed class ApiHandler(
             MediaTypes.Table(request));
     }
 
-    private static WriteOptions WriteOptions(IQueryCollection query)
+    private static WriteOptions WriteOptions(HttpRequest request)
     {
+        var query = request.Query;
         var validation = query["fieldValidation"].ToString() switch
         {
             "" or "Warn" => FieldValidation.Warn,
@@ -230,7 +231,14 @@ internal sealed class ApiHandler(
             "Ignore" => FieldValidation.Ignore,
             var other => throw ApiException.BadRequest($"fieldValidation must be one of Ignore, Warn, Strict; got \"{other}\""),
         };
-        return new WriteOptions(IsDryRun(query, null), validation);
+        var manager = query["fieldManager"].ToString();
+        if (manager.Length > 128)
+        {
+            throw ApiException.BadRequest("fieldManager: Too long: may not be more than 128 bytes");
+        }
+
+        var agent = request.Headers.UserAgent.ToString().Split('/', 2)[0];
+        return new WriteOptions(IsDryRun(query, null), validation, manager, agent.Length > 0 ? agent : "unknown", IsTrue(query["force"]));
     }
 
     private static bool IsDryRun(IQueryCollection query, JsonObject? deleteOptions)
@@ -254,18 +262,26 @@ internal sealed class ApiHandler(
         await JsonResponses.WriteAsync(context, result.StatusCode, result.Body);
     }
 
-    private static async Task<JsonObject> ReadObjectAsync(HttpRequest request) =>
-        await ReadOptionalObjectAsync(request) ?? throw ApiException.BadRequest("the request body is empty");
+    private static async Task<JsonObject> ReadObjectAsync(HttpRequest request, ResourceKind kind) =>
+        await ReadOptionalObjectAsync(request, kind) ?? throw ApiException.BadRequest("the request body is empty");
 
-    private static async Task<JsonObject?> ReadOptionalObjectAsync(HttpRequest request)
+    /// <param name="kind">The kind written; custom resources have no protobuf form.</param>
+    private static async Task<JsonObject?> ReadOptionalObjectAsync(HttpRequest request, ResourceKind? kind)
     {
+        var mediaType = MediaTypes.Of(request.ContentType);
+        if (mediaType == ProtobufBody.MediaType && kind?.IsCustom != true)
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
+            return buffer.Length == 0 ? null : ProtobufBody.Decode(buffer.ToArray());
+        }
+
         var text = await new StreamReader(request.Body).ReadToEndAsync(request.HttpContext.RequestAborted);
         if (string.IsNullOrWhiteSpace(text))
         {
             return null;
         }
 
-        var mediaType = MediaTypes.Of(request.ContentType);
         if (mediaType.Contains("yaml", StringComparison.Ordinal))
         {
             try
@@ -286,7 +302,8 @@ internal sealed class ApiHandler(
         return JsonNodeExtensions.ParseObject(text);
     }
 
-    private static bool IsTrue(Microsoft.Extensions.Primitives.StringValues value) => value.ToString() is "true" or "1";
+    // As the real server's query decoding: present and anything but false or 0 is true (watch=True, watch=yes).
+    private static bool IsTrue(Microsoft.Extensions.Primitives.StringValues value) => value.ToString() is { Length: > 0 } text && text is not ("false" or "0");
 
     private static int Int(IQueryCollection query, string name)
     {

@@ -1,8 +1,13 @@
 using System.Text.Json.Nodes;
+using k8s.Models;
 
 namespace K8sWsProxy.KubeEmulator.Registry;
 
-/// <summary>The built-in resources the operator and kubectl need; everything else comes from CRDs.</summary>
+/// <summary>
+/// The built-in resources the operator, kubectl and the chart (through helm) need; everything else comes from CRDs.
+/// Each has the schema of its KubernetesClient model (<see cref="ModelSchema"/>), except Events, which
+/// EventValidation checks in both of their versions.
+/// </summary>
 internal static class BuiltinKinds
 {
     // First: static fields initialise in textual order.
@@ -10,6 +15,7 @@ internal static class BuiltinKinds
 
     public static ResourceKind Namespaces { get; } = Core("namespaces", "namespace", "Namespace", namespaced: false, ["ns"], hasStatus: true) with
     {
+        Schema = ModelSchema.Of<V1Namespace>(),
         PrinterColumns = Columns(("Status", "string", ".status.phase", 0), Age),
     };
 
@@ -18,14 +24,21 @@ internal static class BuiltinKinds
         Namespaces,
         Core("pods", "pod", "Pod", namespaced: true, ["po"], hasStatus: true, returnsDeletedObject: true, categories: ["all"]) with
         {
+            Schema = ModelSchema.Of<V1Pod>(),
             PrinterColumns = Columns(("Status", "string", ".status.phase", 0), Age, ("IP", "string", ".status.podIP", 1), ("Node", "string", ".spec.nodeName", 1)),
         },
         Core("secrets", "secret", "Secret", namespaced: true, []) with
         {
+            Schema = ModelSchema.Of<V1Secret>(),
             PrinterColumns = Columns(("Type", "string", ".type", 0), Age),
         },
-        Core("configmaps", "configmap", "ConfigMap", namespaced: true, ["cm"]),
-        Core("serviceaccounts", "serviceaccount", "ServiceAccount", namespaced: true, ["sa"]),
+        Core("configmaps", "configmap", "ConfigMap", namespaced: true, ["cm"]) with { Schema = ModelSchema.Of<V1ConfigMap>() },
+        Core("serviceaccounts", "serviceaccount", "ServiceAccount", namespaced: true, ["sa"]) with { Schema = ModelSchema.Of<V1ServiceAccount>() },
+        Core("services", "service", "Service", namespaced: true, ["svc"], hasStatus: true, categories: ["all"]) with
+        {
+            Schema = ModelSchema.Of<V1Service>(),
+            PrinterColumns = Columns(("Type", "string", ".spec.type", 0), ("Cluster-IP", "string", ".spec.clusterIP", 0), Age),
+        },
         Core("events", "event", "Event", namespaced: true, ["ev"]) with
         {
             PrinterColumns = Columns(
@@ -40,7 +53,7 @@ internal static class BuiltinKinds
         new ResourceKind
         {
             Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease",
-            Namespaced = true, StorageKey = "coordination.k8s.io/leases",
+            Namespaced = true, StorageKey = "coordination.k8s.io/leases", Schema = ModelSchema.Of<V1Lease>(),
             PrinterColumns = Columns(("Holder", "string", ".spec.holderIdentity", 0), Age),
         },
         new ResourceKind
@@ -50,6 +63,29 @@ internal static class BuiltinKinds
             ShortNames = ["crd", "crds"], HasStatus = true, TracksGeneration = true,
             StorageKey = "apiextensions.k8s.io/customresourcedefinitions",
             PrinterColumns = Columns(("Created At", "string", ".metadata.creationTimestamp", 0)),
+        },
+        Grouped("apps", "deployments", "Deployment", namespaced: true, ModelSchema.Of<V1Deployment>(), ["deploy"]) with
+        {
+            HasStatus = true, TracksGeneration = true, Categories = ["all"],
+            PrinterColumns = Columns(("Up-to-date", "integer", ".status.updatedReplicas", 0), ("Available", "integer", ".status.availableReplicas", 0), Age),
+        },
+        Grouped("policy", "poddisruptionbudgets", "PodDisruptionBudget", namespaced: true, ModelSchema.Of<V1PodDisruptionBudget>(), ["pdb"]) with
+        {
+            HasStatus = true, TracksGeneration = true,
+        },
+        Grouped(Rbac, "roles", "Role", namespaced: true, ModelSchema.Of<V1Role>()),
+        Grouped(Rbac, "rolebindings", "RoleBinding", namespaced: true, ModelSchema.Of<V1RoleBinding>()) with
+        {
+            PrinterColumns = Columns(("Role", "string", ".roleRef.name", 0), Age),
+        },
+        Grouped(Rbac, "clusterroles", "ClusterRole", namespaced: false, ModelSchema.Of<V1ClusterRole>()),
+        Grouped(Rbac, "clusterrolebindings", "ClusterRoleBinding", namespaced: false, ModelSchema.Of<V1ClusterRoleBinding>()) with
+        {
+            PrinterColumns = Columns(("Role", "string", ".roleRef.name", 0), Age),
+        },
+        Grouped("admissionregistration.k8s.io", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", namespaced: false, ModelSchema.Of<V1MutatingWebhookConfiguration>()) with
+        {
+            TracksGeneration = true,
         },
     ];
 
@@ -66,9 +102,24 @@ internal static class BuiltinKinds
         StorageKey = "authentication.k8s.io/tokenreviews",
     };
 
+    private const string Rbac = "rbac.authorization.k8s.io";
+
     // The columns of the real server's table printers that a JSONPath can express (no READY 1/1, no DATA count).
     private static JsonArray Columns(params (string Name, string Type, string JsonPath, int Priority)[] columns) =>
         new(columns.Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["jsonPath"] = c.JsonPath, ["priority"] = c.Priority }).ToArray());
+
+    private static ResourceKind Grouped(string group, string plural, string kind, bool namespaced, JsonObject schema, IReadOnlyList<string>? shortNames = null) => new()
+    {
+        Group = group,
+        Version = "v1",
+        Plural = plural,
+        Singular = kind.ToLowerInvariant(),
+        Kind = kind,
+        Namespaced = namespaced,
+        ShortNames = shortNames ?? [],
+        Schema = schema,
+        StorageKey = $"{group}/{plural}",
+    };
 
     private static ResourceKind Core(
         string plural, string singular, string kind, bool namespaced, IReadOnlyList<string> shortNames,

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.KubeEmulator.Errors;
 using K8sWsProxy.KubeEmulator.Json;
 using K8sWsProxy.KubeEmulator.Patch;
@@ -16,6 +17,7 @@ namespace K8sWsProxy.KubeEmulator.Rest;
 internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, TimeProvider clock)
 {
     private const string CrdKey = ContentCleanup.CrdKey;
+    private const string ApplyPatch = "application/apply-patch+yaml";
     private readonly ContentCleanup _cleanup = new(store, registry, clock);
 
     public ObjectStore Store => store;
@@ -33,7 +35,8 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
             .Select(kind.ToServed);
     }
 
-    public WriteResult Create(ResourceKind kind, string ns, JsonObject body, WriteOptions options)
+    /// <param name="applied">The field ownership an apply computed; null: the writer owns what it wrote.</param>
+    public WriteResult Create(ResourceKind kind, string ns, JsonObject body, WriteOptions options, JsonArray? applied = null)
     {
         CheckKind(kind, body);
         var obj = kind.ToStored(body);
@@ -72,8 +75,10 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
             obj.Remove("status");
         }
 
-        var warnings = CustomResourceValidation.Apply(kind, obj, options.FieldValidation);
+        var warnings = SchemaValidation.Apply(kind, obj, options.FieldValidation);
+        meta["managedFields"] = applied ?? ManagedFields.RecordUpdate(null, obj, options.Manager, kind.ApiVersion, now, new(kind.HasStatus, StatusWrite: false));
         CreateDefaults.Apply(kind, obj, now);
+        ThrowIfInvalid(kind, obj, BuiltinValidation.Validate(kind, obj, null));
         var servedKinds = kind.StorageKey == CrdKey ? CrdDefinition.ServedKinds(obj) : null;
 
         lock (store.Gate)
@@ -110,7 +115,8 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
         }
     }
 
-    public WriteResult Update(ResourceKind kind, string ns, string name, JsonObject body, bool statusWrite, WriteOptions options)
+    /// <param name="applied">The field ownership an apply computed; null: the writer owns what it changed.</param>
+    public WriteResult Update(ResourceKind kind, string ns, string name, JsonObject body, bool statusWrite, WriteOptions options, JsonArray? applied = null)
     {
         CheckKind(kind, body);
         var incoming = kind.ToStored(body);
@@ -152,7 +158,8 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
             var updated = UpdateRules.Merge(kind, existing, incoming, statusWrite);
             CheckMetadata(kind, updated);
             UpdateRules.CheckFinalizers(kind, existing, updated);
-            var warnings = CustomResourceValidation.Apply(kind, updated, options.FieldValidation);
+            var warnings = SchemaValidation.Apply(kind, updated, options.FieldValidation);
+            ThrowIfInvalid(kind, updated, BuiltinValidation.Validate(kind, updated, existing));
             var servedKinds = kind.StorageKey == CrdKey && !statusWrite ? CrdDefinition.ServedKinds(updated) : null;
             if (servedKinds is not null && updated["status"] is JsonObject crdStatus)
             {
@@ -164,6 +171,9 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
             {
                 return new WriteResult(kind.ToServed(options.DryRun ? updated : existing), 200, warnings);
             }
+
+            updated.Meta()["managedFields"] = applied
+                ?? ManagedFields.RecordUpdate(existing, updated, options.Manager, kind.ApiVersion, Now(), new(kind.HasStatus, statusWrite));
 
             if (updated.Path("metadata", "deletionTimestamp") is not null && !ContentCleanup.HoldsDeletion(kind, updated))
             {
@@ -185,6 +195,11 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
 
     public WriteResult Patch(ResourceKind kind, string ns, string name, string mediaType, string patchText, bool statusWrite, WriteOptions options)
     {
+        if (mediaType == ApplyPatch)
+        {
+            return Apply(kind, ns, name, patchText, statusWrite, options);
+        }
+
         lock (store.Gate)
         {
             var current = Get(kind, ns, name);
@@ -196,7 +211,7 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
                 _ => throw ApiException.UnsupportedMediaType(
                     "the body of the request was in an unknown format - accepted media types include: "
                     + (kind.IsCustom ? "" : "application/strategic-merge-patch+json, ")
-                    + "application/json-patch+json, application/merge-patch+json"),
+                    + "application/json-patch+json, application/merge-patch+json, " + ApplyPatch),
             };
 
             if (patched is not JsonObject patchedObject)
@@ -211,6 +226,57 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
             }
 
             return Update(kind, ns, name, patchedObject, statusWrite, options);
+        }
+    }
+
+    /// <summary>Server-side apply: creates the object or merges the applied configuration into it, under field ownership.</summary>
+    private WriteResult Apply(ResourceKind kind, string ns, string name, string patchText, bool statusWrite, WriteOptions options)
+    {
+        if (options.FieldManager.Length == 0)
+        {
+            throw ApiException.BadRequest("fieldManager: Required value: is required for apply patch");
+        }
+
+        JsonObject applied;
+        try
+        {
+            applied = YamlToJson.ConvertAll(patchText).OfType<JsonObject>().FirstOrDefault() ?? throw ApiException.BadRequest("the apply patch is empty");
+        }
+        catch (FormatException e)
+        {
+            throw ApiException.BadRequest($"error decoding YAML: {e.Message}");
+        }
+
+        if (applied.Str("apiVersion").Length == 0 || applied.Str("kind").Length == 0)
+        {
+            throw ApiException.BadRequest("apiVersion and kind must be set in an applied configuration");
+        }
+
+        CheckKind(kind, applied);
+        if (applied.Name() != name)
+        {
+            throw ApiException.BadRequest($"the name of the object ({applied.Name()}) does not match the name on the URL ({name})");
+        }
+
+        lock (store.Gate)
+        {
+            var scope = new ManagedFields.Scope(kind.HasStatus, statusWrite);
+            var existing = store.Get(kind.StorageKey, ns, name);
+            if (existing is null && statusWrite)
+            {
+                throw ApiException.NotFound(kind.Group, kind.Plural, name);
+            }
+
+            var current = existing is null ? null : kind.ToServed(existing);
+            var (merged, ownership) = ManagedFields.Apply(current, applied, options.FieldManager, options.Force, kind.ApiVersion, Now(), scope,
+                conflicts => ApiException.ApplyConflict(kind.Group, kind.Plural, name, conflicts));
+            if (current is null)
+            {
+                return Create(kind, ns, merged, options, ownership);
+            }
+
+            merged.Meta()["resourceVersion"] = current.ResourceVersion();
+            return Update(kind, ns, name, merged, statusWrite, options, ownership);
         }
     }
 
@@ -291,9 +357,11 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
         store.Commit("/serviceaccounts", ChangeType.Added, account, null);
     }
 
-    private static void CheckMetadata(ResourceKind kind, JsonObject obj)
+    private static void CheckMetadata(ResourceKind kind, JsonObject obj) =>
+        ThrowIfInvalid(kind, obj, ObjectMetaRules.Validate(obj, nameIsLabel: kind.StorageKey == ContentCleanup.NamespaceKey));
+
+    private static void ThrowIfInvalid(ResourceKind kind, JsonObject obj, IReadOnlyList<FieldError> errors)
     {
-        var errors = ObjectMetaRules.Validate(obj, nameIsLabel: kind.StorageKey == ContentCleanup.NamespaceKey);
         if (errors.Count > 0)
         {
             throw ApiException.Invalid(kind.Kind, kind.Group, obj.Name(), errors);
@@ -306,6 +374,12 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
         if (bodyKind.Length > 0 && bodyKind != kind.Kind)
         {
             throw ApiException.BadRequest($"the kind in the body ({bodyKind}) does not match the kind on the URL ({kind.Kind})");
+        }
+
+        var bodyVersion = body.Str("apiVersion");
+        if (bodyVersion.Length > 0 && bodyVersion != kind.ApiVersion)
+        {
+            throw ApiException.BadRequest($"the API version in the data ({bodyVersion}) does not match the expected API version ({kind.ApiVersion})");
         }
     }
 

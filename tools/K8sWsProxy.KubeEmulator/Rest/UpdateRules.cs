@@ -13,7 +13,7 @@ namespace K8sWsProxy.KubeEmulator.Rest;
 internal static class UpdateRules
 {
     private static readonly string[] ServerOwnedMetadata =
-        ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace", "name"];
+        ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace", "name", "managedFields"];
 
     /// <summary>The object to store for a write of <paramref name="incoming"/> over <paramref name="existing"/>.</summary>
     public static JsonObject Merge(ResourceKind kind, JsonObject existing, JsonObject incoming, bool statusWrite)
@@ -41,7 +41,6 @@ internal static class UpdateRules
             SetOrRemove(meta, field, oldMeta[field]);
         }
 
-        meta.Remove("managedFields");
         if (kind.TracksGeneration && SpecChanged(kind, existing, result))
         {
             meta["generation"] = (oldMeta["generation"]?.GetValue<long>() ?? 0) + 1;
@@ -74,6 +73,7 @@ internal static class UpdateRules
         a.Meta().Remove("resourceVersion");
         b.Meta().Remove("resourceVersion");
         a.Meta().Remove("managedFields");
+        b.Meta().Remove("managedFields");
         return JsonNode.DeepEquals(a, b);
     }
 

@@ -1,7 +1,14 @@
 namespace K8sWsProxy.KubeEmulator.Rest;
 
-/// <summary>The write query parameters that change what the server does: <c>dryRun=All</c> and <c>fieldValidation</c>.</summary>
-internal sealed record WriteOptions(bool DryRun, FieldValidation FieldValidation);
+/// <summary>
+/// The write query parameters that change what the server does: <c>dryRun=All</c>, <c>fieldValidation</c>, and
+/// <c>fieldManager</c> (or the client's user agent) and <c>force</c> for field ownership.
+/// </summary>
+internal sealed record WriteOptions(bool DryRun, FieldValidation FieldValidation, string FieldManager = "", string UserAgentManager = "unknown", bool Force = false)
+{
+    /// <summary>Who owns what this write changes: the named manager, else (as the real server does) the user agent's first word.</summary>
+    public string Manager => FieldManager.Length > 0 ? FieldManager : UserAgentManager;
+}
 
 internal enum FieldValidation
 {

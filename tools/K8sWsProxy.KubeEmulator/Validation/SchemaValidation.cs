@@ -5,8 +5,8 @@ using K8sWsProxy.KubeEmulator.Rest;
 
 namespace K8sWsProxy.KubeEmulator.Validation;
 
-/// <summary>Applies a CRD version's schema to a custom resource write and turns the findings into the real server's answers.</summary>
-internal static class CustomResourceValidation
+/// <summary>Applies a kind's schema (a CRD version's, or a built-in's model) to a write and turns the findings into the real server's answers.</summary>
+internal static class SchemaValidation
 {
     /// <summary>Prunes and defaults <paramref name="obj"/>; throws 400 (strict unknown fields) or 422; returns warnings.</summary>
     public static IReadOnlyList<string> Apply(ResourceKind kind, JsonObject obj, FieldValidation mode)
