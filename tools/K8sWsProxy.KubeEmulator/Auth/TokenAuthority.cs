@@ -19,6 +19,9 @@ internal sealed class TokenAuthority(ObjectStore store, TimeProvider clock)
     /// <summary>The audience of tokens requested without one, and of reviews that name none (the apiserver's own).</summary>
     public const string DefaultAudience = "https://kubernetes.default.svc.cluster.local";
 
+    /// <summary>The token of the kubeconfig's user, a cluster admin (<see cref="UserInfo.Admin"/>).</summary>
+    public const string AdminToken = "kube-emulator";
+
     private const string Issuer = "https://kubernetes.default.svc.cluster.local";
     private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
 
@@ -100,6 +103,41 @@ internal sealed class TokenAuthority(ObjectStore store, TimeProvider clock)
         }
 
         return response;
+    }
+
+    /// <summary>
+    /// The caller of a request. The emulator is plain HTTP, over which client-go (kubectl, helm) sends no
+    /// credentials, so it treats a request without any as the old API servers' insecure port did: as the admin.
+    /// A bearer token is the admin token or a service-account token for the API server's own audience (one for
+    /// another audience, expired, or of a deleted account or pod is refused: null). The admin may act as another
+    /// user with the impersonation headers (<c>kubectl --as</c>).
+    /// </summary>
+    public UserInfo? Authenticate(IHeaderDictionary headers)
+    {
+        var authorization = headers.Authorization.ToString();
+        if (authorization.Length == 0 || authorization == "Bearer " + AdminToken)
+        {
+            return headers["Impersonate-User"].ToString() is { Length: > 0 } impersonated
+                ? UserInfo.Impersonated(impersonated, headers["Impersonate-Group"].Select(g => g ?? "").ToArray())
+                : UserInfo.Admin;
+        }
+
+        if (!authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var token = authorization[7..].Trim();
+
+        try
+        {
+            var user = (JsonObject)Authenticated(token, [DefaultAudience])["user"]!;
+            return new UserInfo(user.Str("username"), [.. (user["groups"] as JsonArray ?? []).Select(g => g!.ToString())]);
+        }
+        catch (InvalidTokenException)
+        {
+            return null;
+        }
     }
 
     private JsonObject Authenticated(string token, string[] wanted)

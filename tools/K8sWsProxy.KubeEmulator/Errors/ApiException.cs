@@ -52,6 +52,12 @@ internal sealed class ApiException : Exception
     public static ApiException Forbidden(string group, string resource, string name, string why) =>
         new(403, "Forbidden", $"{Qualified(resource, group)} \"{name}\" is forbidden: {why}", Detail(name, group, resource));
 
+    /// <summary>RBAC said no: "pods is forbidden: User …" (with the name when the request has one).</summary>
+    public static ApiException Denied(string group, string resource, string name, string why) =>
+        new(403, "Forbidden", $"{Qualified(resource, group)}{(name.Length > 0 ? $" \"{name}\"" : "")} is forbidden: {why}", Detail(name, group, resource));
+
+    public static ApiException Unauthorized() => new(401, "Unauthorized", "Unauthorized", null);
+
     public static ApiException MethodNotAllowedFor(string message) => new(405, "MethodNotAllowed", message, new JsonObject());
 
     /// <summary>A uid or resourceVersion precondition that does not hold: a 409 Conflict, worded by the storage layer.</summary>

@@ -70,6 +70,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
             storage,
             registry,
             new TokenAuthority(store, options.Clock),
+            new RbacAuthorizer(store),
             new WatchStream(store, options.Clock, options.BookmarkInterval, stopping),
             faults,
             options.Clock,

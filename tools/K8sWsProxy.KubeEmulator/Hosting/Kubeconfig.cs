@@ -1,6 +1,8 @@
+using K8sWsProxy.KubeEmulator.Auth;
+
 namespace K8sWsProxy.KubeEmulator;
 
-/// <summary>Writes the kubeconfig kubectl and KubernetesClient use to reach the emulator (plain HTTP, a dummy token the emulator ignores).</summary>
+/// <summary>Writes the kubeconfig kubectl and KubernetesClient use to reach the emulator (plain HTTP, the admin's token).</summary>
 internal static class Kubeconfig
 {
     public static void Write(string path, Uri server, string ns)
@@ -16,7 +18,7 @@ internal static class Kubeconfig
             users:
             - name: kube-emulator
               user:
-                token: kube-emulator
+                token: {TokenAuthority.AdminToken}
             contexts:
             - name: kube-emulator
               context:

@@ -21,6 +21,7 @@ internal sealed class ApiHandler(
     RestStorage storage,
     ResourceRegistry registry,
     TokenAuthority tokens,
+    RbacAuthorizer authorizer,
     WatchStream watches,
     FaultInjector faults,
     TimeProvider clock,
@@ -58,6 +59,7 @@ internal sealed class ApiHandler(
         var get = HttpMethods.IsGet(context.Request.Method);
         switch (segments)
         {
+            // Open to anyone, as system:public-info-viewer makes them.
             case ["version"] when get:
                 await JsonResponses.WriteAsync(context, 200, DiscoveryDocuments.Version());
                 return;
@@ -65,6 +67,11 @@ internal sealed class ApiHandler(
                 context.Response.ContentType = "text/plain";
                 await context.Response.WriteAsync("ok");
                 return;
+        }
+
+        var user = tokens.Authenticate(context.Request.Headers) ?? throw ApiException.Unauthorized();
+        switch (segments)
+        {
             case ["api" or "apis"] when get && AggregatedDiscovery.IsWanted(context.Request.Headers.Accept.ToString()):
                 await JsonResponses.WriteAsync(context, 200, AggregatedDiscovery.Document(registry, core: segments[0] == "api"), AggregatedDiscovery.MediaType);
                 return;
@@ -93,22 +100,30 @@ internal sealed class ApiHandler(
                 await JsonResponses.WriteAsync(context, 200, OpenApiDocuments.ForGroupVersion(registry, $"{group}/{version}") ?? throw ApiException.NotFoundPath(path));
                 return;
             case ["api", var version, .. var rest] when ResourcePath.Resolve(registry, "", version, rest, path) is { } resource:
-                await ServeResourceAsync(context, resource);
+                await ServeResourceAsync(context, resource, user);
                 return;
             case ["apis", var group, var version, .. var rest] when ResourcePath.Resolve(registry, group, version, rest, path) is { } resource:
-                await ServeResourceAsync(context, resource);
+                await ServeResourceAsync(context, resource, user);
                 return;
             default:
                 throw ApiException.NotFoundPath(path);
         }
     }
 
-    private async Task ServeResourceAsync(HttpContext context, ResourcePath target)
+    private async Task ServeResourceAsync(HttpContext context, ResourcePath target, UserInfo user)
     {
         var request = context.Request;
         var (kind, ns, name, subresource) = (target.Kind, target.Namespace, target.Name, target.Subresource);
         var query = request.Query;
         var statusWrite = subresource == "status";
+        var attributes = new RequestAttributes(
+            RequestAttributes.VerbOf(request.Method, name.Length > 0, IsTrue(query["watch"])), kind.Group, kind.Plural, subresource, ns, name);
+        // Asking about oneself is every authenticated user's right (system:basic-user).
+        if (kind != BuiltinKinds.SelfSubjectAccessReview && !authorizer.Allows(user, attributes))
+        {
+            throw ApiException.Denied(kind.Group, attributes.QualifiedResource, name, RbacAuthorizer.Denial(user, attributes));
+        }
+
         switch (request.Method)
         {
             case "GET" when name.Length == 0 && IsTrue(query["watch"]):
@@ -122,6 +137,10 @@ internal sealed class ApiHandler(
                 await JsonResponses.WriteAsync(context, 200, MediaTypes.Table(request) is { } include
                     ? TableConverter.Convert(kind, [obj], obj.ResourceVersion(), null, include, clock)
                     : obj);
+                return;
+            case "POST" when kind == BuiltinKinds.SubjectAccessReview || kind == BuiltinKinds.SelfSubjectAccessReview:
+                var review = await ReadObjectAsync(request, kind);
+                await JsonResponses.WriteAsync(context, 201, AccessReview.Answer(authorizer, review, kind == BuiltinKinds.SelfSubjectAccessReview ? user : null));
                 return;
             case "POST" when kind == BuiltinKinds.TokenReview:
                 await JsonResponses.WriteAsync(context, 201, tokens.Review(await ReadObjectAsync(request, kind)));

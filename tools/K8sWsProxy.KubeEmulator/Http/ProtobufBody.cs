@@ -7,7 +7,7 @@ namespace K8sWsProxy.KubeEmulator.Http;
 
 /// <summary>
 /// Request bodies in <c>application/vnd.kubernetes.protobuf</c>, which client-go's typed clients send for built-in
-/// kinds (helm's release Secrets, <c>kubectl create namespace</c>): the "k8s\0" envelope around a runtime.Unknown,
+/// kinds (helm's release Secrets; <c>kubectl create</c> of namespaces, secrets, config maps, service accounts and RBAC; <c>kubectl auth can-i</c>): the "k8s\0" envelope around a runtime.Unknown,
 /// decoded to JSON with the field numbers of k8s.io/api's generated.proto for the kinds those clients write.
 /// Answers stay JSON, which those clients also accept. Another kind is refused with 415, as before.
 /// </summary>
@@ -29,11 +29,42 @@ internal static class ProtobufBody
         new(14, "finalizers", Wire.String, Repeated: true),
     ]);
 
+    private static readonly Message PolicyRule = new(
+    [
+        new(1, "verbs", Wire.String, Repeated: true), new(2, "apiGroups", Wire.String, Repeated: true), new(3, "resources", Wire.String, Repeated: true),
+        new(4, "resourceNames", Wire.String, Repeated: true), new(5, "nonResourceURLs", Wire.String, Repeated: true),
+    ]);
+
+    private static readonly Message RoleBinding = new(
+    [
+        new(1, "metadata", Wire.Message, ObjectMeta),
+        new(2, "subjects", Wire.Message, new([new(1, "kind", Wire.String), new(2, "apiGroup", Wire.String), new(3, "name", Wire.String), new(4, "namespace", Wire.String)]), Repeated: true),
+        new(3, "roleRef", Wire.Message, new([new(1, "apiGroup", Wire.String), new(2, "kind", Wire.String), new(3, "name", Wire.String)])),
+    ]);
+
     private static readonly Dictionary<string, Message> Kinds = new(StringComparer.Ordinal)
     {
         ["Secret"] = new([new(1, "metadata", Wire.Message, ObjectMeta), new(2, "data", Wire.BytesMap), new(3, "type", Wire.String), new(4, "stringData", Wire.StringMap), new(5, "immutable", Wire.Bool)]),
         ["ConfigMap"] = new([new(1, "metadata", Wire.Message, ObjectMeta), new(2, "data", Wire.StringMap), new(3, "binaryData", Wire.BytesMap), new(4, "immutable", Wire.Bool)]),
         ["Namespace"] = new([new(1, "metadata", Wire.Message, ObjectMeta), new(2, "spec", Wire.Message, new([new(1, "finalizers", Wire.String, Repeated: true)]))]),
+        ["ServiceAccount"] = new([new(1, "metadata", Wire.Message, ObjectMeta), new(4, "automountServiceAccountToken", Wire.Bool)]),
+        ["Role"] = new([new(1, "metadata", Wire.Message, ObjectMeta), new(2, "rules", Wire.Message, PolicyRule, Repeated: true)]),
+        ["ClusterRole"] = new([new(1, "metadata", Wire.Message, ObjectMeta), new(2, "rules", Wire.Message, PolicyRule, Repeated: true)]),
+        ["RoleBinding"] = RoleBinding,
+        ["ClusterRoleBinding"] = RoleBinding,
+        ["SelfSubjectAccessReview"] = new(
+        [
+            new(1, "metadata", Wire.Message, ObjectMeta),
+            new(2, "spec", Wire.Message, new(
+            [
+                new(1, "resourceAttributes", Wire.Message, new(
+                [
+                    new(1, "namespace", Wire.String), new(2, "verb", Wire.String), new(3, "group", Wire.String), new(4, "version", Wire.String),
+                    new(5, "resource", Wire.String), new(6, "subresource", Wire.String), new(7, "name", Wire.String),
+                ])),
+                new(2, "nonResourceAttributes", Wire.Message, new([new(1, "path", Wire.String), new(2, "verb", Wire.String)])),
+            ])),
+        ]),
         ["DeleteOptions"] = new(
         [
             new(1, "gracePeriodSeconds", Wire.Int), new(2, "preconditions", Wire.Message, new([new(1, "uid", Wire.String), new(2, "resourceVersion", Wire.String)])),

@@ -89,24 +89,32 @@ internal static class BuiltinKinds
         },
     ];
 
-    /// <summary>Kinds served only as a POST that answers and stores nothing (TokenReview).</summary>
-    public static ResourceKind TokenReview { get; } = new()
-    {
-        Group = "authentication.k8s.io",
-        Version = "v1",
-        Plural = "tokenreviews",
-        Singular = "tokenreview",
-        Kind = "TokenReview",
-        Namespaced = false,
-        Verbs = ["create"],
-        StorageKey = "authentication.k8s.io/tokenreviews",
-    };
+    public static ResourceKind TokenReview { get; } = Review("authentication.k8s.io", "tokenreviews", "TokenReview");
+
+    public static ResourceKind SubjectAccessReview { get; } = Review("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview");
+
+    public static ResourceKind SelfSubjectAccessReview { get; } = Review("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview");
+
+    /// <summary>Kinds served only as a POST that answers and stores nothing.</summary>
+    public static IReadOnlyList<ResourceKind> Reviews { get; } = [TokenReview, SubjectAccessReview, SelfSubjectAccessReview];
 
     private const string Rbac = "rbac.authorization.k8s.io";
 
     // The columns of the real server's table printers that a JSONPath can express (no READY 1/1, no DATA count).
     private static JsonArray Columns(params (string Name, string Type, string JsonPath, int Priority)[] columns) =>
         new(columns.Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["jsonPath"] = c.JsonPath, ["priority"] = c.Priority }).ToArray());
+
+    private static ResourceKind Review(string group, string plural, string kind) => new()
+    {
+        Group = group,
+        Version = "v1",
+        Plural = plural,
+        Singular = kind.ToLowerInvariant(),
+        Kind = kind,
+        Namespaced = false,
+        Verbs = ["create"],
+        StorageKey = $"{group}/{plural}",
+    };
 
     private static ResourceKind Grouped(string group, string plural, string kind, bool namespaced, JsonObject schema, IReadOnlyList<string>? shortNames = null) => new()
     {

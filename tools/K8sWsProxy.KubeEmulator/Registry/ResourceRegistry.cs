@@ -11,13 +11,11 @@ internal sealed class ResourceRegistry
     public IReadOnlyList<ResourceKind> Kinds => _kinds;
 
     public ResourceKind? Find(string group, string version, string plural) =>
-        _kinds.FirstOrDefault(k => k.Group == group && k.Version == version && k.Plural == plural)
-        ?? (BuiltinKinds.TokenReview.Group == group && BuiltinKinds.TokenReview.Version == version && BuiltinKinds.TokenReview.Plural == plural
-            ? BuiltinKinds.TokenReview : null);
+        _kinds.Concat(BuiltinKinds.Reviews).FirstOrDefault(k => k.Group == group && k.Version == version && k.Plural == plural);
 
     /// <summary>Group/versions in discovery order: core first, then groups as they were registered.</summary>
     public IEnumerable<IGrouping<string, ResourceKind>> ByGroupVersion() =>
-        _kinds.Append(BuiltinKinds.TokenReview).GroupBy(k => k.ApiVersion);
+        _kinds.Concat(BuiltinKinds.Reviews).GroupBy(k => k.ApiVersion);
 
     /// <summary>Replaces whatever <paramref name="crdName"/> served before with <paramref name="kinds"/>.</summary>
     public void Define(string crdName, IReadOnlyList<ResourceKind> kinds) =>
