@@ -33,16 +33,16 @@ internal static class SidecarPatch
 
     public static InjectionDecision For(JsonObject pod, SidecarInjection options, bool native)
     {
-        var metadata = pod["metadata"] as JsonObject;
-        var labels = metadata?["labels"] as JsonObject;
+        // Every pod has both (a name or generateName, containers); the API server refuses one without anyway.
+        if (pod["metadata"] is not JsonObject metadata || pod["spec"] is not JsonObject spec)
+        {
+            return InjectionDecision.Refuse("metadata, spec: the pod lacks one");
+        }
+
+        var labels = metadata["labels"] as JsonObject;
         if (JsonText.Of(labels?[OptOutLabel]) == "false")
         {
             return InjectionDecision.Skip($"the pod is labelled {OptOutLabel}=false");
-        }
-
-        if (pod["spec"] is not JsonObject spec)
-        {
-            return InjectionDecision.Refuse("spec: the pod has none");
         }
 
         var containers = spec["containers"] as JsonArray;
@@ -77,16 +77,8 @@ internal static class SidecarPatch
         }
 
         patch.AddRange(Append("/spec/volumes", volumes, Volumes(options)));
-        var annotations = new Dictionary<string, string> { [InjectedAnnotation] = options.Image };
-        if (metadata is null)
-        {
-            patch.Add(Add("/metadata", new JsonObject { ["labels"] = Map(options.SidecarLabels), ["annotations"] = Map(annotations) }));
-        }
-        else
-        {
-            patch.AddRange(Put("/metadata/labels", labels, options.SidecarLabels));
-            patch.AddRange(Put("/metadata/annotations", metadata["annotations"] as JsonObject, annotations));
-        }
+        patch.AddRange(Put("/metadata/labels", labels, options.SidecarLabels));
+        patch.AddRange(Put("/metadata/annotations", metadata["annotations"] as JsonObject, new Dictionary<string, string> { [InjectedAnnotation] = options.Image }));
 
         var grace = spec["terminationGracePeriodSeconds"] is JsonValue value && value.TryGetValue<long>(out var seconds) ? seconds : DefaultGracePeriodSeconds;
         if (grace < GracePeriodSeconds)
