@@ -33,10 +33,15 @@ internal static class SidecarPatch
 
     public static InjectionDecision For(JsonObject pod, SidecarInjection options, bool native)
     {
-        // Every pod has both (a name or generateName, containers); the API server refuses one without anyway.
-        if (pod["metadata"] is not JsonObject metadata || pod["spec"] is not JsonObject spec)
+        // Every pod has both (a name or generateName, containers); the API server would refuse one without anyway.
+        if (pod["metadata"] is not JsonObject metadata)
         {
-            return InjectionDecision.Refuse("metadata, spec: the pod lacks one");
+            return InjectionDecision.Refuse("metadata: the pod has none");
+        }
+
+        if (pod["spec"] is not JsonObject spec)
+        {
+            return InjectionDecision.Refuse("spec: the pod has none");
         }
 
         var labels = metadata["labels"] as JsonObject;

@@ -114,15 +114,6 @@ public sealed class SidecarPatchTests
         Assert.Equal("on", patched["metadata"]!["labels"]!["example.com/proxy~v1"]!.GetValue<string>());
     }
 
-    [Theory]
-    [InlineData("1", "28", false)]
-    [InlineData("1", "29", true)]
-    [InlineData("1", "32+", true)]
-    [InlineData("1", "", false)]
-    [InlineData("2", "0", true)]
-    public void Native_sidecars_from_Kubernetes_1_29(string major, string minor, bool native) =>
-        Assert.Equal(native, NativeSidecarSupport.Supports(major, minor));
-
     private static IEnumerable<KeyValuePair<string, string>> Sorted(IDictionary<string, string> map) => map.OrderBy(e => e.Key, StringComparer.Ordinal);
 
     private static string[] Names(IEnumerable<V1Container> containers) => [.. containers.Select(c => c.Name)];
