@@ -57,6 +57,7 @@ public sealed class AdmissionEndpointTests : IAsyncLifetime
 
         var metrics = await Scrape.FromAsync(health);
         Assert.Equal(1, metrics.Value("wsproxy_operator_injections_total", ("result", "injected")));
+        Assert.True(metrics.Has("wsproxy_operator_injections_total", ("result", "refused")), "every result is exposed from zero");
     }
 
     [Fact]
