@@ -204,7 +204,7 @@ public sealed partial record OperatorOptions
                     : (null, $"'{text}' is not a wss:// URL (e.g. wss://k8s-ws-proxy.wsproxy.svc:9443/v1/channel)"), From("--inject-operator-url")),
             ProgramOptions.Declare<string?>("--inject-ca-configmap", "NAME", "ConfigMap (key ca.crt) in the pod's namespace with the channel's CA (default k8s-ws-proxy-ca)", null, text =>
                 text.Length <= 253 && Dns1123Subdomain().IsMatch(text) ? (text, null) : (null, $"'{text}' is not a ConfigMap name"), From("--inject-ca-configmap")),
-            ProgramOptions.Declare<string?>("--inject-audience", "AUDIENCE", $"audience of the injected sidecar's token (default {ChannelProtocol.Audience})", null, text =>
+            ProgramOptions.Declare<string?>("--inject-audience", "AUDIENCE", $"audience of the injected sidecar's token (default {ChannelProtocol.Audience}, the one the channel reviews)", null, text =>
                 text.Length > 0 ? (text, null) : (null, "must not be empty"), From("--inject-audience")),
             ProgramOptions.Declare<string?>("--native-sidecars", "auto|true|false", "inject as a restartable init container (default auto: Kubernetes >= 1.29)", null, text =>
                 text is "auto" or "true" or "false" ? (text, null) : (null, $"'{text}' must be auto, true or false"), From("--native-sidecars")));
