@@ -74,4 +74,19 @@ internal static partial class Log
 
     [LoggerMessage(22, LogLevel.Warning, "Serving certificate files changed but do not load ({File}): the previous certificate keeps serving: {Reason}")]
     public static partial void ServingCertificateRefused(ILogger logger, string file, string reason);
+
+    [LoggerMessage(25, LogLevel.Information, "Injected the sidecar into pod {Pod} as {Kind}")]
+    public static partial void SidecarInjected(ILogger logger, string pod, string kind);
+
+    [LoggerMessage(26, LogLevel.Warning, "Refused pod {Pod}: {Reason}")]
+    public static partial void InjectionRefused(ILogger logger, string pod, string reason);
+
+    [LoggerMessage(27, LogLevel.Debug, "Pod {Pod} left unchanged: {Reason}")]
+    public static partial void InjectionSkipped(ILogger logger, string pod, string reason);
+
+    [LoggerMessage(28, LogLevel.Information, "API server is {Version}: injecting {Kind}")]
+    public static partial void SidecarKindChosen(ILogger logger, string version, string kind);
+
+    [LoggerMessage(29, LogLevel.Warning, "Cannot read the API server's version, injecting classic sidecars (containers): {Reason}")]
+    public static partial void ServerVersionUnknown(ILogger logger, string reason);
 }

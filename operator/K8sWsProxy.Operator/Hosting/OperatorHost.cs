@@ -2,6 +2,7 @@ using k8s;
 using K8sWsProxy.Operator.Channel;
 using K8sWsProxy.Operator.Events;
 using K8sWsProxy.Operator.Informers;
+using K8sWsProxy.Operator.Injection;
 using K8sWsProxy.Operator.Leadership;
 using K8sWsProxy.Operator.Metrics;
 using K8sWsProxy.Operator.Queue;
@@ -17,7 +18,7 @@ namespace K8sWsProxy.Operator.Hosting;
 
 /// <summary>
 /// The operator process: the controller (informers, work queue, compile, push, status), leader election, the
-/// TLS config channel the sidecars dial, and a plain health listener.
+/// TLS config channel the sidecars dial and the sidecar-injection webhook beside it, and a plain health listener.
 /// </summary>
 public sealed class OperatorHost : IAsyncDisposable
 {
@@ -75,6 +76,9 @@ public sealed class OperatorHost : IAsyncDisposable
         app.Services.GetRequiredService<ServingCertificate>();
         app.UseWebSockets();
         ChannelEndpoint.Map(app);
+        var native = options.Injection.Enabled && await NativeSidecarSupport.ResolveAsync(
+            options.Injection.NativeSidecars, app.Services.GetRequiredService<IKubernetes>(), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(NativeSidecarSupport)), cancellationToken);
+        AdmissionEndpoint.Map(app, native);
         var controller = app.Services.GetRequiredService<Controller>();
         var hub = app.Services.GetRequiredService<ChannelHub>();
         var leader = app.Services.GetRequiredService<LeaderElection>();

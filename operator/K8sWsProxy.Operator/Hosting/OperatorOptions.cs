@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Net;
 using System.Text.RegularExpressions;
+using K8sWsProxy.Contracts.Channel;
 using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.Contracts.Hosting;
+using K8sWsProxy.Operator.Injection;
 
 namespace K8sWsProxy.Operator.Hosting;
 
@@ -48,6 +50,9 @@ public sealed partial record OperatorOptions
 
     public int Workers { get; init; } = 4;
 
+    /// <summary>The sidecar the admission webhook (POST /mutate-pods) injects; off unless an image is given.</summary>
+    public SidecarInjection Injection { get; init; } = new();
+
     private const string Synopsis = """
         k8s-ws-proxy-operator --tls-cert FILE --tls-key FILE [options]
         Every option may also be given as an environment variable, OPERATOR_ and the option's name in capitals
@@ -78,6 +83,14 @@ public sealed partial record OperatorOptions
             RetryPeriod = result.ValueOf(flags.RetryPeriod) ?? defaults.RetryPeriod,
             Resync = result.ValueOf(flags.Resync) ?? defaults.Resync,
             Workers = result.ValueOf(flags.Workers) ?? defaults.Workers,
+            Injection = defaults.Injection with
+            {
+                Image = result.ValueOf(flags.InjectImage) ?? "",
+                OperatorUrl = result.ValueOf(flags.InjectOperatorUrl) ?? "",
+                CaConfigMap = result.ValueOf(flags.InjectCaConfigMap) ?? defaults.Injection.CaConfigMap,
+                Audience = result.ValueOf(flags.InjectAudience) ?? defaults.Injection.Audience,
+                NativeSidecars = result.ValueOf(flags.NativeSidecars) switch { "true" => true, "false" => false, _ => null },
+            },
         };
 
         if (options.TlsCertificateFile.Length == 0 || options.TlsKeyFile.Length == 0)
@@ -103,7 +116,42 @@ public sealed partial record OperatorOptions
             errors.Add("--retry-period: must be shorter than --renew-deadline");
         }
 
+        if (options.Injection.Enabled)
+        {
+            if (options.Injection.OperatorUrl.Length == 0)
+            {
+                errors.Add("--inject-operator-url: required with --inject-image (the channel URL injected sidecars dial)");
+            }
+
+            // Injected pods must fall under the selector, or the operator would never push them a document.
+            if (SelectorLabels(options.SidecarSelector) is { } labels)
+            {
+                options = options with { Injection = options.Injection with { SidecarLabels = labels } };
+            }
+            else
+            {
+                errors.Add("--sidecar-selector: with --inject-image it must be key=value terms only (the labels written onto injected pods)");
+            }
+        }
+
         return errors.Count == 0 ? (options, []) : (null, errors);
+    }
+
+    /// <summary>The labels an equality-only selector ("a=b,c==d") requires; null for any other kind of term.</summary>
+    private static Dictionary<string, string>? SelectorLabels(string selector)
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var term in selector.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (EqualityTerm().Match(term) is not { Success: true } match)
+            {
+                return null;
+            }
+
+            labels[match.Groups["key"].Value] = match.Groups["value"].Value;
+        }
+
+        return labels;
     }
 
     /// <summary>Every option once: its flag, the value's name, its help, how it is read and which variables stand in for it.</summary>
@@ -148,7 +196,18 @@ public sealed partial record OperatorOptions
             Positive("--retry-period", "(default 2s)"),
             Positive("--resync", "full recompute and status check (default 5m)"),
             ProgramOptions.Declare<int?>("--workers", "N", "reconcile workers (default 4)", null, text =>
-                int.TryParse(text, out var workers) && workers is > 0 and <= 64 ? (workers, null) : (null, $"'{text}' is not a number from 1 to 64"), From("--workers")));
+                int.TryParse(text, out var workers) && workers is > 0 and <= 64 ? (workers, null) : (null, $"'{text}' is not a number from 1 to 64"), From("--workers")),
+            Text("--inject-image", "IMAGE", "sidecar image the admission webhook injects (default: none, injection off)"),
+            ProgramOptions.Declare<string?>("--inject-operator-url", "URL", "the config channel injected sidecars dial (wss://HOST:PORT/v1/channel)", null, text =>
+                Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme == "wss"
+                    ? (text, null)
+                    : (null, $"'{text}' is not a wss:// URL (e.g. wss://k8s-ws-proxy.wsproxy.svc:9443/v1/channel)"), From("--inject-operator-url")),
+            ProgramOptions.Declare<string?>("--inject-ca-configmap", "NAME", "ConfigMap (key ca.crt) in the pod's namespace with the channel's CA (default k8s-ws-proxy-ca)", null, text =>
+                text.Length <= 253 && Dns1123Subdomain().IsMatch(text) ? (text, null) : (null, $"'{text}' is not a ConfigMap name"), From("--inject-ca-configmap")),
+            ProgramOptions.Declare<string?>("--inject-audience", "AUDIENCE", $"audience of the injected sidecar's token (default {ChannelProtocol.Audience}, the one the channel reviews)", null, text =>
+                text.Length > 0 ? (text, null) : (null, "must not be empty"), From("--inject-audience")),
+            ProgramOptions.Declare<string?>("--native-sidecars", "auto|true|false", "inject as a restartable init container (default auto: Kubernetes >= 1.29)", null, text =>
+                text is "auto" or "true" or "false" ? (text, null) : (null, $"'{text}' must be auto, true or false"), From("--native-sidecars")));
         return flags;
     }
 
@@ -167,13 +226,25 @@ public sealed partial record OperatorOptions
         Option<TimeSpan?> RenewDeadline,
         Option<TimeSpan?> RetryPeriod,
         Option<TimeSpan?> Resync,
-        Option<int?> Workers)
+        Option<int?> Workers,
+        Option<string?> InjectImage,
+        Option<string?> InjectOperatorUrl,
+        Option<string?> InjectCaConfigMap,
+        Option<string?> InjectAudience,
+        Option<string?> NativeSidecars)
     {
         public RootCommand Command { get; } = ProgramOptions.Command(
             Kubeconfig, Namespaces, Listen, HealthListen, TlsCert, TlsKey, SidecarSelector, Identity, LeaderElectionNamespace,
-            LeaderElectionName, LeaseDuration, RenewDeadline, RetryPeriod, Resync, Workers);
+            LeaderElectionName, LeaseDuration, RenewDeadline, RetryPeriod, Resync, Workers, InjectImage, InjectOperatorUrl,
+            InjectCaConfigMap, InjectAudience, NativeSidecars);
     }
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
     private static partial Regex Dns1123Label();
+
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex Dns1123Subdomain();
+
+    [GeneratedRegex(@"^(?<key>[A-Za-z0-9][-A-Za-z0-9_./]*)\s*==?\s*(?<value>[-A-Za-z0-9_.]*)$")]
+    private static partial Regex EqualityTerm();
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using K8sWsProxy.Operator.Channel;
 using K8sWsProxy.Operator.Informers;
+using K8sWsProxy.Operator.Injection;
 using Prometheus;
 
 namespace K8sWsProxy.Operator.Metrics;
@@ -15,6 +16,7 @@ internal sealed class OperatorMetrics
     private readonly Counter _reconciles;
     private readonly Histogram _reconcileSeconds;
     private readonly Histogram _push;
+    private readonly Counter _injections;
     private readonly ConcurrentDictionary<string, (string Revision, long At)> _published = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
 
@@ -29,6 +31,13 @@ internal sealed class OperatorMetrics
         _reconciles = factory.CreateCounter("wsproxy_operator_reconcile_total", "Work-queue items handled, by result (success, error).", ["result"]);
         _reconcileSeconds = factory.CreateHistogram("wsproxy_operator_reconcile_seconds", "Time to handle one work-queue item.", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
         _push = factory.CreateHistogram("wsproxy_operator_config_push_seconds", "From publishing a sidecar's document to its answer (ack or nack).", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
+        _injections = factory.CreateCounter("wsproxy_operator_injections_total", "AdmissionReviews answered by the sidecar-injection webhook, by result (injected, skipped, refused).", ["result"]);
+        foreach (var outcome in Enum.GetValues<InjectionOutcome>())
+        {
+            // Every result from zero, so rate() and alerts see the first injection or refusal too.
+            _injections.WithLabels(Result(outcome));
+        }
+
         var fanOut = factory.CreateHistogram("wsproxy_operator_config_fanout_seconds", "The operator's own part of a change: from the change seen by its watch to the last changed document written to a connected sidecar.", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
         hub.FannedOut += seenAt => fanOut.Observe(time.GetElapsedTime(seenAt).TotalSeconds);
         var connected = factory.CreateGauge("wsproxy_operator_sidecars_connected", "Sidecars connected to this replica's config channel.");
@@ -78,6 +87,10 @@ internal sealed class OperatorMetrics
         _reconciles.WithLabels(success ? "success" : "error").Inc();
         _reconcileSeconds.Observe(elapsed.TotalSeconds);
     }
+
+    public void Injection(InjectionOutcome outcome) => _injections.WithLabels(Result(outcome)).Inc();
+
+    private static string Result(InjectionOutcome outcome) => outcome.ToString().ToLowerInvariant();
 
     /// <summary>A pod's new document went out; its answer ends the push.</summary>
     private void Published(string podKey, string revision) => _published[podKey] = (revision, _time.GetTimestamp());

@@ -38,7 +38,7 @@ public sealed record SidecarOptions
     public string? OperatorCaFile { get; init; }
 
     /// <summary>Longest a SIGTERM waits for WebSockets to finish their close handshakes.</summary>
-    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan ShutdownTimeout { get; init; } = SidecarDefaults.ShutdownTimeout;
 
     private static readonly Option<string?> Config = ProgramOptions.Text("--config", "FILE", "the sidecar config document (YAML or JSON), reloaded when it changes");
 

@@ -1,3 +1,4 @@
+using K8sWsProxy.Contracts.Channel;
 using K8sWsProxy.Operator.Hosting;
 
 namespace K8sWsProxy.Operator.Tests.Controller;
@@ -33,7 +34,8 @@ public sealed class OperatorOptionsTests
     [Fact]
     public void Every_bad_value_is_reported_with_its_option()
     {
-        var (options, errors) = Parse(null, "--listen", "nowhere", "--namespaces", "Demo_1", "--workers", "0", "--resync", "soon", "--tls-cert", "/no/such.pem", "--bogus", "x");
+        var (options, errors) = Parse(null, "--listen", "nowhere", "--namespaces", "Demo_1", "--workers", "0", "--resync", "soon", "--tls-cert", "/no/such.pem", "--bogus", "x",
+            "--inject-operator-url", "https://op:9443/v1/channel", "--inject-ca-configmap", "CA_Bundle", "--inject-audience", "", "--native-sidecars", "maybe");
 
         Assert.Null(options);
         Assert.Contains("--listen: 'nowhere' is not ADDRESS:PORT (e.g. 0.0.0.0:9443)", errors);
@@ -43,6 +45,51 @@ public sealed class OperatorOptionsTests
         Assert.Contains("--tls-cert and --tls-key: both are required (the config channel is TLS only)", errors);
         Assert.Contains("--tls-cert: /no/such.pem does not exist", errors);
         Assert.Contains("--bogus: unknown option", errors);
+        Assert.Contains("--inject-operator-url: 'https://op:9443/v1/channel' is not a wss:// URL (e.g. wss://k8s-ws-proxy.wsproxy.svc:9443/v1/channel)", errors);
+        Assert.Contains("--inject-ca-configmap: 'CA_Bundle' is not a ConfigMap name", errors);
+        Assert.Contains("--inject-audience: must not be empty", errors);
+        Assert.Contains("--native-sidecars: 'maybe' must be auto, true or false", errors);
+    }
+
+    [Fact]
+    public void Injection_is_off_by_default_and_its_defaults_are_the_channels()
+    {
+        var (options, errors) = Parse(null, "--tls-cert", Existing, "--tls-key", Existing);
+
+        Assert.Empty(errors);
+        Assert.False(options!.Injection.Enabled);
+        Assert.Equal(("k8s-ws-proxy-ca", ChannelProtocol.Audience, null), (options.Injection.CaConfigMap, options.Injection.Audience, options.Injection.NativeSidecars));
+    }
+
+    [Fact]
+    public void Injection_flags_and_variables_and_the_labels_of_the_sidecar_selector()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["OPERATOR_INJECT_IMAGE"] = "registry.example/sidecar:1.2",
+            ["OPERATOR_INJECT_OPERATOR_URL"] = "wss://k8s-ws-proxy.wsproxy.svc:9443/v1/channel",
+            ["OPERATOR_NATIVE_SIDECARS"] = "true",
+        };
+        var (options, errors) = Parse(environment, "--tls-cert", Existing, "--tls-key", Existing, "--native-sidecars", "false",
+            "--inject-ca-configmap", "channel-ca.v2", "--inject-audience", "proxy", "--sidecar-selector", "app.kubernetes.io/part-of==chat, wsproxy=on");
+
+        Assert.Empty(errors);
+        var injection = options!.Injection;
+        Assert.Equal(("registry.example/sidecar:1.2", "wss://k8s-ws-proxy.wsproxy.svc:9443/v1/channel"), (injection.Image, injection.OperatorUrl));
+        Assert.Equal(("channel-ca.v2", "proxy", false), (injection.CaConfigMap, injection.Audience, injection.NativeSidecars));
+        Assert.Equal(new Dictionary<string, string> { ["app.kubernetes.io/part-of"] = "chat", ["wsproxy"] = "on" }, injection.SidecarLabels);
+    }
+
+    [Theory]
+    [InlineData("k8swsproxy.io/sidecar!=false")]
+    [InlineData("tier in (web)")]
+    [InlineData("k8swsproxy.io/sidecar")]
+    public void Injection_needs_an_operator_url_and_a_selector_it_can_label_pods_for(string selector)
+    {
+        var (_, errors) = Parse(null, "--tls-cert", Existing, "--tls-key", Existing, "--inject-image", "sidecar:1", "--sidecar-selector", selector);
+
+        Assert.Contains("--inject-operator-url: required with --inject-image (the channel URL injected sidecars dial)", errors);
+        Assert.Contains("--sidecar-selector: with --inject-image it must be key=value terms only (the labels written onto injected pods)", errors);
     }
 
     [Fact]
