@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Net;
 using System.Text.RegularExpressions;
-using K8sWsProxy.Contracts.Channel;
 using K8sWsProxy.Contracts.Config;
 using K8sWsProxy.Contracts.Hosting;
 using K8sWsProxy.Operator.Injection;
@@ -88,7 +87,6 @@ public sealed partial record OperatorOptions
                 Image = result.ValueOf(flags.InjectImage) ?? "",
                 OperatorUrl = result.ValueOf(flags.InjectOperatorUrl) ?? "",
                 CaConfigMap = result.ValueOf(flags.InjectCaConfigMap) ?? defaults.Injection.CaConfigMap,
-                Audience = result.ValueOf(flags.InjectAudience) ?? defaults.Injection.Audience,
                 NativeSidecars = result.ValueOf(flags.NativeSidecars) switch { "true" => true, "false" => false, _ => null },
             },
         };
@@ -204,8 +202,6 @@ public sealed partial record OperatorOptions
                     : (null, $"'{text}' is not a wss:// URL (e.g. wss://k8s-ws-proxy.wsproxy.svc:9443/v1/channel)"), From("--inject-operator-url")),
             ProgramOptions.Declare<string?>("--inject-ca-configmap", "NAME", "ConfigMap (key ca.crt) in the pod's namespace with the channel's CA (default k8s-ws-proxy-ca)", null, text =>
                 text.Length <= 253 && Dns1123Subdomain().IsMatch(text) ? (text, null) : (null, $"'{text}' is not a ConfigMap name"), From("--inject-ca-configmap")),
-            ProgramOptions.Declare<string?>("--inject-audience", "AUDIENCE", $"audience of the injected sidecar's token (default {ChannelProtocol.Audience}, the one the channel reviews)", null, text =>
-                text.Length > 0 ? (text, null) : (null, "must not be empty"), From("--inject-audience")),
             ProgramOptions.Declare<string?>("--native-sidecars", "auto|true|false", "inject as a restartable init container (default auto: Kubernetes >= 1.29)", null, text =>
                 text is "auto" or "true" or "false" ? (text, null) : (null, $"'{text}' must be auto, true or false"), From("--native-sidecars")));
         return flags;
@@ -230,13 +226,12 @@ public sealed partial record OperatorOptions
         Option<string?> InjectImage,
         Option<string?> InjectOperatorUrl,
         Option<string?> InjectCaConfigMap,
-        Option<string?> InjectAudience,
         Option<string?> NativeSidecars)
     {
         public RootCommand Command { get; } = ProgramOptions.Command(
             Kubeconfig, Namespaces, Listen, HealthListen, TlsCert, TlsKey, SidecarSelector, Identity, LeaderElectionNamespace,
             LeaderElectionName, LeaseDuration, RenewDeadline, RetryPeriod, Resync, Workers, InjectImage, InjectOperatorUrl,
-            InjectCaConfigMap, InjectAudience, NativeSidecars);
+            InjectCaConfigMap, NativeSidecars);
     }
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]

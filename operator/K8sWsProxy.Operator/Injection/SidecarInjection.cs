@@ -1,4 +1,3 @@
-using K8sWsProxy.Contracts.Channel;
 
 namespace K8sWsProxy.Operator.Injection;
 
@@ -16,9 +15,6 @@ public sealed record SidecarInjection
 
     /// <summary>A ConfigMap in the pod's namespace whose ca.crt the operator's serving certificate chains to.</summary>
     public string CaConfigMap { get; init; } = "k8s-ws-proxy-ca";
-
-    /// <summary>The audience of the projected token; what the channel's TokenReview asks for.</summary>
-    public string Audience { get; init; } = ChannelProtocol.Audience;
 
     /// <summary>Null: ask the API server at start (native sidecars from Kubernetes 1.29).</summary>
     public bool? NativeSidecars { get; init; }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using K8sWsProxy.Contracts.Channel;
 using K8sWsProxy.Contracts.Hosting;
 
 namespace K8sWsProxy.Operator.Injection;
@@ -146,7 +147,7 @@ internal static class SidecarPatch
             {
                 ["sources"] = new JsonArray(new JsonObject
                 {
-                    ["serviceAccountToken"] = new JsonObject { ["audience"] = options.Audience, ["expirationSeconds"] = 3600, ["path"] = "token" },
+                    ["serviceAccountToken"] = new JsonObject { ["audience"] = ChannelProtocol.Audience, ["expirationSeconds"] = 3600, ["path"] = "token" },
                 }),
             },
         },

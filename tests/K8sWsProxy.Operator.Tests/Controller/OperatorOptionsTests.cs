@@ -1,4 +1,3 @@
-using K8sWsProxy.Contracts.Channel;
 using K8sWsProxy.Operator.Hosting;
 
 namespace K8sWsProxy.Operator.Tests.Controller;
@@ -35,7 +34,7 @@ public sealed class OperatorOptionsTests
     public void Every_bad_value_is_reported_with_its_option()
     {
         var (options, errors) = Parse(null, "--listen", "nowhere", "--namespaces", "Demo_1", "--workers", "0", "--resync", "soon", "--tls-cert", "/no/such.pem", "--bogus", "x",
-            "--inject-operator-url", "https://op:9443/v1/channel", "--inject-ca-configmap", "CA_Bundle", "--inject-audience", "", "--native-sidecars", "maybe");
+            "--inject-operator-url", "https://op:9443/v1/channel", "--inject-ca-configmap", "CA_Bundle", "--native-sidecars", "maybe");
 
         Assert.Null(options);
         Assert.Contains("--listen: 'nowhere' is not ADDRESS:PORT (e.g. 0.0.0.0:9443)", errors);
@@ -47,7 +46,6 @@ public sealed class OperatorOptionsTests
         Assert.Contains("--bogus: unknown option", errors);
         Assert.Contains("--inject-operator-url: 'https://op:9443/v1/channel' is not a wss:// URL (e.g. wss://k8s-ws-proxy.wsproxy.svc:9443/v1/channel)", errors);
         Assert.Contains("--inject-ca-configmap: 'CA_Bundle' is not a ConfigMap name", errors);
-        Assert.Contains("--inject-audience: must not be empty", errors);
         Assert.Contains("--native-sidecars: 'maybe' must be auto, true or false", errors);
     }
 
@@ -58,7 +56,7 @@ public sealed class OperatorOptionsTests
 
         Assert.Empty(errors);
         Assert.False(options!.Injection.Enabled);
-        Assert.Equal(("k8s-ws-proxy-ca", ChannelProtocol.Audience, null), (options.Injection.CaConfigMap, options.Injection.Audience, options.Injection.NativeSidecars));
+        Assert.Equal(("k8s-ws-proxy-ca", null), (options.Injection.CaConfigMap, options.Injection.NativeSidecars));
     }
 
     [Fact]
@@ -71,12 +69,12 @@ public sealed class OperatorOptionsTests
             ["OPERATOR_NATIVE_SIDECARS"] = "true",
         };
         var (options, errors) = Parse(environment, "--tls-cert", Existing, "--tls-key", Existing, "--native-sidecars", "false",
-            "--inject-ca-configmap", "channel-ca.v2", "--inject-audience", "proxy", "--sidecar-selector", "app.kubernetes.io/part-of==chat, wsproxy=on");
+            "--inject-ca-configmap", "channel-ca.v2", "--sidecar-selector", "app.kubernetes.io/part-of==chat, wsproxy=on");
 
         Assert.Empty(errors);
         var injection = options!.Injection;
         Assert.Equal(("registry.example/sidecar:1.2", "wss://k8s-ws-proxy.wsproxy.svc:9443/v1/channel"), (injection.Image, injection.OperatorUrl));
-        Assert.Equal(("channel-ca.v2", "proxy", false), (injection.CaConfigMap, injection.Audience, injection.NativeSidecars));
+        Assert.Equal(("channel-ca.v2", false), (injection.CaConfigMap, injection.NativeSidecars));
         Assert.Equal(new Dictionary<string, string> { ["app.kubernetes.io/part-of"] = "chat", ["wsproxy"] = "on" }, injection.SidecarLabels);
     }
 
