@@ -13,18 +13,12 @@ namespace K8sWsProxy.Chart.Tests;
 public sealed class ChartTests
 {
     private static readonly string Root = RepositoryPaths.Root;
-    private static readonly string ChartDir = Path.Combine(Root, "charts", "k8s-ws-proxy");
+    private static readonly string ChartDir = Helm.Chart;
 
     private static async Task<string> RunHelmAsync(params string[] args)
     {
-        using var helm = ChildProcess.Start(RepositoryPaths.Tool("helm"), args, environment: new Dictionary<string, string>
-        {
-            ["HELM_CACHE_HOME"] = Path.Combine(Path.GetTempPath(), "wsproxy-helm-cache"),
-            ["HELM_CONFIG_HOME"] = Path.Combine(Path.GetTempPath(), "wsproxy-helm-config"),
-        });
-        var exit = await helm.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        Assert.True(exit == 0, $"helm {string.Join(' ', args)}: {helm.Stderr}{helm.Stdout}");
-        return helm.Stdout;
+        using var helm = new Helm();
+        return await helm.OkAsync(args);
     }
 
     private static async Task<List<JsonObject>> RenderAsync(params string[] sets)
@@ -91,7 +85,7 @@ public sealed class ChartTests
     public async Task The_dashboard_and_alert_rules_are_the_repositorys()
     {
         var manifests = await RenderAsync("serviceMonitor.enabled=true", "prometheusRule.enabled=true");
-        var dashboard = Single(manifests, "ConfigMap")["data"]!["k8s-ws-proxy.json"]!.GetValue<string>();
+        var dashboard = Assert.Single(manifests, m => (string?)m["kind"] == "ConfigMap" && m["data"]?["k8s-ws-proxy.json"] is not null)["data"]!["k8s-ws-proxy.json"]!.GetValue<string>();
         Assert.Equal(File.ReadAllText(Path.Combine(ChartDir, "dashboards", "k8s-ws-proxy.json")).TrimEnd(), dashboard.TrimEnd());
         var rule = Single(manifests, "PrometheusRule");
         var alerts = YamlToJson.Convert(File.ReadAllText(Path.Combine(ChartDir, "dashboards", "alerts.yaml")))!;

@@ -11,12 +11,12 @@ public sealed class Kubectl(string kubeconfig) : IDisposable
     private readonly string _home = Directory.CreateTempSubdirectory("kubectl-home-").FullName;
     private readonly List<ChildProcess> _background = [];
 
-    public Task<KubectlResult> RunAsync(params string[] args) => RunWithInputAsync(null, args);
+    public Task<CommandResult> RunAsync(params string[] args) => RunWithInputAsync(null, args);
 
-    public async Task<KubectlResult> RunWithInputAsync(string? stdin, params string[] args)
+    public async Task<CommandResult> RunWithInputAsync(string? stdin, params string[] args)
     {
         using var kubectl = Launch(stdin, args);
-        return await KubectlResult.OfAsync(kubectl, TimeSpan.FromSeconds(30));
+        return await CommandResult.OfAsync(kubectl, TimeSpan.FromSeconds(30));
     }
 
     /// <summary>Starts a long-running kubectl (get -w, wait, a blocking delete); it is killed on dispose if still running.</summary>
@@ -43,16 +43,4 @@ public sealed class Kubectl(string kubeconfig) : IDisposable
         ["--kubeconfig", kubeconfig, "--cache-dir", Path.Combine(_home, "cache"), .. args],
         environment: new Dictionary<string, string> { ["HOME"] = _home, ["KUBECONFIG"] = kubeconfig },
         stdin: stdin ?? "");
-}
-
-public sealed record KubectlResult(int ExitCode, string Stdout, string Stderr)
-{
-    /// <summary>Once <paramref name="kubectl"/> exits (killed, and a <see cref="TimeoutException"/>, after <paramref name="timeout"/>).</summary>
-    public static async Task<KubectlResult> OfAsync(ChildProcess kubectl, TimeSpan timeout)
-    {
-        var exit = await kubectl.WaitForExitAsync(timeout);
-        return new KubectlResult(exit, kubectl.Stdout, kubectl.Stderr);
-    }
-
-    public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
 }

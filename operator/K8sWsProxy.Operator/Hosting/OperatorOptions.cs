@@ -199,7 +199,7 @@ public sealed partial record OperatorOptions
             ProgramOptions.Declare<string?>("--inject-operator-url", "URL", "the config channel injected sidecars dial (wss://HOST:PORT/v1/channel)", null, text =>
                 Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme == "wss"
                     ? (text, null)
-                    : (null, $"'{text}' is not a wss:// URL (e.g. wss://k8s-ws-proxy.wsproxy.svc:9443/v1/channel)"), From("--inject-operator-url")),
+                    : (null, $"'{text}' is not a wss:// URL (e.g. wss://k8s-ws-proxy.k8s-ws-proxy.svc:9443/v1/channel)"), From("--inject-operator-url")),
             ProgramOptions.Declare<string?>("--inject-ca-configmap", "NAME", "ConfigMap (key ca.crt) in the pod's namespace with the channel's CA (default k8s-ws-proxy-ca)", null, text =>
                 text.Length <= 253 && Dns1123Subdomain().IsMatch(text) ? (text, null) : (null, $"'{text}' is not a ConfigMap name"), From("--inject-ca-configmap")),
             ProgramOptions.Declare<string?>("--native-sidecars", "auto|true|false", "inject as a restartable init container (default auto: Kubernetes >= 1.29)", null, text =>

@@ -48,7 +48,7 @@ public sealed record SidecarOptions
         "--operator", "URL", "get documents from the operator's config channel (wss://HOST:PORT/v1/channel)", null,
         text => Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme == "wss"
             ? (url, null)
-            : (null, $"'{text}' is not a wss:// URL (e.g. wss://k8s-ws-proxy-operator.system.svc:9443/v1/channel)"));
+            : (null, $"'{text}' is not a wss:// URL (e.g. wss://k8s-ws-proxy.k8s-ws-proxy.svc:9443/v1/channel)"));
 
     private static readonly Option<string?> TokenFileOption = ProgramOptions.Text("--token-file", "FILE", "service-account token for the operator (default /var/run/secrets/k8s-ws-proxy/token)");
 

@@ -8,7 +8,7 @@ public sealed class KubectlTests
     private static readonly string Crd = TestData("websocketroute-crd.yaml");
     private static readonly string Chat = TestData("websocketroute-chat.yaml");
 
-    private static async Task<KubectlResult> Ok(Task<KubectlResult> run)
+    private static async Task<CommandResult> Ok(Task<CommandResult> run)
     {
         var result = await run;
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -165,7 +165,7 @@ public sealed class KubectlTests
         Assert.False(wait.HasExited, "wait finished before the condition existed");
         await Ok(kubectl.RunAsync("patch", "wsr", "chat", "--subresource=status", "--type=merge", "-p",
             """{"status":{"conditions":[{"type":"Ready","status":"True","reason":"Synced"}]}}"""));
-        var waited = await KubectlResult.OfAsync(wait, TimeSpan.FromSeconds(20));
+        var waited = await CommandResult.OfAsync(wait, TimeSpan.FromSeconds(20));
         Assert.True(waited.ExitCode == 0, waited.ToString());
         Assert.Contains("condition met", waited.Stdout, StringComparison.Ordinal);
 
@@ -192,7 +192,7 @@ public sealed class KubectlTests
         Assert.False(delete.HasExited, "delete returned while a finalizer still held the object");
 
         await Ok(kubectl.RunAsync("patch", "wsr", "held", "--type=merge", "-p", """{"metadata":{"finalizers":null}}"""));
-        var deleted = await KubectlResult.OfAsync(delete, TimeSpan.FromSeconds(20));
+        var deleted = await CommandResult.OfAsync(delete, TimeSpan.FromSeconds(20));
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
         Assert.Contains("\"held\" deleted", deleted.Stdout, StringComparison.Ordinal);
     }

@@ -44,7 +44,7 @@ public sealed class OperatorOptionsTests
         Assert.Contains("--tls-cert and --tls-key: both are required (the config channel is TLS only)", errors);
         Assert.Contains("--tls-cert: /no/such.pem does not exist", errors);
         Assert.Contains("--bogus: unknown option", errors);
-        Assert.Contains("--inject-operator-url: 'https://op:9443/v1/channel' is not a wss:// URL (e.g. wss://k8s-ws-proxy.wsproxy.svc:9443/v1/channel)", errors);
+        Assert.Contains("--inject-operator-url: 'https://op:9443/v1/channel' is not a wss:// URL (e.g. wss://k8s-ws-proxy.k8s-ws-proxy.svc:9443/v1/channel)", errors);
         Assert.Contains("--inject-ca-configmap: 'CA_Bundle' is not a ConfigMap name", errors);
         Assert.Contains("--native-sidecars: 'maybe' must be auto, true or false", errors);
     }
@@ -65,7 +65,7 @@ public sealed class OperatorOptionsTests
         var environment = new Dictionary<string, string>
         {
             ["OPERATOR_INJECT_IMAGE"] = "registry.example/sidecar:1.2",
-            ["OPERATOR_INJECT_OPERATOR_URL"] = "wss://k8s-ws-proxy.wsproxy.svc:9443/v1/channel",
+            ["OPERATOR_INJECT_OPERATOR_URL"] = "wss://k8s-ws-proxy.k8s-ws-proxy.svc:9443/v1/channel",
             ["OPERATOR_NATIVE_SIDECARS"] = "true",
         };
         var (options, errors) = Parse(environment, "--tls-cert", Existing, "--tls-key", Existing, "--native-sidecars", "false",
@@ -73,7 +73,7 @@ public sealed class OperatorOptionsTests
 
         Assert.Empty(errors);
         var injection = options!.Injection;
-        Assert.Equal(("registry.example/sidecar:1.2", "wss://k8s-ws-proxy.wsproxy.svc:9443/v1/channel"), (injection.Image, injection.OperatorUrl));
+        Assert.Equal(("registry.example/sidecar:1.2", "wss://k8s-ws-proxy.k8s-ws-proxy.svc:9443/v1/channel"), (injection.Image, injection.OperatorUrl));
         Assert.Equal(("channel-ca.v2", false), (injection.CaConfigMap, injection.NativeSidecars));
         Assert.Equal(new Dictionary<string, string> { ["app.kubernetes.io/part-of"] = "chat", ["wsproxy"] = "on" }, injection.SidecarLabels);
     }

@@ -17,7 +17,7 @@ public sealed class SidecarPatchTests
     internal static readonly SidecarInjection Options = new()
     {
         Image = "k8s-ws-proxy/sidecar:0.1.0",
-        OperatorUrl = "wss://k8s-ws-proxy.wsproxy.svc:9443/v1/channel",
+        OperatorUrl = "wss://k8s-ws-proxy.k8s-ws-proxy.svc:9443/v1/channel",
     };
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

@@ -40,18 +40,27 @@ internal static partial class ObjectMetaRules
             errors.Add(FieldError.Invalid("metadata.name", name, nameIsLabel ? LabelNameHelp : SubdomainHelp));
         }
 
-        foreach (var (key, value) in obj.Labels())
+        errors.AddRange(LabelsAndAnnotations(obj["metadata"] as JsonObject, "metadata"));
+        return errors;
+    }
+
+    /// <summary>The label and annotation problems of any ObjectMeta: an object's, or a pod template's at <paramref name="path"/>.</summary>
+    public static IReadOnlyList<FieldError> LabelsAndAnnotations(JsonObject? metadata, string path)
+    {
+        var errors = new List<FieldError>();
+        foreach (var (key, value) in metadata?["labels"] as JsonObject ?? [])
         {
-            CheckQualifiedName("metadata.labels", key, errors);
-            if (value.Length > 63 || !LabelValue().IsMatch(value))
+            var text = value?.ToString() ?? "";
+            CheckQualifiedName(path + ".labels", key, errors);
+            if (text.Length > 63 || !LabelValue().IsMatch(text))
             {
-                errors.Add(FieldError.Invalid("metadata.labels", value, value.Length > 63 ? "must be no more than 63 characters" : LabelValueHelp));
+                errors.Add(FieldError.Invalid(path + ".labels", text, text.Length > 63 ? "must be no more than 63 characters" : LabelValueHelp));
             }
         }
 
-        foreach (var (key, _) in obj.Path("metadata", "annotations") as JsonObject ?? [])
+        foreach (var (key, _) in metadata?["annotations"] as JsonObject ?? [])
         {
-            CheckQualifiedName("metadata.annotations", key, errors);
+            CheckQualifiedName(path + ".annotations", key, errors);
         }
 
         return errors;

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using K8sWsProxy.KubeEmulator.Errors;
 using K8sWsProxy.KubeEmulator.Json;
 using K8sWsProxy.KubeEmulator.Registry;
+using K8sWsProxy.KubeEmulator.Rest;
 
 namespace K8sWsProxy.KubeEmulator.Validation;
 
@@ -235,6 +236,7 @@ internal static partial class BuiltinValidation
             }
         }
 
+        errors.AddRange(ObjectMetaRules.LabelsAndAnnotations(deployment.Path("spec", "template", "metadata") as JsonObject, "spec.template.metadata"));
         PodSpec(errors, deployment.Path("spec", "template", "spec") as JsonObject, "spec.template.spec");
     }
 
