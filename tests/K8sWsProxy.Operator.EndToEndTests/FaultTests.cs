@@ -18,7 +18,7 @@ public sealed class FaultTests(ProxyCluster cluster) : ClusterTest(cluster)
     private async Task<long> GenerationAsync() => (await Cluster.RouteAsync("chat"))!.Metadata.Generation!.Value;
 
     private async Task<string> LeaderAsync() =>
-        (await Cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync("k8s-ws-proxy-operator", "default")).Spec.HolderIdentity;
+        (await Cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync("k8s-ws-proxy-operator", ProxyCluster.OperatorNamespace)).Spec.HolderIdentity;
 
     [Fact]
     public async Task A_killed_sidecar_serves_its_persisted_document_at_once_then_resyncs()
@@ -73,7 +73,7 @@ public sealed class FaultTests(ProxyCluster cluster) : ClusterTest(cluster)
     {
         if (Cluster.Operators.Count == 1)
         {
-            Cluster.Operators.Add(new OperatorUnderTest("op-b", Cluster.Kube.KubeconfigPath, Cluster.Operators[0].CertFile, Cluster.Operators[0].KeyFile));
+            Cluster.Operators.Add(new OperatorUnderTest("op-b", Cluster.OperatorKubeconfig, Cluster.Operators[0].CertFile, Cluster.Operators[0].KeyFile));
             await Cluster.Operators[1].StartAsync();
         }
 
@@ -114,7 +114,7 @@ public sealed class FaultTests(ProxyCluster cluster) : ClusterTest(cluster)
     [Fact]
     public async Task A_terminated_operator_closes_its_channels_with_1001_and_exits_0()
     {
-        using var replica = new OperatorUnderTest("op-term", Cluster.Kube.KubeconfigPath, Cluster.Operators[0].CertFile, Cluster.Operators[0].KeyFile);
+        using var replica = new OperatorUnderTest("op-term", Cluster.OperatorKubeconfig, Cluster.Operators[0].CertFile, Cluster.Operators[0].KeyFile);
         await replica.StartAsync();
         var token = await File.ReadAllTextAsync(Cluster.Sidecars[0].TokenFile);
         using var channel = await Ws.ConnectAsync(replica.ChannelUrl, o =>

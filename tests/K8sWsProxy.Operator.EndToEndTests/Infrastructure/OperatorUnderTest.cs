@@ -38,7 +38,7 @@ public sealed class OperatorUnderTest(string identity, string kubeconfig, string
             "--listen", $"127.0.0.1:{Port}",
             "--health-listen", $"127.0.0.1:{HealthPort}",
             "--identity", identity,
-            "--leader-election-namespace", "default",
+            "--leader-election-namespace", ProxyCluster.OperatorNamespace,
             "--lease-duration", "4s",
             "--renew-deadline", "3s",
             "--retry-period", "300ms",

@@ -19,6 +19,10 @@ public sealed class ProxyCluster : IAsyncLifetime
     public const string Namespace = "demo";
     public const string SidecarLabel = "k8swsproxy.io/sidecar";
 
+    /// <summary>The chart's release, namespace and ServiceAccount, as the quick start installs it.</summary>
+    public const string OperatorNamespace = "k8s-ws-proxy";
+    public const string OperatorAccount = "k8s-ws-proxy";
+
     private readonly string _directory = Directory.CreateTempSubdirectory("wsproxy-e2e-").FullName;
     private readonly List<WebApplication> _echoes = [];
 
@@ -35,6 +39,9 @@ public sealed class ProxyCluster : IAsyncLifetime
     public int EchoA { get; private set; }
 
     public int EchoB { get; private set; }
+
+    /// <summary>What the operators run with: the chart's ServiceAccount.</summary>
+    public string OperatorKubeconfig { get; private set; } = "";
 
     public List<OperatorUnderTest> Operators { get; } = [];
 
@@ -64,7 +71,8 @@ public sealed class ProxyCluster : IAsyncLifetime
         EchoA = await StartEchoAsync("a");
         EchoB = await StartEchoAsync("b");
 
-        Operators.Add(new OperatorUnderTest("op-a", Kube.KubeconfigPath, certFile, keyFile));
+        OperatorKubeconfig = await InstallChartAsync();
+        Operators.Add(new OperatorUnderTest("op-a", OperatorKubeconfig, certFile, keyFile));
         await Operators[0].StartAsync();
 
         for (var i = 0; i < 3; i++)
@@ -83,6 +91,25 @@ public sealed class ProxyCluster : IAsyncLifetime
         {
             await Poll.UntilAsync(async () => await sidecar.ReadyAsync() == HttpStatusCode.OK, $"{sidecar.PodName} to get its first document", TimeSpan.FromSeconds(30));
         }
+    }
+
+    /// <summary>
+    /// The chart installed with the real helm, and a kubeconfig with a token of its ServiceAccount: the operators run
+    /// with exactly the permissions the chart grants, so a missing RBAC rule fails a test.
+    /// </summary>
+    private async Task<string> InstallChartAsync()
+    {
+        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = OperatorNamespace } });
+        using (var helm = new Helm(Kube.KubeconfigPath))
+        {
+            await helm.OkAsync("install", OperatorAccount, Helm.Chart, "--namespace", OperatorNamespace);
+        }
+
+        var token = await Client.CoreV1.CreateNamespacedServiceAccountTokenAsync(
+            new Authenticationv1TokenRequest { Spec = new V1TokenRequestSpec { ExpirationSeconds = 24 * 3600 } }, OperatorAccount, OperatorNamespace);
+        var kubeconfig = Path.Combine(_directory, "operator.kubeconfig");
+        Kube.WriteKubeconfig(kubeconfig, token.Status.Token, OperatorNamespace);
+        return kubeconfig;
     }
 
     /// <summary>A pod with a sidecar, as the kubelet would report it (Running, with its IP), and a token bound to it.</summary>

@@ -108,6 +108,12 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         return new KubeApiEmulator(app, store, faults, url, kubeconfig, ownedDirectory);
     }
 
+    /// <summary>
+    /// Writes a kubeconfig that authenticates with <paramref name="token"/> (a service account's, from a TokenRequest
+    /// for the API server's audience): a program started with it is authorized by RBAC like a pod of that account.
+    /// </summary>
+    public void WriteKubeconfig(string path, string token, string ns = "default") => Kubeconfig.Write(path, Url, ns, token);
+
     /// <summary>Forgets the change log: a watch or continue token from any earlier resourceVersion now gets 410 Gone.</summary>
     public void CompactHistory() => _store.CompactHistory();
 

@@ -2,10 +2,10 @@ using K8sWsProxy.KubeEmulator.Auth;
 
 namespace K8sWsProxy.KubeEmulator;
 
-/// <summary>Writes the kubeconfig kubectl and KubernetesClient use to reach the emulator (plain HTTP, the admin's token).</summary>
+/// <summary>Writes the kubeconfig kubectl and KubernetesClient use to reach the emulator (plain HTTP, the admin's token or another).</summary>
 internal static class Kubeconfig
 {
-    public static void Write(string path, Uri server, string ns)
+    public static void Write(string path, Uri server, string ns, string token = TokenAuthority.AdminToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         File.WriteAllText(path, $"""
@@ -18,7 +18,7 @@ internal static class Kubeconfig
             users:
             - name: kube-emulator
               user:
-                token: {TokenAuthority.AdminToken}
+                token: {token}
             contexts:
             - name: kube-emulator
               context:
