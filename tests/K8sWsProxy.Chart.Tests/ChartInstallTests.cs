@@ -124,6 +124,17 @@ public sealed class ChartInstallTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Monitoring_objects_install_where_the_Prometheus_Operator_CRDs_are()
+    {
+        using var kubectl = new Kubectl(_kube.KubeconfigPath);
+        var crds = await kubectl.RunAsync("apply", "-f", Path.Combine(AppContext.BaseDirectory, "testdata", "monitoring-crds.yaml"));
+        Assert.True(crds.ExitCode == 0, crds.ToString());
+        await InstallAsync("serviceMonitor.enabled=true", "prometheusRule.enabled=true");
+        var listed = await kubectl.RunAsync("get", "podmonitors,prometheusrules", "-n", Namespace, "-o", "name");
+        Assert.Equal(["podmonitor.monitoring.coreos.com/k8s-ws-proxy-sidecars", "prometheusrule.monitoring.coreos.com/k8s-ws-proxy"], listed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public async Task Broken_values_fail_with_the_schemas_or_the_API_servers_message()
     {
         var mistyped = await _helm.RunAsync("install", Release, Helm.Chart, "--namespace", Namespace, "--set", "replicas=two");
