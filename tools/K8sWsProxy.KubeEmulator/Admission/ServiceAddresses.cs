@@ -18,13 +18,13 @@ internal sealed class ServiceAddresses
         var colon = hostAndPort.LastIndexOf(':');
         if (colon <= 0 || !ushort.TryParse(hostAndPort.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port == 0)
         {
-            throw new ArgumentException($"a service address is HOST:PORT, as in hook.demo.svc:443; got \"{hostAndPort}\"", nameof(hostAndPort));
+            throw new ArgumentException($"a service address is HOST:PORT, as in hook.demo.svc:443; got \"{hostAndPort}\"");
         }
 
         // Nothing but loopback: the emulator must never reach into a real network on a test's behalf.
         if (endpoint.AddressFamily != AddressFamily.InterNetwork || !IPAddress.IsLoopback(endpoint.Address))
         {
-            throw new ArgumentException($"a service address must be on 127.0.0.0/8; got {endpoint} for {hostAndPort}", nameof(endpoint));
+            throw new ArgumentException($"a service address must be on 127.0.0.0/8; got {endpoint} for {hostAndPort}");
         }
 
         _endpoints[hostAndPort] = endpoint;
