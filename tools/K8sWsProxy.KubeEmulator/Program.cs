@@ -1,15 +1,18 @@
 using System.Globalization;
+using System.Net;
 
 namespace K8sWsProxy.KubeEmulator;
 
 /// <summary>
-/// <c>dotnet K8sWsProxy.KubeEmulator.dll [--port N] [--kubeconfig PATH] [--namespace NS] [--preload PATH]... [--bookmark-interval SECONDS]</c>
+/// <c>dotnet K8sWsProxy.KubeEmulator.dll [--port N] [--kubeconfig PATH] [--namespace NS] [--preload PATH]... [--bookmark-interval SECONDS]
+/// [--service-address NAME.NAMESPACE.svc:PORT=127.0.0.1:PORT]...</c>
 /// Prints the URL and the kubeconfig path, then serves until Ctrl-C or SIGTERM.
 /// </summary>
 internal static class Program
 {
     private const string Usage =
-        "usage: K8sWsProxy.KubeEmulator [--port N] [--kubeconfig PATH] [--namespace NS] [--preload FILE_OR_DIR]... [--bookmark-interval SECONDS]";
+        "usage: K8sWsProxy.KubeEmulator [--port N] [--kubeconfig PATH] [--namespace NS] [--preload FILE_OR_DIR]... [--bookmark-interval SECONDS]"
+        + " [--service-address NAME.NAMESPACE.svc:PORT=127.0.0.1:PORT]...";
 
     public static async Task<int> Main(string[] args)
     {
@@ -34,6 +37,9 @@ internal static class Program
                 case "--bookmark-interval" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds):
                     options.BookmarkInterval = TimeSpan.FromSeconds(seconds);
                     break;
+                case "--service-address" when value?.Split('=', 2) is [var service, var address] && IPEndPoint.TryParse(address, out var endpoint):
+                    options.ServiceAddresses[service] = endpoint;
+                    break;
                 default:
                     await Console.Error.WriteLineAsync(Usage);
                     return 2;
@@ -47,7 +53,7 @@ internal static class Program
         {
             emulator = await KubeApiEmulator.StartAsync(options);
         }
-        catch (Exception e) when (e is Errors.ApiException or IOException or FormatException)
+        catch (Exception e) when (e is Errors.ApiException or IOException or FormatException or ArgumentException)
         {
             await Console.Error.WriteLineAsync($"kube-emulator: cannot start: {e.Message}");
             return 1;

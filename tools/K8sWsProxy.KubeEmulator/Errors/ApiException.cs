@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using K8sWsProxy.KubeEmulator.Json;
 
 namespace K8sWsProxy.KubeEmulator.Errors;
 
@@ -87,6 +88,20 @@ internal sealed class ApiException : Exception
 
     public static ApiException Internal(string message) => new(500, "InternalError", message, new JsonObject());
 
+    /// <summary>
+    /// A mutating webhook said no: its status's code (at least 400), reason and details, and its message after
+    /// <c>admission webhook "NAME" denied the request</c>.
+    /// </summary>
+    public static ApiException WebhookDenied(string webhook, JsonObject? status)
+    {
+        var deniedBy = $"admission webhook \"{webhook}\" denied the request";
+        var code = status?["code"] is JsonValue value && value.TryGetValue<int>(out var given) && given >= 400 ? given : 400;
+        var message = status.Str("message") is { Length: > 0 } why ? $"{deniedBy}: {why}"
+            : status.Str("reason") is { Length: > 0 } reason ? $"{deniedBy}: {reason}"
+            : $"{deniedBy} without explanation";
+        return new ApiException(code, status.Str("reason"), message, status?["details"]?.DeepClone() as JsonObject);
+    }
+
     /// <summary>The metav1.Status body the real server sends for this error.</summary>
     public JsonObject ToStatus()
     {
@@ -97,8 +112,14 @@ internal sealed class ApiException : Exception
             ["metadata"] = new JsonObject(),
             ["status"] = "Failure",
             ["message"] = Message,
-            ["reason"] = Reason,
         };
+
+        // Only a webhook's denial may have none.
+        if (Reason.Length > 0)
+        {
+            status["reason"] = Reason;
+        }
+
         if (Details is not null)
         {
             status["details"] = Details.DeepClone();

@@ -1,4 +1,5 @@
 using System.Net;
+using K8sWsProxy.KubeEmulator.Admission;
 using K8sWsProxy.KubeEmulator.Auth;
 using K8sWsProxy.KubeEmulator.Http;
 using K8sWsProxy.KubeEmulator.Registry;
@@ -23,13 +24,16 @@ public sealed class KubeApiEmulator : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ObjectStore _store;
     private readonly FaultInjector _faults;
+    private readonly ServiceAddresses _serviceAddresses;
     private readonly string? _ownedDirectory;
 
-    private KubeApiEmulator(WebApplication app, ObjectStore store, FaultInjector faults, Uri url, string kubeconfigPath, string? ownedDirectory)
+    private KubeApiEmulator(
+        WebApplication app, ObjectStore store, FaultInjector faults, ServiceAddresses serviceAddresses, Uri url, string kubeconfigPath, string? ownedDirectory)
     {
         _app = app;
         _store = store;
         _faults = faults;
+        _serviceAddresses = serviceAddresses;
         Url = url;
         KubeconfigPath = kubeconfigPath;
         _ownedDirectory = ownedDirectory;
@@ -47,6 +51,12 @@ public sealed class KubeApiEmulator : IAsyncDisposable
     public static async Task<KubeApiEmulator> StartAsync(KubeEmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new KubeEmulatorOptions();
+        var serviceAddresses = new ServiceAddresses();
+        foreach (var (service, endpoint) in options.ServiceAddresses)
+        {
+            serviceAddresses.Add(service, endpoint);
+        }
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ApplicationName = typeof(KubeApiEmulator).Assembly.GetName().Name,
@@ -62,7 +72,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
 
         var registry = new ResourceRegistry();
         var store = new ObjectStore(options.HistoryLimit);
-        var storage = new RestStorage(store, registry, options.Clock);
+        var storage = new RestStorage(store, registry, new MutatingWebhooks(store, new WebhookClient(serviceAddresses)), options.Clock);
         var faults = new FaultInjector();
         var app = builder.Build();
         var stopping = app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
@@ -105,7 +115,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         }
 
         Kubeconfig.Write(kubeconfig, url, options.KubeconfigNamespace);
-        return new KubeApiEmulator(app, store, faults, url, kubeconfig, ownedDirectory);
+        return new KubeApiEmulator(app, store, faults, serviceAddresses, url, kubeconfig, ownedDirectory);
     }
 
     /// <summary>
@@ -122,6 +132,13 @@ public sealed class KubeApiEmulator : IAsyncDisposable
 
     /// <summary>The next <paramref name="count"/> requests, of any kind, fail with <paramref name="statusCode"/> (500 or 429 with Retry-After).</summary>
     public void FailNextRequests(int count, int statusCode = 500) => _faults.FailNext(count, statusCode);
+
+    /// <summary>
+    /// Dials <paramref name="hostAndPort"/> (<c>name.namespace.svc:port</c>) at <paramref name="endpoint"/> from now on, as
+    /// <see cref="KubeEmulatorOptions.ServiceAddresses"/> does: for a webhook server started after the emulator.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not HOST:PORT, or the endpoint is not on 127.0.0.0/8.</exception>
+    public void AddServiceAddress(string hostAndPort, IPEndPoint endpoint) => _serviceAddresses.Add(hostAndPort, endpoint);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace K8sWsProxy.KubeEmulator;
 
 /// <summary>How to start an emulator. The defaults suit a test: a free port, a temporary kubeconfig.</summary>
@@ -23,6 +25,13 @@ public sealed class KubeEmulatorOptions
 
     /// <summary>Longest a watch stays open when the client gives no timeoutSeconds (the real server picks 30 to 60 minutes).</summary>
     public TimeSpan MaxWatchTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// Where admission webhooks are dialled, the emulator having no cluster network: <c>name.namespace.svc:port</c> (a
+    /// webhook's <c>clientConfig.service</c>; or a <c>clientConfig.url</c>'s host and port) to an endpoint on 127.0.0.0/8.
+    /// TLS is still checked against the service's name. <see cref="KubeApiEmulator.AddServiceAddress"/> adds one later.
+    /// </summary>
+    public IDictionary<string, IPEndPoint> ServiceAddresses { get; } = new Dictionary<string, IPEndPoint>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The clock behind timestamps, ages and token expiry.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;

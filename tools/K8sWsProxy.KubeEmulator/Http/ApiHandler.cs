@@ -149,14 +149,14 @@ internal sealed class ApiHandler(
                 await JsonResponses.WriteAsync(context, 201, tokens.Request(ns, name, await ReadObjectAsync(request, kind)));
                 return;
             case "POST" when name.Length == 0 && (ns.Length > 0 || !kind.Namespaced):
-                await WriteResultAsync(context, storage.Create(kind, ns, await ReadObjectAsync(request, kind), WriteOptions(request)));
+                await WriteResultAsync(context, storage.Create(kind, ns, await ReadObjectAsync(request, kind), WriteOptions(request, user)));
                 return;
             case "PUT" when name.Length > 0:
-                await WriteResultAsync(context, storage.Update(kind, ns, name, await ReadObjectAsync(request, kind), statusWrite, WriteOptions(request)));
+                await WriteResultAsync(context, storage.Update(kind, ns, name, await ReadObjectAsync(request, kind), statusWrite, WriteOptions(request, user)));
                 return;
             case "PATCH" when name.Length > 0:
                 var patch = await new StreamReader(request.Body).ReadToEndAsync(context.RequestAborted);
-                await WriteResultAsync(context, storage.Patch(kind, ns, name, MediaTypes.Of(request.ContentType), patch, statusWrite, WriteOptions(request)));
+                await WriteResultAsync(context, storage.Patch(kind, ns, name, MediaTypes.Of(request.ContentType), patch, statusWrite, WriteOptions(request, user)));
                 return;
             case "DELETE" when name.Length > 0 && !statusWrite:
                 var options = await ReadOptionalObjectAsync(request, kind);
@@ -240,7 +240,7 @@ internal sealed class ApiHandler(
             MediaTypes.Table(request));
     }
 
-    private static WriteOptions WriteOptions(HttpRequest request)
+    private static WriteOptions WriteOptions(HttpRequest request, UserInfo user)
     {
         var query = request.Query;
         var validation = query["fieldValidation"].ToString() switch
@@ -257,7 +257,7 @@ internal sealed class ApiHandler(
         }
 
         var agent = request.Headers.UserAgent.ToString().Split('/', 2)[0];
-        return new WriteOptions(IsDryRun(query, null), validation, manager, agent.Length > 0 ? agent : "unknown", IsTrue(query["force"]));
+        return new WriteOptions(IsDryRun(query, null), validation, manager, agent.Length > 0 ? agent : "unknown", IsTrue(query["force"]), user);
     }
 
     private static bool IsDryRun(IQueryCollection query, JsonObject? deleteOptions)

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using K8sWsProxy.Contracts.Config;
+using K8sWsProxy.KubeEmulator.Admission;
 using K8sWsProxy.KubeEmulator.Errors;
 using K8sWsProxy.KubeEmulator.Json;
 using K8sWsProxy.KubeEmulator.Patch;
@@ -14,7 +15,7 @@ namespace K8sWsProxy.KubeEmulator.Rest;
 /// The generic registry: create, read, update, patch and delete with the apiserver's rules, over the store.
 /// Takes and returns objects in the served form of the requested <see cref="ResourceKind"/>.
 /// </summary>
-internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, TimeProvider clock)
+internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, MutatingWebhooks admission, TimeProvider clock)
 {
     private const string CrdKey = ContentCleanup.CrdKey;
     private const string ApplyPatch = "application/apply-patch+yaml";
@@ -40,6 +41,10 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
     {
         CheckKind(kind, body);
         var obj = kind.ToStored(body);
+        AdoptNamespace(kind, obj.Meta(), ns);
+
+        // Mutating admission comes before the registry names, stamps and validates the object, as on a real server.
+        obj = admission.Admit(kind, obj, options);
         var meta = obj.Meta();
         AdoptNamespace(kind, meta, ns);
         if (meta.Str("name").Length == 0)
@@ -258,6 +263,7 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
             throw ApiException.BadRequest($"the name of the object ({applied.Name()}) does not match the name on the URL ({name})");
         }
 
+        (JsonObject Merged, JsonArray Ownership) creation;
         lock (store.Gate)
         {
             var scope = new ManagedFields.Scope(kind.HasStatus, statusWrite);
@@ -270,14 +276,17 @@ internal sealed class RestStorage(ObjectStore store, ResourceRegistry registry, 
             var current = existing is null ? null : kind.ToServed(existing);
             var (merged, ownership) = ManagedFields.Apply(current, applied, options.FieldManager, options.Force, kind.ApiVersion, Now(), scope,
                 conflicts => ApiException.ApplyConflict(kind.Group, kind.Plural, name, conflicts));
-            if (current is null)
+            if (current is not null)
             {
-                return Create(kind, ns, merged, options, ownership);
+                merged.Meta()["resourceVersion"] = current.ResourceVersion();
+                return Update(kind, ns, name, merged, statusWrite, options, ownership);
             }
 
-            merged.Meta()["resourceVersion"] = current.ResourceVersion();
-            return Update(kind, ns, name, merged, statusWrite, options, ownership);
+            creation = (merged, ownership);
         }
+
+        // Outside the lock: the create may wait on admission webhooks, which must not hold up other writes (or their own reads).
+        return Create(kind, ns, creation.Merged, options, creation.Ownership);
     }
 
     /// <summary>Deletes, or with finalizers marks as deleting. Returns the body to send: the object or a Status of Success.</summary>

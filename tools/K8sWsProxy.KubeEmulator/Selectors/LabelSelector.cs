@@ -1,10 +1,15 @@
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using K8sWsProxy.KubeEmulator.Errors;
+using K8sWsProxy.KubeEmulator.Json;
 using K8sWsProxy.KubeEmulator.Rest;
 
 namespace K8sWsProxy.KubeEmulator.Selectors;
 
-/// <summary>A parsed <c>labelSelector</c>: equality, inequality, existence and set-based requirements, ANDed.</summary>
+/// <summary>
+/// A parsed <c>labelSelector</c> query (equality, inequality, existence and set-based requirements, ANDed), or a
+/// metav1.LabelSelector object as webhooks and other API objects carry it.
+/// </summary>
 internal sealed partial class LabelSelector
 {
     private readonly IReadOnlyList<Func<IReadOnlyDictionary<string, string>, bool>> _requirements;
@@ -21,6 +26,33 @@ internal sealed partial class LabelSelector
         }
 
         return new LabelSelector(SelectorTerms.Split(selector).Select(Requirement).ToArray());
+    }
+
+    /// <summary>A metav1.LabelSelector: <c>matchLabels</c> and <c>matchExpressions</c>, ANDed; absent or empty selects everything.</summary>
+    public static LabelSelector FromObject(JsonObject? selector)
+    {
+        var requirements = new List<Func<IReadOnlyDictionary<string, string>, bool>>();
+        foreach (var (key, value) in selector?["matchLabels"] as JsonObject ?? [])
+        {
+            var wanted = value?.ToString();
+            requirements.Add(labels => labels.TryGetValue(key, out var v) && v == wanted);
+        }
+
+        foreach (var expression in (selector?["matchExpressions"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var key = expression.Str("key");
+            var values = (expression["values"] as JsonArray ?? []).Select(v => v?.ToString()).ToHashSet(StringComparer.Ordinal);
+            requirements.Add(expression.Str("operator") switch
+            {
+                "In" => labels => labels.TryGetValue(key, out var v) && values.Contains(v),
+                "NotIn" => labels => !labels.TryGetValue(key, out var v) || !values.Contains(v),
+                "Exists" => labels => labels.ContainsKey(key),
+                "DoesNotExist" => labels => !labels.ContainsKey(key),
+                var other => throw ApiException.BadRequest($"\"{other}\" is not a valid label selector operator"),
+            });
+        }
+
+        return new LabelSelector(requirements);
     }
 
     public bool Matches(IReadOnlyDictionary<string, string> labels) => _requirements.All(r => r(labels));
