@@ -183,7 +183,7 @@ public sealed class MutatingWebhookTests
         Assert.Equal("ignored", Assert.Single((await kube.Client.CoreV1.ListNamespacedPodAsync("app")).Items).Metadata.Name);
     }
 
-    private static async Task<KubectlResult> Ok(Task<KubectlResult> run)
+    private static async Task<CommandResult> Ok(Task<CommandResult> run)
     {
         var result = await run;
         Assert.True(result.ExitCode == 0, result.ToString());
