@@ -12,7 +12,7 @@ public sealed class ServingCertificateTests(ProxyCluster cluster) : ClusterTest(
     {
         var replica = Cluster.Operators[0];
         var before = await ServedThumbprintAsync(replica.Port);
-        var rotated = Cluster.Authority.Issue("k8s-ws-proxy-operator-rotated", "localhost");
+        var rotated = Cluster.Authority.Issue("k8s-ws-proxy-operator-rotated", "localhost", ProxyCluster.OperatorHost);
 
         // The new certificate beside the old key, as in the moment between the two writes of a rotation.
         await File.WriteAllTextAsync(replica.CertFile, rotated.CertificatePem);

@@ -43,6 +43,8 @@ public sealed class OperatorUnderTest(string identity, string kubeconfig, string
             "--renew-deadline", "3s",
             "--retry-period", "300ms",
             "--resync", "30s",
+            "--inject-image", "k8s-ws-proxy/sidecar:0.1.0",
+            "--inject-operator-url", $"wss://{ProxyCluster.OperatorHost}:9443/v1/channel",
         ]);
         await Process.WaitReadyAsync();
     }

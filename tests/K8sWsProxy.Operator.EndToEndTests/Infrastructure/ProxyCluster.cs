@@ -23,6 +23,9 @@ public sealed class ProxyCluster : IAsyncLifetime
     public const string OperatorNamespace = "k8s-ws-proxy";
     public const string OperatorAccount = "k8s-ws-proxy";
 
+    /// <summary>The operator's Service name: where sidecars dial and the API server calls the webhook.</summary>
+    public const string OperatorHost = "k8s-ws-proxy.k8s-ws-proxy.svc";
+
     private readonly string _directory = Directory.CreateTempSubdirectory("wsproxy-e2e-").FullName;
     private readonly List<WebApplication> _echoes = [];
 
@@ -61,7 +64,8 @@ public sealed class ProxyCluster : IAsyncLifetime
         Kubectl = new Kubectl(Kube.KubeconfigPath);
         await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = Namespace } });
 
-        var serving = Authority.Issue("k8s-ws-proxy-operator", "localhost");
+        // Valid for the Service's name too: the API server calls the injection webhook by it.
+        var serving = Authority.Issue("k8s-ws-proxy-operator", "localhost", OperatorHost);
         await File.WriteAllTextAsync(CaFile, Authority.CaPem);
         var certFile = Path.Combine(_directory, "operator.crt");
         var keyFile = Path.Combine(_directory, "operator.key");
@@ -74,6 +78,7 @@ public sealed class ProxyCluster : IAsyncLifetime
         OperatorKubeconfig = await InstallChartAsync();
         Operators.Add(new OperatorUnderTest("op-a", OperatorKubeconfig, certFile, keyFile));
         await Operators[0].StartAsync();
+        Kube.AddServiceAddress($"{OperatorHost}:9443", new IPEndPoint(IPAddress.Loopback, Operators[0].Port));
 
         for (var i = 0; i < 3; i++)
         {
@@ -102,7 +107,10 @@ public sealed class ProxyCluster : IAsyncLifetime
         await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = OperatorNamespace } });
         using (var helm = new Helm(Kube.KubeconfigPath))
         {
-            await helm.OkAsync("install", OperatorAccount, Helm.Chart, "--namespace", OperatorNamespace);
+            // The serving certificate is the test CA's (a managed Secret, as with cert-manager), so the webhook
+            // configuration trusts it and sidecars in demo find that CA in their namespace.
+            await helm.OkAsync("install", OperatorAccount, Helm.Chart, "--namespace", OperatorNamespace,
+                "--set", "channel.tls.secretName=k8s-ws-proxy-test-tls", "--set-file", "channel.tls.caCert=" + CaFile, "--set", $"caConfigMap.namespaces={{{Namespace}}}", "--set", "injection.failurePolicy=Fail");
         }
 
         var token = await Client.CoreV1.CreateNamespacedServiceAccountTokenAsync(

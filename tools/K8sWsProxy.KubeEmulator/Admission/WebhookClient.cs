@@ -23,7 +23,7 @@ internal sealed class WebhookClient(ServiceAddresses addresses)
     public async Task<string> PostAsync(JsonObject hook, JsonObject review)
     {
         var clientConfig = hook["clientConfig"] as JsonObject;
-        var seconds = hook["timeoutSeconds"] is JsonValue value && value.TryGetValue<int>(out var given) ? given : DefaultTimeoutSeconds;
+        var seconds = (int?)hook["timeoutSeconds"].Integer() ?? DefaultTimeoutSeconds;
         var url = Url(clientConfig, seconds);
         using var handler = new SocketsHttpHandler
         {
@@ -60,7 +60,7 @@ internal sealed class WebhookClient(ServiceAddresses addresses)
         var url = clientConfig.Str("url");
         if (clientConfig?["service"] is JsonObject service)
         {
-            var port = service["port"] is JsonValue value && value.TryGetValue<int>(out var given) ? given : 443;
+            var port = service["port"].Integer() ?? 443;
             url = $"https://{service.Str("name")}.{service.Str("namespace")}.svc:{port.ToString(CultureInfo.InvariantCulture)}{service.Str("path")}";
         }
 

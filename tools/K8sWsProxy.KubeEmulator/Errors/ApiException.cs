@@ -95,7 +95,7 @@ internal sealed class ApiException : Exception
     public static ApiException WebhookDenied(string webhook, JsonObject? status)
     {
         var deniedBy = $"admission webhook \"{webhook}\" denied the request";
-        var code = status?["code"] is JsonValue value && value.TryGetValue<int>(out var given) && given >= 400 ? given : 400;
+        var code = status?["code"].Integer() is >= 400 and var given ? (int)given : 400;
         var message = status.Str("message") is { Length: > 0 } why ? $"{deniedBy}: {why}"
             : status.Str("reason") is { Length: > 0 } reason ? $"{deniedBy}: {reason}"
             : $"{deniedBy} without explanation";

@@ -49,6 +49,15 @@ internal static class JsonNodeExtensions
 
     public static JsonArray ToJsonArray(this IEnumerable<string> values) => new(values.Select(v => (JsonNode)v).ToArray());
 
+    /// <summary>
+    /// A whole number, however it was made: parsed JSON, YAML converted (a long) or built in code (an int); null
+    /// for anything else.
+    /// </summary>
+    public static long? Integer(this JsonNode? node) =>
+        node is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.Number
+        && long.TryParse(value.ToJsonString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            ? number : null;
+
     public static JsonObject CloneObject(this JsonObject obj) => (JsonObject)obj.DeepClone();
 
     /// <summary>Parses a request body that must be one JSON object.</summary>

@@ -43,7 +43,7 @@ internal static class UpdateRules
 
         if (kind.TracksGeneration && SpecChanged(kind, existing, result))
         {
-            meta["generation"] = (oldMeta["generation"]?.GetValue<long>() ?? 0) + 1;
+            meta["generation"] = (oldMeta["generation"].Integer() ?? 0) + 1;
         }
 
         return result;

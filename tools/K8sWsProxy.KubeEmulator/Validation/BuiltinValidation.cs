@@ -43,7 +43,7 @@ internal static partial class BuiltinValidation
                 Deployment(errors, obj, old);
                 break;
             case "coordination.k8s.io/leases":
-                if (obj.Path("spec", "leaseDurationSeconds") is JsonValue duration && duration.GetValue<long>() <= 0)
+                if (obj.Path("spec", "leaseDurationSeconds") is { } duration && duration.Integer() <= 0)
                 {
                     errors.Add(FieldError.Invalid("spec.leaseDurationSeconds", duration, "must be greater than 0"));
                 }
@@ -195,7 +195,7 @@ internal static partial class BuiltinValidation
 
         foreach (var (port, i) in (spec?["ports"] as JsonArray ?? []).Select((p, i) => (p as JsonObject, i)))
         {
-            if (port?["port"] is not JsonValue number || number.GetValue<long>() is < 1 or > 65535)
+            if (port?["port"].Integer() is not (>= 1 and <= 65535))
             {
                 errors.Add(port?["port"] is null
                     ? FieldError.Required($"spec.ports[{i}].port")
