@@ -54,6 +54,7 @@ public sealed class OperatorHost : IAsyncDisposable
         builder.Services.AddSingleton<SidecarAuthenticator>();
         builder.Services.AddSingleton<TokenReviewCache>();
         builder.Services.AddSingleton<RefusalLog>();
+        builder.Services.AddSingleton<ConnectionCap>();
         builder.Services.AddSingleton<LeaderElection>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaderElection>());
         builder.Services.AddSingleton<OperatorMetrics>();
@@ -62,11 +63,16 @@ public sealed class OperatorHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Before a sidecar authenticates it has this long for each step; an idle connection is not held for
+            // Kestrel's default 130 s. An upgraded channel is a WebSocket and no longer subject to these.
+            kestrel.Limits.KeepAliveTimeout = options.PreAuthTimeout;
+            kestrel.Limits.RequestHeadersTimeout = options.PreAuthTimeout;
             kestrel.Listen(options.Listen, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
                 var serving = listen.ApplicationServices.GetRequiredService<ServingCertificate>();
-                listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => serving.Current });
+                listen.Use(listen.ApplicationServices.GetRequiredService<ConnectionCap>().Guard);
+                listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => serving.Current, HandshakeTimeout = options.PreAuthTimeout });
             });
             kestrel.Listen(options.HealthListen, listen => listen.Protocols = HttpProtocols.Http1);
         });

@@ -49,6 +49,12 @@ public sealed partial record OperatorOptions
 
     public int Workers { get; init; } = 4;
 
+    /// <summary>Open connections the TLS listener (channel and webhook) accepts; more are closed before TLS.</summary>
+    public int MaxChannelConnections { get; init; } = 4096;
+
+    /// <summary>How long a TLS-listener connection may take to finish its handshake and send a request (and stay idle between requests).</summary>
+    public TimeSpan PreAuthTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The sidecar the admission webhook (POST /mutate-pods) injects; off unless an image is given.</summary>
     public SidecarInjection Injection { get; init; } = new();
 
@@ -82,6 +88,8 @@ public sealed partial record OperatorOptions
             RetryPeriod = result.ValueOf(flags.RetryPeriod) ?? defaults.RetryPeriod,
             Resync = result.ValueOf(flags.Resync) ?? defaults.Resync,
             Workers = result.ValueOf(flags.Workers) ?? defaults.Workers,
+            MaxChannelConnections = result.ValueOf(flags.MaxChannelConnections) ?? defaults.MaxChannelConnections,
+            PreAuthTimeout = result.ValueOf(flags.PreAuthTimeout) ?? defaults.PreAuthTimeout,
             Injection = defaults.Injection with
             {
                 Image = result.ValueOf(flags.InjectImage) ?? "",
@@ -195,6 +203,9 @@ public sealed partial record OperatorOptions
             Positive("--resync", "full recompute and status check (default 5m)"),
             ProgramOptions.Declare<int?>("--workers", "N", "reconcile workers (default 4)", null, text =>
                 int.TryParse(text, out var workers) && workers is > 0 and <= 64 ? (workers, null) : (null, $"'{text}' is not a number from 1 to 64"), From("--workers")),
+            ProgramOptions.Declare<int?>("--max-channel-connections", "N", "open connections the TLS listener accepts, sidecars and webhook calls (default 4096)", null, text =>
+                int.TryParse(text, out var cap) && cap is > 0 and <= 1_000_000 ? (cap, null) : (null, $"'{text}' is not a number from 1 to 1000000"), From("--max-channel-connections")),
+            Positive("--pre-auth-timeout", "TLS handshake, first request and idle time allowed on the TLS listener (default 10s)"),
             Text("--inject-image", "IMAGE", "sidecar image the admission webhook injects (default: none, injection off)"),
             ProgramOptions.Declare<string?>("--inject-operator-url", "URL", "the config channel injected sidecars dial (wss://HOST:PORT/v1/channel)", null, text =>
                 Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme == "wss"
@@ -223,6 +234,8 @@ public sealed partial record OperatorOptions
         Option<TimeSpan?> RetryPeriod,
         Option<TimeSpan?> Resync,
         Option<int?> Workers,
+        Option<int?> MaxChannelConnections,
+        Option<TimeSpan?> PreAuthTimeout,
         Option<string?> InjectImage,
         Option<string?> InjectOperatorUrl,
         Option<string?> InjectCaConfigMap,
@@ -230,7 +243,7 @@ public sealed partial record OperatorOptions
     {
         public RootCommand Command { get; } = ProgramOptions.Command(
             Kubeconfig, Namespaces, Listen, HealthListen, TlsCert, TlsKey, SidecarSelector, Identity, LeaderElectionNamespace,
-            LeaderElectionName, LeaseDuration, RenewDeadline, RetryPeriod, Resync, Workers, InjectImage, InjectOperatorUrl,
+            LeaderElectionName, LeaseDuration, RenewDeadline, RetryPeriod, Resync, Workers, MaxChannelConnections, PreAuthTimeout, InjectImage, InjectOperatorUrl,
             InjectCaConfigMap, NativeSidecars);
     }
 

@@ -20,7 +20,7 @@ internal sealed class OperatorMetrics
     private readonly ConcurrentDictionary<string, (string Revision, long At)> _published = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
 
-    public OperatorMetrics(ChannelHub hub, ClusterCache cache, TimeProvider time)
+    public OperatorMetrics(ChannelHub hub, ClusterCache cache, ConnectionCap cap, TimeProvider time)
     {
         _time = time;
         hub.Published += Published;
@@ -41,12 +41,16 @@ internal sealed class OperatorMetrics
         var fanOut = factory.CreateHistogram("wsproxy_operator_config_fanout_seconds", "The operator's own part of a change: from the change seen by its watch to the last changed document written to a connected sidecar.", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
         hub.FannedOut += seenAt => fanOut.Observe(time.GetElapsedTime(seenAt).TotalSeconds);
         var connected = factory.CreateGauge("wsproxy_operator_sidecars_connected", "Sidecars connected to this replica's config channel.");
+        var open = factory.CreateGauge("wsproxy_operator_channel_connections", "Open connections on the TLS listener (sidecars, webhook calls, and any not yet authenticated).");
+        var refused = factory.CreateCounter("wsproxy_operator_channel_connections_refused_total", "Connections the TLS listener closed at once because its cap (--max-channel-connections) was reached.");
         var routes = factory.CreateGauge("wsproxy_operator_routes", "WebSocketRoutes by their Ready condition (true, false, unknown).", ["ready"]);
         var sidecars = factory.CreateGauge("wsproxy_operator_route_sidecars", "Each route's sidecars as its status says: selected, and synced to its revision.", ["namespace", "route", "state"]);
         var failing = factory.CreateGauge("wsproxy_operator_route_upstream_failing_sidecars", "Each route's upstream endpoints that failed lately, as its status says: on how many of its sidecars.", ["namespace", "route", "endpoint"]);
         Registry.AddBeforeCollectCallback(() =>
         {
             connected.Set(hub.Connected);
+            open.Set(cap.Open);
+            refused.IncTo(cap.Refused);
             var all = cache.Routes.Items.ToList();
             foreach (var ready in new[] { "true", "false", "unknown" })
             {

@@ -1,12 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
-using K8sWsProxy.KubeEmulator;
 using K8sWsProxy.KubeEmulator.Patch;
-using K8sWsProxy.Operator.Hosting;
 using K8sWsProxy.Operator.Injection;
 using K8sWsProxy.Testing;
 
@@ -18,24 +14,11 @@ namespace K8sWsProxy.Operator.Tests.Injection;
 /// </summary>
 public sealed class AdmissionEndpointTests : IAsyncLifetime
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("wsproxy-admission-").FullName;
-    private readonly TestCertificates _authority = new("admission-test-ca");
-    private readonly List<OperatorHost> _hosts = [];
-    private KubeApiEmulator _kube = null!;
+    private InProcessOperators _operators = null!;
 
-    public async Task InitializeAsync() =>
-        _kube = await KubeApiEmulator.StartAsync(new KubeEmulatorOptions { Preload = { Path.Combine(RepoPaths.Root, "crds", "websocketroutes.k8swsproxy.io.yaml") } });
+    public async Task InitializeAsync() => _operators = await InProcessOperators.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        foreach (var host in _hosts)
-        {
-            await host.DisposeAsync();
-        }
-
-        await _kube.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public async Task DisposeAsync() => await _operators.DisposeAsync();
 
     [Fact]
     public async Task A_pod_being_created_gets_a_patch_that_applies_and_the_injection_is_counted()
@@ -126,25 +109,8 @@ public sealed class AdmissionEndpointTests : IAsyncLifetime
     /// <summary>The operator with <paramref name="injection"/>: its webhook URL and its health listener.</summary>
     private async Task<(Uri Webhook, Uri Health)> StartAsync(SidecarInjection injection)
     {
-        var serving = _authority.Issue("k8s-ws-proxy-operator", "localhost");
-        var cert = Path.Combine(_directory, "tls.crt");
-        var key = Path.Combine(_directory, "tls.key");
-        await File.WriteAllTextAsync(cert, serving.CertificatePem);
-        await File.WriteAllTextAsync(key, serving.KeyPem);
-        var host = await OperatorHost.StartAsync(new OperatorOptions
-        {
-            Kubeconfig = _kube.KubeconfigPath,
-            Listen = Ports.Any,
-            HealthListen = Ports.Any,
-            TlsCertificateFile = cert,
-            TlsKeyFile = key,
-            Identity = "admission-test",
-            Injection = injection,
-        });
-        _hosts.Add(host);
-        var tls = host.Addresses.Single(a => a.StartsWith("https://", StringComparison.Ordinal));
-        var plain = host.Addresses.Single(a => a.StartsWith("http://", StringComparison.Ordinal));
-        return (new Uri(new Uri(tls), AdmissionEndpoint.Path), new Uri(plain));
+        var (tls, health) = await _operators.StartOperatorAsync(o => o with { Injection = injection });
+        return (new Uri(tls, AdmissionEndpoint.Path), health);
     }
 
     private static JsonObject Review(string uid, string operation, JsonObject pod) => new()
@@ -170,24 +136,5 @@ public sealed class AdmissionEndpointTests : IAsyncLifetime
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
     }
 
-    /// <summary>A client that trusts the test CA only, as the API server trusts the webhook's caBundle.</summary>
-    private HttpClient Trusting() => new(new SocketsHttpHandler
-    {
-        SslOptions =
-        {
-            RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-            {
-                if ((errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-                {
-                    return false;
-                }
-
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(_authority.Ca);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return certificate is not null && chain.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-            },
-        },
-    });
+    private HttpClient Trusting() => _operators.Trusting();
 }
