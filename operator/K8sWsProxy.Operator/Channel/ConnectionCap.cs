@@ -1,5 +1,5 @@
-using Microsoft.AspNetCore.Connections;
 using K8sWsProxy.Operator.Hosting;
+using Microsoft.AspNetCore.Connections;
 
 namespace K8sWsProxy.Operator.Channel;
 
