@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=${1:-Release}
-echo_dll=tests/K8sWsProxy.EchoServer/bin/$config/net10.0/K8sWsProxy.EchoServer.dll
+echo_dll=tools/K8sWsProxy.EchoServer/bin/$config/net10.0/K8sWsProxy.EchoServer.dll
 sidecar=.build/sidecar/K8sWsProxy.Sidecar   # the shipped Native AOT executable (make build)
 
 pids=()
