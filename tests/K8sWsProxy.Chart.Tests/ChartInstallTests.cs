@@ -92,6 +92,22 @@ public sealed class ChartInstallTests : IAsyncLifetime
         Assert.Empty((await _client.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(Namespace)).Items);
         // Sidecars in a watched namespace find the CA in their own namespace.
         Assert.NotEmpty((await _client.CoreV1.ReadNamespacedConfigMapAsync("k8s-ws-proxy-ca", "demo")).Data["ca.crt"]);
+
+        // The operator may read Secrets in the watched namespace only; reviewing tokens stays cluster-wide.
+        async Task<bool> MayAsync(string verb, string group, string resource, string ns) =>
+            (await _client.AuthorizationV1.CreateSubjectAccessReviewAsync(new V1SubjectAccessReview
+            {
+                Spec = new V1SubjectAccessReviewSpec
+                {
+                    User = $"system:serviceaccount:{Namespace}:{Release}",
+                    Groups = ["system:serviceaccounts", $"system:serviceaccounts:{Namespace}", "system:authenticated"],
+                    ResourceAttributes = new V1ResourceAttributes { Verb = verb, Group = group, Resource = resource, NamespaceProperty = ns },
+                },
+            })).Status.Allowed;
+        Assert.True(await MayAsync("watch", "", "secrets", "demo"));
+        Assert.False(await MayAsync("watch", "", "secrets", "default"));
+        Assert.False(await MayAsync("watch", "", "secrets", ""));
+        Assert.True(await MayAsync("create", "authentication.k8s.io", "tokenreviews", ""));
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public sealed class ChartTests
     public async Task Rbac_grants_what_the_operator_calls()
     {
         var manifests = await RenderAsync();
-        var rules = Single(manifests, "ClusterRole")["rules"]!.AsArray().Concat(Single(manifests, "Role")["rules"]!.AsArray()).ToList();
+        var rules = manifests.Where(m => (string?)m["kind"] is "ClusterRole" or "Role").SelectMany(m => m["rules"]!.AsArray()).ToList();
         bool Allows(string group, string resource, string verb) => rules.Any(r =>
             r!["apiGroups"]!.AsArray().Any(g => (string?)g == group)
             && r["resources"]!.AsArray().Any(x => (string?)x == resource)

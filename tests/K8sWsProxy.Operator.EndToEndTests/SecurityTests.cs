@@ -112,6 +112,36 @@ public sealed class SecurityTests(ProxyCluster cluster) : ClusterTest(cluster)
     }
 
     [Fact]
+    public async Task A_stolen_token_cannot_knock_the_pods_sidecar_off_again_and_again()
+    {
+        var token = await Cluster.CreateSidecarPodAsync("stolen", IPAddress.Parse("127.0.0.6"));
+        var sockets = new List<ClientWebSocket>();
+        try
+        {
+            // The first connection, then as many replacements as the budget allows: each closes the one before.
+            for (var i = 0; i <= 3; i++)
+            {
+                sockets.Add(await Ws.ConnectAsync(Cluster.ChannelUrl, WithToken(token)));
+                await sockets[^1].ReceiveMessageAsync();
+            }
+
+            var (type, _) = await sockets[^2].ReceiveMessageAsync();
+            Assert.Equal(WebSocketMessageType.Close, type);
+            Assert.Equal("replaced by a newer connection of the same pod", sockets[^2].CloseStatusDescription);
+
+            // One more is refused, and the connected session is kept.
+            Assert.Equal(HttpStatusCode.TooManyRequests, await Ws.RefusedStatusAsync(Cluster.ChannelUrl, WithToken(token)));
+            using var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sockets[^1].ReceiveAsync(new byte[1024], quiet.Token));
+        }
+        finally
+        {
+            sockets.ForEach(s => s.Dispose());
+            await Cluster.Client.CoreV1.DeleteNamespacedPodAsync("stolen", ProxyCluster.Namespace);
+        }
+    }
+
+    [Fact]
     public async Task A_pod_that_loses_the_sidecar_label_is_cut_off_the_channel_and_refused_on_reconnect()
     {
         var token = await Cluster.CreateSidecarPodAsync("unlabelled", IPAddress.Parse("127.0.0.7"));

@@ -35,7 +35,7 @@ public sealed class SidecarOptionsTests
 
         Assert.Empty(errors);
         Assert.Equal(("a.yaml", "127.0.0.1:0", null, false, TimeSpan.FromSeconds(2)), (options!.ConfigFile, options.Listen.ToString(), options.ListenTls, options.FrameTracking, options.ShutdownTimeout));
-        Assert.Equal(("0.0.0.0:9901", "/var/run/secrets/k8s-ws-proxy/token"), (options.Admin.ToString(), options.TokenFile));
+        Assert.Equal(("127.0.0.1:9901", "/var/run/secrets/k8s-ws-proxy/token"), (options.Admin.ToString(), options.TokenFile));
         Assert.Equal("127.0.0.1:8443", SidecarOptions.Parse(["--state-dir", "/s", "--listen-tls", "127.0.0.1:8443"]).Options!.ListenTls!.ToString());
     }
 

@@ -10,7 +10,8 @@ internal static class ChannelEndpoint
 {
     public static void Map(WebApplication app) => app.Map(ChannelProtocol.Path, HandleAsync);
 
-    private static async Task HandleAsync(HttpContext context, SidecarAuthenticator authenticator, RefusalLog refusals, ChannelHub hub, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
+    private static async Task HandleAsync(
+        HttpContext context, SidecarAuthenticator authenticator, RefusalLog refusals, ReplacementBudget replacements, ChannelHub hub, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(ChannelEndpoint));
         if (!context.Request.IsHttps)
@@ -36,6 +37,16 @@ internal static class ChannelEndpoint
         if (!context.WebSockets.IsWebSocketRequest)
         {
             context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+            return;
+        }
+
+        if (hub.IsConnected(pod.Key) && !replacements.TrySpend(pod.Key))
+        {
+            var reason = $"pod {pod.Key} replaced its channel {ReplacementBudget.PerWindow} times within {ReplacementBudget.Window.TotalSeconds:0} s; the connected session is kept";
+            refusals.Refused(context.Connection.RemoteIpAddress?.ToString() ?? "?", StatusCodes.Status429TooManyRequests, reason);
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            context.Response.Headers.RetryAfter = ((int)ReplacementBudget.Window.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await context.Response.WriteAsync(reason + "\n");
             return;
         }
 

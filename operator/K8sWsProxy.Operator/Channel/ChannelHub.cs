@@ -34,6 +34,8 @@ internal sealed class ChannelHub
 
     public int Connected => _sessions.Count;
 
+    public bool IsConnected(string podKey) => _sessions.ContainsKey(podKey);
+
     public SidecarReport? ReportOf(string podKey) => _answers.GetValueOrDefault(podKey);
 
     /// <summary>Makes <paramref name="documents"/> current and offers each changed one to its sidecar.</summary>

@@ -55,6 +55,7 @@ public sealed class OperatorHost : IAsyncDisposable
         builder.Services.AddSingleton<TokenReviewCache>();
         builder.Services.AddSingleton<RefusalLog>();
         builder.Services.AddSingleton<ConnectionCap>();
+        builder.Services.AddSingleton<ReplacementBudget>();
         builder.Services.AddSingleton<LeaderElection>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaderElection>());
         builder.Services.AddSingleton<OperatorMetrics>();

@@ -17,7 +17,8 @@ public sealed record SidecarOptions
     public IPEndPoint? ListenTls { get; init; }
 
     /// <summary>/healthz, /readyz, /v1/config (and /metrics), on a port of their own.</summary>
-    public IPEndPoint Admin { get; init; } = new(IPAddress.Any, 9901);
+    /// <summary>Loopback unless asked: it tells routes, endpoint URLs and certificate subjects to whoever reaches it.</summary>
+    public IPEndPoint Admin { get; init; } = new(IPAddress.Loopback, 9901);
 
     /// <summary>Where the last accepted document is kept, to serve at once after a restart. Null: not kept.</summary>
     public string? StateDirectory { get; init; }
@@ -63,7 +64,7 @@ public sealed record SidecarOptions
         "--listen-tls", "ADDR:PORT", "TLS listener (default: none; \"off\" says so explicitly)", null,
         text => text == "off" || ReadEndPoint(text).Problem is null ? (text, null) : (null, ReadEndPoint(text).Problem));
 
-    private static readonly Option<IPEndPoint?> AdminOption = EndPoint("--admin", "health, config and metrics (default 0.0.0.0:9901)");
+    private static readonly Option<IPEndPoint?> AdminOption = EndPoint("--admin", "health, config and metrics, unauthenticated (default 127.0.0.1:9901; a pod IP or 0.0.0.0 for probes and Prometheus)");
 
     private static readonly Option<TimeSpan?> ShutdownTimeoutOption = ProgramOptions.Declare<TimeSpan?>(
         "--shutdown-timeout", "DUR", "how long SIGTERM waits for close handshakes (default 30s)", null,
