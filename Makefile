@@ -6,7 +6,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: deps build test run run-standalone bench bench-quick format format-check clean
+.PHONY: deps build test run run-standalone bench bench-quick fuzz format format-check clean
 
 deps:
 	@bash .ci/deps
@@ -38,6 +38,13 @@ bench: build
 bench-quick: build
 	@# The same, shorter (bench/results/quick.md, charts-quick/), about 4 min, for development.
 	nice -n -10 taskset -c 0 $(DOTNET) bench/K8sWsProxy.Bench/bin/$(CONFIG)/net10.0/K8sWsProxy.Bench.dll --quick
+
+# The property tests of the frame tracker and the handshake parser, each for FUZZ_SECONDS (default 120) instead of
+# CsCheck's default number of cases; a failure prints the shrunk input and its seed (add the input to the corpus).
+FUZZ_SECONDS ?= 120
+fuzz: build
+	CsCheck_Time=$(FUZZ_SECONDS) $(DOTNET) test tests/K8sWsProxy.Tunnel.Tests -c $(CONFIG) --no-build --filter "FullyQualifiedName~FrameProperties" --logger "console;verbosity=normal"
+	CsCheck_Time=$(FUZZ_SECONDS) $(DOTNET) test tests/K8sWsProxy.Sidecar.Tests -c $(CONFIG) --no-build --filter "FullyQualifiedName~HandshakeParserProperties" --logger "console;verbosity=normal"
 
 format:
 	$(DOTNET) format K8sWsProxy.sln

@@ -1,0 +1,178 @@
+using System.Buffers.Binary;
+using CsCheck;
+
+namespace K8sWsProxy.Tunnel.Tests;
+
+/// <summary>
+/// Property tests of the frame tracker (the relay's write path into memory): any valid frame sequence, split at any
+/// points and with control frames between fragments, arrives byte-identical and is counted message by message; any
+/// invalid frame after a valid prefix ends in a 1002 (or 1009 past the size limit) towards the sender, with the
+/// prefix delivered and nothing of the bad frame, never in an exception or a hang. `make test` runs CsCheck's
+/// default number of cases; `make fuzz` runs them for minutes (CsCheck_Time). Inputs that once broke a property, and
+/// hand-made edge cases, are in corpus/frames and replayed every run.
+/// </summary>
+public sealed class FrameProperties
+{
+    private const int MaxMessageBytes = 200_000;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    /// <summary>A data message as its frames: opcode, fragments, and pings or pongs after any fragment.</summary>
+    private sealed record Message(bool Text, byte[][] Fragments, (int After, bool Ping, byte[] Payload)[] Controls)
+    {
+        public long PayloadBytes => Fragments.Sum(f => (long)f.Length);
+
+        public IEnumerable<byte[]> Frames()
+        {
+            for (var i = 0; i < Fragments.Length; i++)
+            {
+                yield return RawFrames.Build(i == 0 ? (Text ? 0x1 : 0x2) : 0x0, Fragments[i], mask: true, fin: i == Fragments.Length - 1);
+                foreach (var control in Controls.Where(c => c.After == i))
+                {
+                    yield return RawFrames.Build(control.Ping ? RawFrames.Ping : RawFrames.Pong, control.Payload, mask: true);
+                }
+            }
+        }
+    }
+
+    private static readonly Gen<byte[]> Payload = Gen.Frequency(
+        (20, Gen.Byte.Array[0, 200]),
+        (2, Gen.Byte.Array[126, 2000]),
+        (1, Gen.Byte.Array[65_536, 70_000]));
+
+    private static readonly Gen<Message> Messages =
+        Gen.Select(Gen.Bool, Payload.Array[1, 4], Gen.Select(Gen.Int[0, 3], Gen.Bool, Gen.Byte.Array[0, 125]).Array[0, 3],
+            (text, fragments, controls) => new Message(text, fragments, controls));
+
+    /// <summary>Cut points: chunk sizes, the last chunk takes the rest.</summary>
+    private static readonly Gen<int[]> Chunks = Gen.Frequency((3, Gen.Int[1, 16]), (2, Gen.Int[17, 4096]), (1, Gen.Int[4097, 100_000])).Array[0, 12];
+
+    /// <summary>Frames no peer may send; each applies whatever the message state before it.</summary>
+    private static readonly (string Name, byte[] Frame)[] AlwaysInvalid =
+    [
+        ("unmasked data frame", RawFrames.Build(0x2, "x"u8, mask: false)),
+        ("fragmented ping", RawFrames.Build(RawFrames.Ping, "p"u8, mask: true, fin: false)),
+        ("control payload over 125", RawFrames.Build(RawFrames.Pong, new byte[126], mask: true)),
+        ("close with a 1-byte payload", RawFrames.Build(RawFrames.Close, [3], mask: true)),
+        ("continuation without a message", RawFrames.Build(0x0, "c"u8, mask: true)),
+        ("reserved data opcode", RawFrames.Build(0x3, "r"u8, mask: true)),
+        ("reserved control opcode", RawFrames.Build(0xB, "r"u8, mask: true)),
+        ("RSV2 set", RawFrames.Build(0x2, "r"u8, mask: true, rsv: 0x20)),
+        ("RSV3 set", RawFrames.Build(0x1, "r"u8, mask: true, rsv: 0x10)),
+        ("64-bit length with its top bit set", [0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4]),
+    ];
+
+    [Fact]
+    public void Any_valid_frame_sequence_split_anywhere_arrives_byte_identical() =>
+        Gen.Select(Messages.Array[1, 6], Chunks).Sample((messages, chunks) =>
+        {
+            var input = messages.SelectMany(m => m.Frames()).SelectMany(f => f).ToArray();
+            var (toUpstream, toClient, counters) = Relay(input, chunks, maxMessageBytes: 0);
+            Assert.Equal(input, toUpstream);
+            Assert.Empty(toClient);
+            Assert.Equal((messages.Length, messages.Sum(m => m.PayloadBytes)), (counters.Messages, counters.Bytes));
+        });
+
+    [Fact]
+    public void An_invalid_frame_after_a_valid_prefix_ends_in_1002_with_the_prefix_delivered() =>
+        Gen.Select(Messages.Array[0, 3], Gen.Int[0, AlwaysInvalid.Length - 1], Chunks).Sample((messages, which, chunks) =>
+        {
+            var prefix = messages.SelectMany(m => m.Frames()).SelectMany(f => f).ToArray();
+            var (name, bad) = AlwaysInvalid[which];
+            var valid = RawFrames.Build(0x1, "after"u8, mask: true);
+            AssertRefused([.. prefix, .. bad, .. valid], prefix.Length, chunks, 1002, name);
+        });
+
+    [Fact]
+    public void A_new_message_inside_a_fragmented_one_ends_in_1002() =>
+        Gen.Select(Payload, Gen.Bool, Chunks).Sample((first, text, chunks) =>
+        {
+            var open = RawFrames.Build(0x2, first, mask: true, fin: false);
+            AssertRefused([.. open, .. RawFrames.Build(text ? 0x1 : 0x2, "x"u8, mask: true)], open.Length, chunks, 1002, "data frame inside a message");
+        });
+
+    [Fact]
+    public void A_message_over_the_limit_ends_in_1009_before_its_first_byte_over() =>
+        Gen.Select(Gen.Int[1, 8], Gen.Int[MaxMessageBytes / 8, MaxMessageBytes / 2], Chunks).Sample((fragments, size, chunks) =>
+        {
+            // Fragments of equal size until the limit is crossed: the frame that crosses it is not forwarded.
+            var frames = Enumerable.Range(0, fragments + 8).Select(i => RawFrames.Build(i == 0 ? 0x2 : 0x0, new byte[size], mask: true, fin: false)).ToArray();
+            var forwarded = (int)(MaxMessageBytes / size);
+            var delivered = frames.Take(forwarded).Sum(f => f.Length);
+            AssertRefused(frames.SelectMany(f => f).ToArray(), delivered, chunks, 1009, "too big", MaxMessageBytes);
+        });
+
+    [Fact]
+    public void The_corpus_replays()
+    {
+        var corpus = Path.Combine(AppContext.BaseDirectory, "corpus", "frames");
+        var files = Directory.GetFiles(corpus, "*.bin");
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+        {
+            // Each file names its expected close code: valid-*.bin none, 1002-*.bin, 1009-*.bin.
+            var input = File.ReadAllBytes(file);
+            var (toUpstream, toClient, _) = Relay(input, [1, 7, 100], MaxMessageBytes);
+            var name = Path.GetFileName(file);
+            if (name.StartsWith("valid-", StringComparison.Ordinal))
+            {
+                Assert.True(input.AsSpan().SequenceEqual(toUpstream), name);
+            }
+            else
+            {
+                Assert.True(CloseCode(toClient) == ushort.Parse(name[..4], System.Globalization.CultureInfo.InvariantCulture), name);
+            }
+        }
+    }
+
+    /// <param name="maxMessageBytes">0: no limit (the generated valid prefix may be any size).</param>
+    private static void AssertRefused(byte[] input, int validLength, int[] chunks, ushort code, string what, int maxMessageBytes = 0)
+    {
+        var (toUpstream, toClient, _) = Relay(input, chunks, maxMessageBytes);
+        Assert.True(CloseCode(toClient) == code, $"{what}: the sender got {CloseCode(toClient)?.ToString() ?? "no close"}, not {code}");
+        Assert.True(toUpstream.AsSpan(0, validLength).SequenceEqual(input.AsSpan(0, validLength)), $"{what}: the valid prefix was not delivered as is");
+        // After the prefix the receiver gets at most a close frame, never a byte of the bad frame.
+        var rest = toUpstream[validLength..];
+        Assert.True(rest.Length == 0 || (rest[0] & 0x0F) == RawFrames.Close, $"{what}: {rest.Length} bytes after the prefix that are not a close");
+    }
+
+    private static ushort? CloseCode(byte[] frames)
+    {
+        if (frames.Length < 4 || (frames[0] & 0x0F) != RawFrames.Close)
+        {
+            return null;
+        }
+
+        var offset = 2 + ((frames[1] & 0x80) != 0 ? 4 : 0);
+        return BinaryPrimitives.ReadUInt16BigEndian(frames.AsSpan(offset));
+    }
+
+    /// <summary>Writes <paramref name="input"/> into a tunnel's client-to-upstream path in chunks; what each side received.</summary>
+    /// <param name="maxMessageBytes">0: no limit.</param>
+    private static (byte[] ToUpstream, byte[] ToClient, DirectionCounters Counters) Relay(byte[] input, int[] chunks, int maxMessageBytes)
+    {
+        var counters = new DirectionCounters();
+        var tunnel = new WebSocketTunnel(new TunnelOptions { MaxMessageBytes = maxMessageBytes }, counters, new DirectionCounters(), TimeProvider.System);
+        using var upstreamSink = new MemoryStream();
+        using var clientSink = new MemoryStream();
+        var run = Task.Run(async () =>
+        {
+            await using var upstream = tunnel.WrapUpstream(upstreamSink);
+            await using var downstream = tunnel.WrapDownstream(clientSink);
+            var position = 0;
+            foreach (var size in chunks.Append(int.MaxValue))
+            {
+                var take = Math.Min(size, input.Length - position);
+                await upstream.WriteAsync(input.AsMemory(position, take));
+                position += take;
+                if (position == input.Length)
+                {
+                    break;
+                }
+            }
+
+            tunnel.Abort();
+        });
+        Assert.True(run.Wait(Patience), "the relay did not finish: a hang");
+        return (upstreamSink.ToArray(), clientSink.ToArray(), counters);
+    }
+}
