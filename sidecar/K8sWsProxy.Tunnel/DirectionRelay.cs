@@ -24,6 +24,9 @@ internal sealed partial class DirectionRelay
         Data,
         Control,
         ProtocolError,
+
+        /// <summary>Too many control frames a second, or fragments in a message: closed with 1008.</summary>
+        Flood,
     }
 
     /// <summary>The "compressed" bit of permessage-deflate, set on a message's first frame only.</summary>
@@ -32,6 +35,8 @@ internal sealed partial class DirectionRelay
     private readonly WebSocketTunnel _tunnel;
     private readonly DirectionCounters _counters;
     private readonly long _maxMessageBytes;
+    private readonly int _maxControlFramesPerSecond;
+    private readonly int _maxFragments;
     private readonly MessageRateLimiter? _rateLimiter;
     private readonly TimeProvider _time;
     private readonly byte[] _pingPayload;
@@ -53,6 +58,9 @@ internal sealed partial class DirectionRelay
     private bool _fin;
     private bool _inMessage;
     private long _messageBytes;
+    private int _fragments;
+    private long _controlWindowStart;
+    private int _controlFramesInWindow;
     private int _controlHeaderLength;
     private int _controlLength;
 
@@ -73,6 +81,8 @@ internal sealed partial class DirectionRelay
         _tunnel = tunnel;
         _counters = counters;
         _maxMessageBytes = options.MaxMessageBytes;
+        _maxControlFramesPerSecond = options.MaxControlFramesPerSecond;
+        _maxFragments = options.MaxFragmentsPerMessage;
         _rateLimiter = options.MessagesPerSecond > 0 ? new MessageRateLimiter(options.MessagesPerSecond, time) : null;
         _time = time;
         _pingPayload = pingPayload;
@@ -229,17 +239,26 @@ internal sealed partial class DirectionRelay
         }
 
         var verdict = Classify();
-        if (verdict == Verdict.ProtocolError)
+        if (verdict is Verdict.ProtocolError or Verdict.Flood)
         {
             await ForwardAsync(buffer[run..headerStart], cancellationToken);
+            var flood = verdict == Verdict.Flood && _header.Opcode is Opcode.Ping or Opcode.Pong ? "control frame flood" : "fragment flood";
             _header.Reset();
             _state = State.Discard;
 
             // The tunnel records the outcome before our close goes out: the receiver may answer at once.
-            _tunnel.OnProtocolError(this);
+            if (verdict == Verdict.Flood)
+            {
+                _tunnel.OnFlood(this, flood);
+            }
+            else
+            {
+                _tunnel.OnProtocolError(this);
+            }
+
             if (!_closeSent)
             {
-                await SendCloseAsync(1002, "protocol error", cancellationToken);
+                await SendCloseAsync(verdict == Verdict.Flood ? (ushort)1008 : (ushort)1002, verdict == Verdict.Flood ? flood : "protocol error", cancellationToken);
             }
 
             return pos;
@@ -324,11 +343,17 @@ internal sealed partial class DirectionRelay
             case Opcode.Close or Opcode.Ping or Opcode.Pong:
                 var valid = header.Fin && header.Rsv == 0 && header.PayloadLength <= FrameWriter.MaxControlPayload
                     && !(header.Opcode == Opcode.Close && header.PayloadLength == 1);
-                return valid ? Verdict.Control : Verdict.ProtocolError;
+                return !valid ? Verdict.ProtocolError : header.Opcode != Opcode.Close && ControlFlood() ? Verdict.Flood : Verdict.Control;
             case Opcode.Continuation when _inMessage && header.Rsv == 0:
+                if (++_fragments > _maxFragments)
+                {
+                    return Verdict.Flood;
+                }
+
                 break;
             case Opcode.Text or Opcode.Binary when !_inMessage && (header.Rsv == 0 || (header.Rsv == Rsv1 && _tunnel.PerMessageDeflate)):
                 _messageBytes = 0;
+                _fragments = 1;
                 break;
             default:
                 return Verdict.ProtocolError;
@@ -336,6 +361,18 @@ internal sealed partial class DirectionRelay
 
         _inMessage = !header.Fin;
         return Verdict.Data;
+    }
+
+    /// <summary>Counts a ping or pong in the current one-second window; true once the window holds too many.</summary>
+    private bool ControlFlood()
+    {
+        var now = _time.GetTimestamp();
+        if (_controlFramesInWindow == 0 || _time.GetElapsedTime(_controlWindowStart, now) >= TimeSpan.FromSeconds(1))
+        {
+            (_controlWindowStart, _controlFramesInWindow) = (now, 0);
+        }
+
+        return ++_controlFramesInWindow > _maxControlFramesPerSecond;
     }
 
     private void EndDataFrame()

@@ -15,6 +15,15 @@ public sealed record TunnelOptions
     /// <summary>0 = off; per direction. Past it the write path waits (backpressure), it never drops.</summary>
     public int MessagesPerSecond { get; init; }
 
+    /// <summary>
+    /// Pings and pongs a peer may send per second (per direction); past it the tunnel closes with 1008. A peer
+    /// answers a ping once per interval: a flood of them only spends the proxy's CPU and the other connections' time.
+    /// </summary>
+    public int MaxControlFramesPerSecond { get; init; } = 100;
+
+    /// <summary>Frames one message may be cut into; past it the tunnel closes with 1008 (a flood of tiny fragments).</summary>
+    public int MaxFragmentsPerMessage { get; init; } = 10_000;
+
     /// <summary>After close frames went out, how long peers get to answer before the tunnel is aborted.</summary>
     public TimeSpan CloseHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -156,6 +156,9 @@ public sealed class WebSocketTunnel
 
     internal void OnMessageTooBig() => _ = StartClose(1009, "message too big", "message too big");
 
+    internal void OnFlood(DirectionRelay from, string reason) =>
+        _ = StartClose(1008, reason, reason + (from.Sender == CloseInitiator.Client ? " by client" : " by upstream"));
+
     internal void OnProtocolError(DirectionRelay from) =>
         _ = StartClose(1002, "protocol error", from.Sender == CloseInitiator.Client ? "protocol error by client" : "protocol error by upstream");
 

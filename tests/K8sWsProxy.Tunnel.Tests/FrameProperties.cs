@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using CsCheck;
 
 namespace K8sWsProxy.Tunnel.Tests;
@@ -14,7 +13,6 @@ namespace K8sWsProxy.Tunnel.Tests;
 public sealed class FrameProperties
 {
     private const int MaxMessageBytes = 200_000;
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     /// <summary>A data message as its frames: opcode, fragments, and pings or pongs after any fragment.</summary>
     private sealed record Message(bool Text, byte[][] Fragments, (int After, bool Ping, byte[] Payload)[] Controls)
@@ -66,7 +64,7 @@ public sealed class FrameProperties
         Gen.Select(Messages.Array[1, 6], Chunks).Sample((messages, chunks) =>
         {
             var input = messages.SelectMany(m => m.Frames()).SelectMany(f => f).ToArray();
-            var (toUpstream, toClient, counters) = Relay(input, chunks, maxMessageBytes: 0);
+            var (toUpstream, toClient, counters) = MemoryRelay.Run(input, chunks, maxMessageBytes: 0);
             Assert.Equal(input, toUpstream);
             Assert.Empty(toClient);
             Assert.Equal((messages.Length, messages.Sum(m => m.PayloadBytes)), (counters.Messages, counters.Bytes));
@@ -111,7 +109,7 @@ public sealed class FrameProperties
         {
             // Each file names its expected close code: valid-*.bin none, 1002-*.bin, 1009-*.bin.
             var input = File.ReadAllBytes(file);
-            var (toUpstream, toClient, _) = Relay(input, [1, 7, 100], MaxMessageBytes);
+            var (toUpstream, toClient, _) = MemoryRelay.Run(input, [1, 7, 100], MaxMessageBytes);
             var name = Path.GetFileName(file);
             if (name.StartsWith("valid-", StringComparison.Ordinal))
             {
@@ -119,7 +117,7 @@ public sealed class FrameProperties
             }
             else
             {
-                Assert.True(CloseCode(toClient) == ushort.Parse(name[..4], System.Globalization.CultureInfo.InvariantCulture), name);
+                Assert.True(MemoryRelay.CloseCode(toClient) == ushort.Parse(name[..4], System.Globalization.CultureInfo.InvariantCulture), name);
             }
         }
     }
@@ -127,52 +125,11 @@ public sealed class FrameProperties
     /// <param name="maxMessageBytes">0: no limit (the generated valid prefix may be any size).</param>
     private static void AssertRefused(byte[] input, int validLength, int[] chunks, ushort code, string what, int maxMessageBytes = 0)
     {
-        var (toUpstream, toClient, _) = Relay(input, chunks, maxMessageBytes);
-        Assert.True(CloseCode(toClient) == code, $"{what}: the sender got {CloseCode(toClient)?.ToString() ?? "no close"}, not {code}");
+        var (toUpstream, toClient, _) = MemoryRelay.Run(input, chunks, maxMessageBytes);
+        Assert.True(MemoryRelay.CloseCode(toClient) == code, $"{what}: the sender got {MemoryRelay.CloseCode(toClient)?.ToString() ?? "no close"}, not {code}");
         Assert.True(toUpstream.AsSpan(0, validLength).SequenceEqual(input.AsSpan(0, validLength)), $"{what}: the valid prefix was not delivered as is");
         // After the prefix the receiver gets at most a close frame, never a byte of the bad frame.
         var rest = toUpstream[validLength..];
         Assert.True(rest.Length == 0 || (rest[0] & 0x0F) == RawFrames.Close, $"{what}: {rest.Length} bytes after the prefix that are not a close");
-    }
-
-    private static ushort? CloseCode(byte[] frames)
-    {
-        if (frames.Length < 4 || (frames[0] & 0x0F) != RawFrames.Close)
-        {
-            return null;
-        }
-
-        var offset = 2 + ((frames[1] & 0x80) != 0 ? 4 : 0);
-        return BinaryPrimitives.ReadUInt16BigEndian(frames.AsSpan(offset));
-    }
-
-    /// <summary>Writes <paramref name="input"/> into a tunnel's client-to-upstream path in chunks; what each side received.</summary>
-    /// <param name="maxMessageBytes">0: no limit.</param>
-    private static (byte[] ToUpstream, byte[] ToClient, DirectionCounters Counters) Relay(byte[] input, int[] chunks, int maxMessageBytes)
-    {
-        var counters = new DirectionCounters();
-        var tunnel = new WebSocketTunnel(new TunnelOptions { MaxMessageBytes = maxMessageBytes }, counters, new DirectionCounters(), TimeProvider.System);
-        using var upstreamSink = new MemoryStream();
-        using var clientSink = new MemoryStream();
-        var run = Task.Run(async () =>
-        {
-            await using var upstream = tunnel.WrapUpstream(upstreamSink);
-            await using var downstream = tunnel.WrapDownstream(clientSink);
-            var position = 0;
-            foreach (var size in chunks.Append(int.MaxValue))
-            {
-                var take = Math.Min(size, input.Length - position);
-                await upstream.WriteAsync(input.AsMemory(position, take));
-                position += take;
-                if (position == input.Length)
-                {
-                    break;
-                }
-            }
-
-            tunnel.Abort();
-        });
-        Assert.True(run.Wait(Patience), "the relay did not finish: a hang");
-        return (upstreamSink.ToArray(), clientSink.ToArray(), counters);
     }
 }
