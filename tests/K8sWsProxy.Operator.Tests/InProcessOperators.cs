@@ -16,12 +16,24 @@ internal sealed class InProcessOperators : IAsyncDisposable
     private readonly List<OperatorHost> _hosts = [];
     private readonly KubeApiEmulator _kube;
 
-    private InProcessOperators(KubeApiEmulator kube) => _kube = kube;
+    private InProcessOperators(KubeApiEmulator kube)
+    {
+        _kube = kube;
+        Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kube.KubeconfigPath));
+    }
+
+    /// <summary>A client of the emulator, as the cluster's admin.</summary>
+    public Kubernetes Client { get; }
 
     public TestCertificates Authority { get; } = new("operator-host-test-ca");
 
-    public static async Task<InProcessOperators> StartAsync() =>
-        new(await KubeApiEmulator.StartAsync(new KubeEmulatorOptions { Preload = { Path.Combine(RepoPaths.Root, "crds", "websocketroutes.k8swsproxy.io.yaml") } }));
+    /// <param name="clock">The emulator's clock (token expiry); the real one by default.</param>
+    public static async Task<InProcessOperators> StartAsync(TimeProvider? clock = null) =>
+        new(await KubeApiEmulator.StartAsync(new KubeEmulatorOptions
+        {
+            Preload = { Path.Combine(RepoPaths.Root, "crds", "websocketroutes.k8swsproxy.io.yaml") },
+            Clock = clock ?? TimeProvider.System,
+        }));
 
     /// <summary>An operator with the defaults changed by <paramref name="configure"/>: its TLS (channel and webhook) and health addresses.</summary>
     public async Task<(Uri Tls, Uri Health)> StartOperatorAsync(Func<OperatorOptions, OperatorOptions> configure)
@@ -69,6 +81,7 @@ internal sealed class InProcessOperators : IAsyncDisposable
             await host.DisposeAsync();
         }
 
+        Client.Dispose();
         await _kube.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
     }
