@@ -112,6 +112,36 @@ public sealed class SecurityTests(ProxyCluster cluster) : ClusterTest(cluster)
     }
 
     [Fact]
+    public async Task A_sidecar_can_report_only_endpoints_of_its_own_routes_as_failing()
+    {
+        await Cluster.ApplyAsync(Cluster.ExampleRoute());
+        await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        var token = await Cluster.CreateSidecarPodAsync("forger", IPAddress.Parse("127.0.0.11"));
+        try
+        {
+            using var channel = await Ws.ConnectAsync(Cluster.ChannelUrl, WithToken(token));
+            var (_, document) = await channel.ReceiveMessageAsync();
+            var endpoint = ChannelMessage.Parse(document, out _)!.Document!.Routes.Single(r => r.Key == "demo/chat").Upstream.Endpoints[0].Url;
+
+            // One true endpoint of its route among invented routes and endpoints: only the true one may come through.
+            var forged = ChannelMessage.Health(new Dictionary<string, IReadOnlyDictionary<string, string>>
+            {
+                ["demo/chat"] = new Dictionary<string, string> { [endpoint] = "connection refused", ["ws://invented.example/x"] = "invented" },
+                ["demo/not-mine"] = new Dictionary<string, string> { ["ws://other.example/"] = "invented" },
+            });
+            await channel.SendAsync(forged.ToUtf8(), WebSocketMessageType.Text, true, CancellationToken.None);
+
+            var route = await Cluster.WaitForRouteAsync("chat", r => r.Status?.UpstreamFailures.Count > 0, "the reported failure in status");
+            Assert.Equal([endpoint], route.Status!.UpstreamFailures.Select(f => f.Endpoint));
+            Assert.Null(await Cluster.RouteAsync("not-mine"));
+        }
+        finally
+        {
+            await Cluster.Client.CoreV1.DeleteNamespacedPodAsync("forger", ProxyCluster.Namespace);
+        }
+    }
+
+    [Fact]
     public async Task A_token_whose_pod_was_deleted_is_refused()
     {
         var token = await Cluster.CreateSidecarPodAsync("deleted", IPAddress.Parse("127.0.0.10"));

@@ -36,6 +36,9 @@ internal sealed class ChannelHub
 
     public bool IsConnected(string podKey) => _sessions.ContainsKey(podKey);
 
+    /// <summary>The document the pod must serve now, if one was published.</summary>
+    public SidecarDocument? DocumentOf(string podKey) => _documents.GetValueOrDefault(podKey);
+
     public SidecarReport? ReportOf(string podKey) => _answers.GetValueOrDefault(podKey);
 
     /// <summary>Makes <paramref name="documents"/> current and offers each changed one to its sidecar.</summary>

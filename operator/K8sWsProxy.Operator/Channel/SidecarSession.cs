@@ -154,16 +154,38 @@ internal sealed class SidecarSession(PodRef pod, WebSocket socket, ChannelHub hu
                     hub.Refused(pod, answered.Routes, reasons.Length > 0 ? reasons : "refused");
                     break;
                 case { Type: ChannelMessage.HealthType }:
-                    hub.Health(pod, parsed.Upstreams!.ToDictionary(
-                        r => r.Key,
-                        r => (IReadOnlyDictionary<string, string>)r.Value.ToDictionary(e => e.Key, e => ChannelProtocol.Bounded(e.Value), StringComparer.Ordinal),
-                        StringComparer.Ordinal));
+                    hub.Health(pod, Known(parsed.Upstreams!));
                     break;
                 default:
                     Log.BadSidecarMessage(logger, pod.Key, error ?? (isAnswer ? $"{parsed!.Type} of {parsed.Revision}, which was not sent to it" : $"unexpected '{parsed?.Type}' message"));
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// The failing endpoints a sidecar reports, kept only where they are endpoints of routes in its current
+    /// document, with their errors bounded: what a sidecar says ends up in route status, events and metric labels,
+    /// so a compromised one must not be able to write arbitrary names there.
+    /// </summary>
+    private Dictionary<string, IReadOnlyDictionary<string, string>> Known(IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> reported)
+    {
+        var routes = hub.DocumentOf(pod.Key)?.Document.Routes.ToDictionary(r => r.Key, StringComparer.Ordinal) ?? [];
+        var known = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        foreach (var (key, endpoints) in reported)
+        {
+            if (routes.TryGetValue(key, out var route))
+            {
+                var urls = route.Upstream.Endpoints.Select(e => e.Url).ToHashSet(StringComparer.Ordinal);
+                var failing = endpoints.Where(e => urls.Contains(e.Key)).ToDictionary(e => e.Key, e => ChannelProtocol.Bounded(e.Value), StringComparer.Ordinal);
+                if (failing.Count > 0)
+                {
+                    known[key] = failing;
+                }
+            }
+        }
+
+        return known;
     }
 
     /// <summary>The sent document an answer names, dropping those sent before it (answered, or never to be).</summary>
