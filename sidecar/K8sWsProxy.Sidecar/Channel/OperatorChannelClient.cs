@@ -181,7 +181,11 @@ internal sealed class OperatorChannelClient(SidecarOptions options, ConfigApplie
         }
     }
 
-    /// <summary>With a CA file, the operator's certificate must chain to it (and only it); without, the system store decides.</summary>
+    /// <summary>
+    /// With a CA file, the operator's certificate must chain to it (and only it); without, the system store decides.
+    /// The file is read at every handshake, so a rotated CA (a ConfigMap the kubelet updates in place) is trusted on
+    /// the next dial without a restart; while it cannot be read, the last one read stands.
+    /// </summary>
     private static RemoteCertificateValidationCallback? TrustedOperator(string? caFile)
     {
         if (caFile is null)
@@ -189,8 +193,7 @@ internal sealed class OperatorChannelClient(SidecarOptions options, ConfigApplie
             return null;
         }
 
-        var authorities = new X509Certificate2Collection();
-        authorities.ImportFromPemFile(caFile);
+        var lastRead = Authorities(caFile) ?? [];
         return (_, certificate, _, errors) =>
         {
             if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
@@ -198,11 +201,26 @@ internal sealed class OperatorChannelClient(SidecarOptions options, ConfigApplie
                 return false;
             }
 
+            var authorities = lastRead = Authorities(caFile) ?? lastRead;
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
         };
+    }
+
+    private static X509Certificate2Collection? Authorities(string caFile)
+    {
+        try
+        {
+            var authorities = new X509Certificate2Collection();
+            authorities.ImportFromPemFile(caFile);
+            return authorities.Count > 0 ? authorities : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            return null;
+        }
     }
 }
