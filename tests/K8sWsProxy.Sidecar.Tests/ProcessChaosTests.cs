@@ -155,7 +155,7 @@ public sealed class ProcessChaosTests : IDisposable
         var killedMidWrite = 0;
         var iterations = 0;
         var budget = Stopwatch.StartNew();
-        for (var generation = 1; generation <= 10 && budget.Elapsed < TimeSpan.FromSeconds(15); generation++)
+        for (var generation = 1; generation <= 10 && (generation <= 4 || budget.Elapsed < TimeSpan.FromSeconds(15)); generation++)
         {
             iterations++;
             await File.WriteAllTextAsync(config, Document(generation, upstream.WsUrl()));
