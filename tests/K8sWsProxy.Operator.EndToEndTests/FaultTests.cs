@@ -69,6 +69,57 @@ public sealed class FaultTests(ProxyCluster cluster) : ClusterTest(cluster)
     }
 
     [Fact]
+    public async Task An_operator_killed_while_pushing_twenty_changes_leaves_every_sidecar_on_the_latest_revision_after_its_restart()
+    {
+        var initial = await Task.WhenAll(Cluster.Sidecars.Select(async s => (await s.ConfigAsync()).GetProperty("revision").GetString()));
+
+        // Twenty changes as fast as kubectl goes; the operator is killed as soon as one sidecar has taken one of
+        // them, while the others are still being applied and pushed.
+        var applying = Task.Run(async () =>
+        {
+            for (var n = 0; n < 20; n++)
+            {
+                await Cluster.ApplyAsync(Cluster.EditedExampleRoute(100 + n));
+            }
+        });
+        await Poll.UntilAsync(
+            async () => (await Task.WhenAll(Cluster.Sidecars.Select(async s => (await s.ConfigAsync()).GetProperty("revision").GetString()))).Except(initial).Any(),
+            "a sidecar to take a pushed change",
+            TimeSpan.FromSeconds(20));
+        foreach (var replica in Cluster.Operators)
+        {
+            replica.Process!.Kill();
+        }
+
+        var allAppliedAtKill = applying.IsCompleted;
+        var atKill = await Task.WhenAll(Cluster.Sidecars.Select(async s => (await s.ConfigAsync()).GetProperty("revision").GetString()));
+        Console.WriteLine($"At the kill, {atKill.Count(r => !initial.Contains(r))} of {atKill.Length} sidecars had taken a change ({atKill.Distinct().Count()} revisions among them), {(allAppliedAtKill ? "all" : "not all")} 20 changes applied");
+        await applying;
+
+        var generation = await GenerationAsync();
+        foreach (var replica in Cluster.Operators)
+        {
+            await replica.StartAsync();
+        }
+
+        await ConvergedAsync(generation);
+        var final = await Task.WhenAll(Cluster.Sidecars.Select(async s => (await s.ConfigAsync()).GetProperty("revision").GetString()));
+        Assert.Single(final.Distinct());
+        Assert.DoesNotContain(final[0], initial);
+        if (!allAppliedAtKill)
+        {
+            // Changes came after the kill: the restarted operator pushed them.
+            Assert.DoesNotContain(final[0], atKill);
+        }
+        foreach (var sidecar in Cluster.Sidecars)
+        {
+            using var chat = await ChatConnection.OpenAsync(sidecar);
+            await chat.Socket.SendTextAsync("converged");
+            Assert.Equal("converged", await chat.Socket.ReceiveTextAsync());
+        }
+    }
+
+    [Fact]
     public async Task With_two_replicas_only_the_leader_writes_status_and_killing_it_hands_over()
     {
         if (Cluster.Operators.Count == 1)

@@ -22,10 +22,10 @@ internal sealed class StateStore(SidecarOptions options, ILogger<StateStore> log
             return;
         }
 
+        var temporary = path + ".tmp";
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var temporary = path + ".tmp";
             // Owner-only: the document carries the private keys of its routes' Secrets. Created afresh, so a left-over
             // temporary file cannot lend it wider permissions.
             File.Delete(temporary);
@@ -45,6 +45,15 @@ internal sealed class StateStore(SidecarOptions options, ILogger<StateStore> log
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Log.StateNotSaved(logger, path, e.Message);
+            // What was written of it would hold space on a full disk until the next save.
+            try
+            {
+                File.Delete(temporary);
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+                // Nothing more to do: the next save deletes it first.
+            }
         }
     }
 

@@ -30,5 +30,14 @@ public sealed class SidecarProcess : IDisposable
     /// <summary>SIGTERM, as Kubernetes stops a container.</summary>
     public void Terminate() => _process.Signal(15);
 
+    /// <summary>SIGKILL at once (no look for children first): a crash, no goodbye; returns once it is gone.</summary>
+    public void Kill()
+    {
+        _process.Signal(9);
+        _process.Kill();
+    }
+
+    public bool HasExited => _process.HasExited;
+
     public void Dispose() => _process.Dispose();
 }
