@@ -36,6 +36,23 @@ if (args is ["playground", .. var rest])
     return await K8sWsProxy.Bench.Cluster.Playground.RunAsync(BenchOptions.Parse([]).Repo, sidecars, cancel.Token);
 }
 
+// usage: K8sWsProxy.Bench soak [--minutes N] [--connections N] [--sidecars N] [--out DIR]   (`make soak`)
+if (args is ["soak", .. var soakArgs])
+{
+    K8sWsProxy.Bench.Soak.SoakOptions soak;
+    try
+    {
+        soak = K8sWsProxy.Bench.Soak.SoakOptions.Parse(soakArgs);
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine(e.Message);
+        return 2;
+    }
+
+    return await K8sWsProxy.Bench.Soak.SoakRun.RunAsync(soak, cancel.Token);
+}
+
 var options = BenchOptions.Parse(args);
 var plan = options.Quick ? Plan.Quick : Plan.Full;
 if (options.Rounds is { } rounds)

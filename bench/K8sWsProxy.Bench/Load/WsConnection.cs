@@ -104,7 +104,13 @@ internal sealed class WsConnection : IDisposable
     public ValueTask SendAsync(ReadOnlyMemory<byte> frame, CancellationToken cancel) => WriteAsync(socket, tls, frame, cancel);
 
     /// <summary>Reads up to the end of the next data message (pings and pongs skipped); its payload length in <c>Length</c>.</summary>
-    public async ValueTask<(Received Kind, long Length)> ReceiveAsync(CancellationToken cancel)
+    public ValueTask<(Received Kind, long Length)> ReceiveAsync(CancellationToken cancel) => ReceiveAsync(null, cancel);
+
+    /// <summary>
+    /// As <see cref="ReceiveAsync(CancellationToken)"/>, and copies the first bytes of the message's payload into
+    /// <paramref name="head"/> (as many as fit; the rest is skipped): the soak reads a sequence number there.
+    /// </summary>
+    public async ValueTask<(Received Kind, long Length)> ReceiveAsync(byte[]? head, CancellationToken cancel)
     {
         long messageLength = 0;
         while (true)
@@ -128,6 +134,13 @@ internal sealed class WsConnection : IDisposable
                 }
 
                 var take = (int)Math.Min(remaining, end - start);
+                var offset = messageLength + (header.PayloadLength - remaining);
+                if (head is not null && offset < head.Length && header.Opcode is not (Opcode.Close or Opcode.Ping or Opcode.Pong))
+                {
+                    var copy = (int)Math.Min(take, head.Length - offset);
+                    Buffer.BlockCopy(buffer, start, head, (int)offset, copy);
+                }
+
                 start += take;
                 remaining -= take;
             }

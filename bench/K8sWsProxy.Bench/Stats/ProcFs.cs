@@ -119,6 +119,19 @@ internal static class ProcFs
         }
     }
 
+    /// <summary>Open file descriptors of one process (the entries of /proc/PID/fd); 0 when it is gone.</summary>
+    public static int OpenFiles(int pid)
+    {
+        try
+        {
+            return Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd").Count();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>A process and all its descendants.</summary>
     public static IReadOnlyList<int> Tree(int root)
     {
