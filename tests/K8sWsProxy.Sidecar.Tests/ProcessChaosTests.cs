@@ -6,6 +6,7 @@ namespace K8sWsProxy.Sidecar.Tests;
 /// The shipped sidecar executable under faults: an upstream that never reads (memory and backpressure), SIGKILL
 /// while it writes its state file, a full disk under its state directory.
 /// </summary>
+[Collection(HeavyTests.Name)]
 public sealed class ProcessChaosTests : IDisposable
 {
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("wsproxy-chaos-");

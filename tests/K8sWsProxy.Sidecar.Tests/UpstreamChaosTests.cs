@@ -8,6 +8,7 @@ namespace K8sWsProxy.Sidecar.Tests;
 /// leaves the other routes alone. (An upstream that accepts TCP and never answers the handshake is
 /// HandshakeErrorTests.Hung_upstream_is_504_after_the_handshake_timeout.)
 /// </summary>
+[Collection(HeavyTests.Name)]
 public sealed class UpstreamChaosTests : IAsyncLifetime
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromMilliseconds(500);

@@ -33,9 +33,12 @@ internal sealed class FileConfigSource(SidecarOptions options, ConfigApplier app
                 continue;
             }
 
+            // What was loaded is at least as new as `now`: keeping `now` (not a hash taken after loading) means a file
+            // rewritten while it was being read (a key, then its certificate) is seen as a change on the next tick.
             var loaded = ConfigDocumentLoader.LoadFile(file);
-            watched = [file, .. loaded.ReferencedFiles];
-            seen = Hash(watched);
+            IReadOnlyList<string> referenced = [file, .. loaded.ReferencedFiles];
+            seen = referenced.SequenceEqual(watched) ? now : Hash(referenced);
+            watched = referenced;
             if (!loaded.Ok)
             {
                 Log.ConfigRefused(logger, "(file " + file + ")", string.Join("; ", loaded.Errors));
