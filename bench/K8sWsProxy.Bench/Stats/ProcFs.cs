@@ -119,6 +119,19 @@ internal static class ProcFs
         }
     }
 
+    /// <summary>Open file descriptors of one process (entries of /proc/PID/fd); 0 when it is gone or unreadable.</summary>
+    public static int OpenDescriptors(int pid)
+    {
+        try
+        {
+            return Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd").Count();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>A process and all its descendants.</summary>
     public static IReadOnlyList<int> Tree(int root)
     {

@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+
+namespace K8sWsProxy.Bench.Report;
+
+/// <summary>
+/// The hostile scenario's rows ("system: attack"), its table (attack, baseline p99, p99 during, the attacker's fate)
+/// and its goal: every attacker gets an answer and the well-behaved connections do not suffer, judged only when they
+/// had no errors.
+/// </summary>
+internal static class HostileReport
+{
+    public const string Baseline = "none (baseline)";
+    public const string PingFlood = "ping flood";
+    public const string FragmentFlood = "1-byte fragment flood";
+    public const string Slowloris = "slowloris handshakes";
+    public const string HalfOpen = "half-open connections";
+    public const string Oversized = "64 KiB header";
+
+    public static readonly string[] Attacks = [PingFlood, FragmentFlood, Slowloris, HalfOpen, Oversized];
+
+    /// <summary>p99 during an attack may be this many times the baseline's, or the baseline plus <see cref="HarmSlackMicros"/>, whichever is more.</summary>
+    public const double HarmFactor = 2;
+
+    public const double HarmSlackMicros = 1000;
+
+    public static string Row(string system, string attack) => $"{system}: {attack}";
+
+    public static ScenarioResult Create(string measures) => new("hostile", "Hostile clients", measures,
+        [
+            new Metric("p99", "p99 during", "µs", false), new Metric("p50", "p50 during", "µs", false), new Metric("max", "max during", "µs", false),
+            new Metric("errors", "well-behaved errors", "", false),
+            new Metric("attackers", "attackers", "", false), new Metric("cut", "cut", "", true), new Metric("answered", "answered", "", true),
+            new Metric("code", "close code or status", "", false), new Metric("cutms", "cut after, median", "ms", false, "N1"),
+            new Metric("cutmsmax", "cut after, max", "ms", false, "N1"), new Metric("sent", "sent", "", false), new Metric("accepted", "accepted", "", false),
+        ])
+    {
+        CustomTable = Table,
+    };
+
+    /// <summary>The markdown table: per system and attack, the well-behaved connections' latency against the baseline's, and the attacker's fate.</summary>
+    public static string Table(ScenarioResult s, IReadOnlyList<string> systems)
+    {
+        var sb = new StringBuilder("| system | attack | baseline p99 (µs) | p99 during (µs) | p50 during (µs) | max during (µs) | well-behaved errors | the attacker's fate |\n");
+        sb.Append("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+        foreach (var system in systems)
+        {
+            var baseline = Value(s, system, Baseline, "p99");
+            foreach (var attack in new[] { Baseline }.Concat(Attacks))
+            {
+                if (!s.Rounds.TryGetValue(Row(system, attack), out var rounds) || rounds.Count == 0)
+                {
+                    continue;
+                }
+
+                var v = rounds[^1];
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"| {system} | {attack} | {F(baseline)} | {F(Get(v, "p99"))} | {F(Get(v, "p50"))} | {F(Get(v, "max"))} | {F(Get(v, "errors"))} | {Fate(attack, v)} |\n");
+            }
+        }
+
+        sb.Append("\nErrors are the well-behaved connections' messages unanswered and connections dropped; their latency is judged only without errors. " +
+            "'Cut after' counts from each attacker's own start (its connection, for slowloris and half-open).\n");
+        return sb.ToString();
+    }
+
+    /// <summary>What became of the attacker(s), in words, from the numbers of one row.</summary>
+    public static string Fate(string attack, IReadOnlyDictionary<string, double> v)
+    {
+        var attackers = Get(v, "attackers");
+        var cut = Get(v, "cut");
+        var code = Get(v, "code");
+        var answered = Get(v, "answered");
+        string Times() => attackers <= 1 || double.IsNaN(Get(v, "cutmsmax")) || Get(v, "cutmsmax") == Get(v, "cutms")
+            ? $"after {Ms(Get(v, "cutms"))}"
+            : $"after {Ms(Get(v, "cutms"))} (median), {Ms(Get(v, "cutmsmax"))} at most";
+        switch (attack)
+        {
+            case Baseline:
+                return "";
+            case PingFlood or FragmentFlood:
+                var frames = $"{N(Get(v, "sent"))} {(attack == PingFlood ? "pings" : "fragments")} sent";
+                return cut < 1 ? $"**not closed** ({frames})"
+                    : double.IsNaN(code) ? $"connection ended without a close frame {Times()} ({frames})"
+                    : $"closed with {C(code)} {Times()} ({frames})";
+            case Slowloris or HalfOpen or Oversized:
+                var accepted = v.TryGetValue("accepted", out var a) ? $"{N(a)} accepted; " : "";
+                if (cut < 1)
+                {
+                    return $"{accepted}**none cut** of {N(attackers)}";
+                }
+
+                var how = answered < 1 ? "no answer, connection closed" : answered < cut ? $"{N(answered)} answered {C(code)}, the rest closed without an answer" : $"answered {C(code)}";
+                return $"{accepted}{N(cut)} of {N(attackers)} cut{(cut < attackers ? " (**the rest not**)" : "")}: {how}, {Times()}";
+            default:
+                return "";
+        }
+    }
+
+    /// <summary>
+    /// The goal for one system: every attacker cut, and the well-behaved p99 during each attack within
+    /// <see cref="HarmFactor"/>× the baseline (or baseline + <see cref="HarmSlackMicros"/>). Not judged when the
+    /// well-behaved connections had errors, or when nothing was measured.
+    /// </summary>
+    public static string Goal(ScenarioResult? s, string system = "sidecar")
+    {
+        const string What = "hostile clients: every attacker cut and no harm to a well-behaved connection (p99 during each attack at most 2× the baseline's, or baseline + 1 ms)";
+        if (s is null || !s.Rounds.ContainsKey(Row(system, Baseline)))
+        {
+            return $"{What}: not measured";
+        }
+
+        var measured = new[] { Baseline }.Concat(Attacks).Where(a => s.Rounds.ContainsKey(Row(system, a))).ToList();
+        var withErrors = measured.Where(a => Value(s, system, a, "errors") > 0).ToList();
+        if (withErrors.Count > 0)
+        {
+            return $"{What}: not judged: the well-behaved connections had errors during {string.Join(", ", withErrors)}";
+        }
+
+        var baseline = Value(s, system, Baseline, "p99");
+        var limit = Math.Max(HarmFactor * baseline, baseline + HarmSlackMicros);
+        var harmed = measured.Skip(1).Where(a => Value(s, system, a, "p99") > limit).ToList();
+        var uncut = measured.Skip(1).Where(a => Value(s, system, a, "cut") < Value(s, system, a, "attackers")).ToList();
+        var figures = string.Join(", ", measured.Skip(1).Select(a => $"{a} {N(Value(s, system, a, "p99"))} µs")) + $" against {N(baseline)} µs";
+        return $"{What}: {(harmed.Count == 0 && uncut.Count == 0 ? "**met**" : "**not met**")} ({figures}" +
+            (harmed.Count > 0 ? $"; harmed by {string.Join(", ", harmed)}" : "") + (uncut.Count > 0 ? $"; not all cut: {string.Join(", ", uncut)}" : "") + ")";
+    }
+
+    private static double Value(ScenarioResult s, string system, string attack, string metric) =>
+        s.Summarize(Row(system, attack), metric)?.Median ?? double.NaN;
+
+    private static double Get(IReadOnlyDictionary<string, double> v, string key) => v.TryGetValue(key, out var x) ? x : double.NaN;
+
+    private static string F(double v) => MarkdownReport.Format(v, "N0");
+
+    private static string N(double v) => MarkdownReport.Format(v, "N0");
+
+    /// <summary>A close code or HTTP status: no thousands separator.</summary>
+    private static string C(double code) => MarkdownReport.Format(code, "0");
+
+    private static string Ms(double ms) => double.IsNaN(ms) ? "n/a" : ms >= 10_000 ? $"{(ms / 1000).ToString("0.0", CultureInfo.InvariantCulture)} s" : $"{N(ms)} ms";
+}
