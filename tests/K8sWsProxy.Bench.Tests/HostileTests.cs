@@ -65,15 +65,15 @@ public class HostileTests
     public void FateSaysWhatBecameOfTheAttacker()
     {
         var closed = new AttackOutcome(1, 1, 1, 1008, 1_020, 1_020, 51_200).ToValues();
-        Assert.Equal("closed with 1008 after 1,020 ms (51,200 pings sent)", HostileReport.Fate(HostileReport.PingFlood, closed));
+        Assert.Equal("closed with 1008 after 1.0 s (51,200 pings written)", HostileReport.Fate(HostileReport.PingFlood, closed));
         var open = AttackOutcome.Of([(double.NaN, null)], 9_000_000).ToValues();
-        Assert.Equal("**not closed** (9,000,000 fragments sent)", HostileReport.Fate(HostileReport.FragmentFlood, open));
+        Assert.Equal("**not closed** (9,000,000 fragments written)", HostileReport.Fate(HostileReport.FragmentFlood, open));
         var slow = AttackOutcome.Of([(10_000, 408), (10_400, 408)], 40).ToValues();
         Assert.Equal("2 of 2 cut: answered 408, after 10.2 s (median), 10.4 s at most", HostileReport.Fate(HostileReport.Slowloris, slow));
         var half = (AttackOutcome.Of([(10_000, null), (double.NaN, null)], 0, accepted: 2) with { Attackers = 3 }).ToValues();
         Assert.Equal("2 accepted; 1 of 3 cut (**the rest not**): no answer, connection closed, after 10.0 s",
             HostileReport.Fate(HostileReport.HalfOpen, half));
-        Assert.Equal("**none cut** of 1", HostileReport.Fate(HostileReport.Oversized, open));
+        Assert.Equal("**none refused** of 1", HostileReport.Fate(HostileReport.Oversized, open));
     }
 
     [Fact]
@@ -93,10 +93,13 @@ public class HostileTests
         Assert.Contains("**met**", HostileReport.Goal(Run(3_500, 0)), StringComparison.Ordinal);
         Assert.Contains("**not met**", HostileReport.Goal(Run(42_000, 0)), StringComparison.Ordinal);
         Assert.Contains("not judged: the well-behaved connections had errors during ping flood", HostileReport.Goal(Run(1_000, 3)), StringComparison.Ordinal);
+        var noisy = Run(3_500, 0);
+        noisy.Rounds[HostileReport.Row("sidecar", HostileReport.Baseline)][0]["p99"] = 549_000;
+        Assert.Contains("not judged: the baseline p99 was 549,000 µs", HostileReport.Goal(noisy), StringComparison.Ordinal);
         Assert.EndsWith("not measured", HostileReport.Goal(null), StringComparison.Ordinal);
         var table = MarkdownReport.Table(Run(3_500, 0), ["sidecar"]);
         Assert.Contains("| sidecar | ping flood | 1,800 | 3,500 |", table, StringComparison.Ordinal);
-        Assert.Contains("closed with 1008 after 900 ms (100 pings sent) |", table, StringComparison.Ordinal);
+        Assert.Contains("closed with 1008 after 900 ms (100 pings written) |", table, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -48,7 +48,7 @@ internal sealed record Plan
     /// <summary>How long a flood (and the oversized handshakes) runs, and how long a slowloris or half-open attacker is watched at most.</summary>
     public TimeSpan HostileAttack { get; init; } = TimeSpan.FromSeconds(10);
 
-    public TimeSpan HostileBound { get; init; } = TimeSpan.FromSeconds(65);
+    public TimeSpan HostileBound { get; init; } = TimeSpan.FromSeconds(30);
 
     public int HostileSlowloris { get; init; } = 500;
 

@@ -370,13 +370,15 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
         var hostile = HostileReport.Create(
             $"A fresh instance of each proxy. {connections} well-behaved connections at {rate:N0} messages/s in all (64 B, the latency scenario's " +
             $"pacer, {S(plan.Warmup)} warm-up), first without an attack (baseline), then while one attack runs, each in turn: " +
-            $"**ping flood**: one upgraded connection writes empty pings ({Attacks.FloodBatch} per write) as fast as it can, for {S(plan.HostileAttack)} at most or until the proxy ends it; " +
+            $"**ping flood**: one upgraded connection writes empty pings ({Attacks.FloodBatch} per write) as fast as it can, for {S(plan.HostileAttack)} at most or until the proxy ends it " +
+            "(what it wrote counts frames written before it saw the proxy's close, most of them into socket buffers); " +
             $"**1-byte fragment flood**: the same with one endless binary message in 1-byte fragments; " +
             $"**slowloris**: {plan.HostileSlowloris} TCP connections each sending an upgrade head one byte a second; " +
             $"**half-open**: {halfOpen:N0} TCP connections (100 opening at a time) that never send a byte; both watched for up to {S(plan.HostileBound)} " +
             "(the latency measurement goes on while they run); " +
             $"**64 KiB header**: {plan.HostileOversized} upgrade requests in turn, each with one 64 KiB header, the answer timed from the first byte " +
-            "written. The direct connection has no proxy to attack. Latency columns are the well-behaved connections' round trips during the " +
+            "written. The attackers run in this harness, on the client's core (with the well-behaved client and the upstream): " +
+            "what a flood costs its own sender shows up in the well-behaved figures too, for every proxy alike. The direct connection has no proxy to attack. Latency columns are the well-behaved connections' round trips during the " +
             "whole window, measured as in the latency scenario.");
         Results.Add(hostile);
         foreach (var name in systems.Where(s => s != "direct"))
@@ -422,6 +424,8 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
                         ["p50"] = r.P50,
                         ["max"] = r.Max,
                         ["errors"] = r.ConnectionsDropped + (r.Sent - r.Received),
+                        ["late"] = r.PacerLateMaxMicros,
+                        ["load"] = LoadAverage(),
                     };
                     foreach (var (key, value) in outcome?.ToValues() ?? [])
                     {
@@ -616,6 +620,11 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
             ["procs"] = procs,
         };
     }
+
+    /// <summary>The machine's 1-minute load average (NaN without /proc/loadavg): how busy it was, other work included.</summary>
+    private static double LoadAverage() =>
+        File.Exists("/proc/loadavg") && double.TryParse(File.ReadAllText("/proc/loadavg").Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var load)
+            ? load : double.NaN;
 
     /// <summary>Every core of the machine, whatever this process is pinned to.</summary>
     private static int Cores() =>

@@ -24,12 +24,16 @@ internal static class HostileReport
 
     public const double HarmSlackMicros = 1000;
 
+    /// <summary>A baseline p99 above this says the machine, not a proxy, set the pace (the issue measured 1.8 ms): the goal is not judged.</summary>
+    public const double SaneBaselineMicros = 10_000;
+
     public static string Row(string system, string attack) => $"{system}: {attack}";
 
     public static ScenarioResult Create(string measures) => new("hostile", "Hostile clients", measures,
         [
             new Metric("p99", "p99 during", "µs", false), new Metric("p50", "p50 during", "µs", false), new Metric("max", "max during", "µs", false),
-            new Metric("errors", "well-behaved errors", "", false),
+            new Metric("errors", "well-behaved errors", "", false), new Metric("late", "pacer late, max", "µs", false),
+            new Metric("load", "load average (1 min)", "", false, "N1"),
             new Metric("attackers", "attackers", "", false), new Metric("cut", "cut", "", true), new Metric("answered", "answered", "", true),
             new Metric("code", "close code or status", "", false), new Metric("cutms", "cut after, median", "ms", false, "N1"),
             new Metric("cutmsmax", "cut after, max", "ms", false, "N1"), new Metric("sent", "sent", "", false), new Metric("accepted", "accepted", "", false),
@@ -41,8 +45,8 @@ internal static class HostileReport
     /// <summary>The markdown table: per system and attack, the well-behaved connections' latency against the baseline's, and the attacker's fate.</summary>
     public static string Table(ScenarioResult s, IReadOnlyList<string> systems)
     {
-        var sb = new StringBuilder("| system | attack | baseline p99 (µs) | p99 during (µs) | p50 during (µs) | max during (µs) | well-behaved errors | the attacker's fate |\n");
-        sb.Append("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+        var sb = new StringBuilder("| system | attack | baseline p99 (µs) | p99 during (µs) | p50 during (µs) | max during (µs) | well-behaved errors | pacer late, max (µs) | load (1 min) | the attacker's fate |\n");
+        sb.Append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
         foreach (var system in systems)
         {
             var baseline = Value(s, system, Baseline, "p99");
@@ -55,12 +59,14 @@ internal static class HostileReport
 
                 var v = rounds[^1];
                 sb.Append(CultureInfo.InvariantCulture,
-                    $"| {system} | {attack} | {F(baseline)} | {F(Get(v, "p99"))} | {F(Get(v, "p50"))} | {F(Get(v, "max"))} | {F(Get(v, "errors"))} | {Fate(attack, v)} |\n");
+                    $"| {system} | {attack} | {F(baseline)} | {F(Get(v, "p99"))} | {F(Get(v, "p50"))} | {F(Get(v, "max"))} | {F(Get(v, "errors"))} | {F(Get(v, "late"))} | {MarkdownReport.Format(Get(v, "load"), "N1")} | {Fate(attack, v)} |\n");
             }
         }
 
         sb.Append("\nErrors are the well-behaved connections' messages unanswered and connections dropped; their latency is judged only without errors. " +
-            "'Cut after' counts from each attacker's own start (its connection, for slowloris and half-open).\n");
+            "'Cut after' counts from each attacker's own start (its connection, for slowloris and half-open). 'Pacer late' is how far behind " +
+            "its schedule the client's pacer ran (the client's core, shared with the upstream and the attacker, was busy) and 'load' the machine's " +
+            "1-minute load average at the row's end: both say how much of a row's latency was the machine's.\n");
         return sb.ToString();
     }
 
@@ -79,19 +85,20 @@ internal static class HostileReport
             case Baseline:
                 return "";
             case PingFlood or FragmentFlood:
-                var frames = $"{N(Get(v, "sent"))} {(attack == PingFlood ? "pings" : "fragments")} sent";
+                var frames = $"{N(Get(v, "sent"))} {(attack == PingFlood ? "pings" : "fragments")} written";
                 return cut < 1 ? $"**not closed** ({frames})"
                     : double.IsNaN(code) ? $"connection ended without a close frame {Times()} ({frames})"
                     : $"closed with {C(code)} {Times()} ({frames})";
             case Slowloris or HalfOpen or Oversized:
                 var accepted = v.TryGetValue("accepted", out var a) ? $"{N(a)} accepted; " : "";
+                var verb = attack == Oversized ? "refused" : "cut";
                 if (cut < 1)
                 {
-                    return $"{accepted}**none cut** of {N(attackers)}";
+                    return $"{accepted}**none {verb}** of {N(attackers)}";
                 }
 
                 var how = answered < 1 ? "no answer, connection closed" : answered < cut ? $"{N(answered)} answered {C(code)}, the rest closed without an answer" : $"answered {C(code)}";
-                return $"{accepted}{N(cut)} of {N(attackers)} cut{(cut < attackers ? " (**the rest not**)" : "")}: {how}, {Times()}";
+                return $"{accepted}{N(cut)} of {N(attackers)} {verb}{(cut < attackers ? " (**the rest not**)" : "")}: {how}, {Times()}";
             default:
                 return "";
         }
@@ -118,6 +125,11 @@ internal static class HostileReport
         }
 
         var baseline = Value(s, system, Baseline, "p99");
+        if (!(baseline <= SaneBaselineMicros))
+        {
+            return $"{What}: not judged: the baseline p99 was {N(baseline)} µs (above {N(SaneBaselineMicros)} µs: the machine, not the proxy, set it)";
+        }
+
         var limit = Math.Max(HarmFactor * baseline, baseline + HarmSlackMicros);
         var harmed = measured.Skip(1).Where(a => Value(s, system, a, "p99") > limit).ToList();
         var uncut = measured.Skip(1).Where(a => Value(s, system, a, "cut") < Value(s, system, a, "attackers")).ToList();
@@ -138,5 +150,5 @@ internal static class HostileReport
     /// <summary>A close code or HTTP status: no thousands separator.</summary>
     private static string C(double code) => MarkdownReport.Format(code, "0");
 
-    private static string Ms(double ms) => double.IsNaN(ms) ? "n/a" : ms >= 10_000 ? $"{(ms / 1000).ToString("0.0", CultureInfo.InvariantCulture)} s" : $"{N(ms)} ms";
+    private static string Ms(double ms) => double.IsNaN(ms) ? "n/a" : ms >= 1_000 ? $"{(ms / 1000).ToString("0.0", CultureInfo.InvariantCulture)} s" : $"{N(ms)} ms";
 }
