@@ -92,6 +92,10 @@ public class HostileTests
 
         Assert.Contains("**met**", HostileReport.Goal(Run(3_500, 0)), StringComparison.Ordinal);
         Assert.Contains("**not met**", HostileReport.Goal(Run(42_000, 0)), StringComparison.Ordinal);
+        var noisier = Run(8_000, 0);
+        noisier.Add(HostileReport.Row("sidecar", HostileReport.BaselineAgain), new() { ["p99"] = 4_500, ["errors"] = 0 });
+        Assert.Contains("**met** (ping flood 8,000 µs against 4,500 µs)", HostileReport.Goal(noisier), StringComparison.Ordinal);
+        Assert.Contains("| sidecar | none (baseline again, at the end) | 4,500 | 4,500 |", MarkdownReport.Table(noisier, ["sidecar"]), StringComparison.Ordinal);
         Assert.Contains("not judged: the well-behaved connections had errors during ping flood", HostileReport.Goal(Run(1_000, 3)), StringComparison.Ordinal);
         var noisy = Run(3_500, 0);
         noisy.Rounds[HostileReport.Row("sidecar", HostileReport.Baseline)][0]["p99"] = 549_000;

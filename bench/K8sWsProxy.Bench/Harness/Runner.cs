@@ -369,7 +369,8 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
         string S(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture) + " s";
         var hostile = HostileReport.Create(
             $"A fresh instance of each proxy. {connections} well-behaved connections at {rate:N0} messages/s in all (64 B, the latency scenario's " +
-            $"pacer, {S(plan.Warmup)} warm-up), first without an attack (baseline), then while one attack runs, each in turn: " +
+            $"pacer, {S(plan.Warmup)} warm-up), first without an attack (baseline), then while one attack runs, each in turn, then once more without (the baseline p99 " +
+            "is the higher of the two: the machine's own noise, which an attack must exceed to count as harm): " +
             $"**ping flood**: one upgraded connection writes empty pings ({Attacks.FloodBatch} per write) as fast as it can, for {S(plan.HostileAttack)} at most or until the proxy ends it " +
             "(what it wrote counts frames written before it saw the proxy's close, most of them into socket buffers); " +
             $"**1-byte fragment flood**: the same with one endless binary message in 1-byte fragments; " +
@@ -387,7 +388,7 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
             try
             {
                 await s.StartAsync(cancel);
-                foreach (var attack in new[] { HostileReport.Baseline }.Concat(HostileReport.Attacks))
+                foreach (var attack in HostileReport.Sequence)
                 {
                     AttackOutcome? outcome = null;
                     string? failure = null;
@@ -417,7 +418,9 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
                     var watch = Stopwatch.StartNew();
                     // Slowloris and half-open are watched longer than a flood runs: the pacer goes on while they do (up to warm-up + bound).
                     var measure = watched ? plan.HostileBound / 3 : plan.HostileAttack;
+                    var cpu = s.CpuSeconds();
                     var r = await Scenarios.FixedRateAsync(s.Target, sources, connections, 64, rate, plan.Warmup, measure, run is null ? null : During, cancel);
+                    cpu = s.CpuSeconds() - cpu;
                     var values = new Dictionary<string, double>
                     {
                         ["p99"] = r.P99,
@@ -426,6 +429,7 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
                         ["errors"] = r.ConnectionsDropped + (r.Sent - r.Received),
                         ["late"] = r.PacerLateMaxMicros,
                         ["load"] = LoadAverage(),
+                        ["cpu"] = cpu * 1000,
                     };
                     foreach (var (key, value) in outcome?.ToValues() ?? [])
                     {
@@ -433,7 +437,7 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
                     }
 
                     hostile.Add(HostileReport.Row(name, attack), values);
-                    log.WriteLine($"  hostile {name,-8} {attack}: p99 {r.P99:N0} µs, p50 {r.P50:N0} µs, errors {values["errors"]:N0}; " +
+                    log.WriteLine($"  hostile {name,-8} {attack}: p99 {r.P99:N0} µs, p50 {r.P50:N0} µs, errors {values["errors"]:N0}, proxy CPU {cpu * 1000:N0} ms; " +
                         $"{(failure is not null ? $"the attack failed: {failure}" : HostileReport.Fate(attack, values))} ({watch.Elapsed.TotalSeconds:0.0} s)");
                     if (failure is not null)
                     {

@@ -118,10 +118,16 @@ internal static class Attacks
                 frames++;
             }
 
-            while (!receiver.IsCompleted && frames < maxFrames)
+            for (var writes = 1; !receiver.IsCompleted && frames < maxFrames; writes++)
             {
                 await c.SendAsync(batch, deadline.Token);
                 frames += FloodBatch;
+                if (writes % 16 == 0)
+                {
+                    // Writes to loopback complete synchronously: without a yield the loop would keep one of the
+                    // harness's pool threads (it runs on one CPU) from the well-behaved connections' receives.
+                    await Task.Yield();
+                }
             }
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
@@ -191,7 +197,7 @@ internal static class Attacks
                 watchers.Add(Task.Run(() => WatchAsync(o.Socket, o.At, deadline.Token), CancellationToken.None));
             }
         });
-        await Task.Delay(500, cancel);
+        await Task.Delay(500, CancellationToken.None); // bounded; the watchers below end with the deadline (or the cancel) and every socket is closed
         var accepted = Math.Clamp(descriptors() - before, 0, open.Count);
         return Finish(open, await Task.WhenAll(watchers), count, 0, accepted);
     }
