@@ -42,6 +42,20 @@ internal sealed record Plan
     /// <summary>The scale scenario: sidecar pods spread over namespaces, and routes in each namespace.</summary>
     public (int Sidecars, int Namespaces, int RoutesPerNamespace) Scale { get; init; } = (200, 100, 10);
 
+    /// <summary>The hostile scenario: well-behaved connections at a fixed rate (64 B) while one attack runs.</summary>
+    public (int Connections, double Rate) HostileLoad { get; init; } = (20, 1000);
+
+    /// <summary>How long a flood (and the oversized handshakes) runs, and how long a slowloris or half-open attacker is watched at most.</summary>
+    public TimeSpan HostileAttack { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan HostileBound { get; init; } = TimeSpan.FromSeconds(30);
+
+    public int HostileSlowloris { get; init; } = 500;
+
+    public int HostileHalfOpen { get; init; } = 10_000;
+
+    public int HostileOversized { get; init; } = 20;
+
     public static Plan Full => new() { Name = "full" };
 
     public static Plan Quick => new()
@@ -57,6 +71,10 @@ internal sealed record Plan
         PropagationChanges = 5,
         PropagationWarmup = 1,
         Scale = (20, 10, 10),
+        HostileAttack = TimeSpan.FromSeconds(3),
+        HostileBound = TimeSpan.FromSeconds(15),
+        HostileHalfOpen = 1_000,
+        HostileOversized = 5,
     };
 
     public IEnumerable<string> Describe()
@@ -65,6 +83,7 @@ internal sealed record Plan
         yield return $"plan `{Name}`: {Rounds} rounds of each load scenario ({S(Warmup)} warm-up, {S(Measure)} measured, {Connections} connections), " +
             $"{IdleRounds} round(s) of up to {IdleConnections:N0} idle connections (see that scenario for the count that fits here), {ReloadRounds} round(s) of {ReloadChanges} config changes every " +
             $"{ReloadInterval.TotalMilliseconds:0} ms, {PropagationChanges} route changes through the operator with " +
-            $"{string.Join(", ", PropagationSidecars)} sidecars, {Scale.Namespaces * Scale.RoutesPerNamespace:N0} routes in {Scale.Namespaces} namespaces on {Scale.Sidecars} sidecars";
+            $"{string.Join(", ", PropagationSidecars)} sidecars, {Scale.Namespaces * Scale.RoutesPerNamespace:N0} routes in {Scale.Namespaces} namespaces on {Scale.Sidecars} sidecars, " +
+            $"hostile clients for {S(HostileAttack)} each (slowloris and half-open watched up to {S(HostileBound)}; {HostileSlowloris} and {HostileHalfOpen:N0} of them)";
     }
 }

@@ -129,6 +129,11 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
             await PropagationAsync(propagation, cancel);
         }
 
+        if (Wants("hostile"))
+        {
+            await RunHostileAsync(cancel);
+        }
+
         if (Wants("scale"))
         {
             var scale = new ScenarioResult("scale", "Many routes, many namespaces, many sidecars",
@@ -351,6 +356,109 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
         }
     }
 
+    /// <summary>
+    /// Hostile clients: per proxy (a fresh instance each), well-behaved connections at a fixed rate without an attack,
+    /// then during each attack in turn; the attack runs in the fixed-rate run's <c>during</c> hook, bounded in time and
+    /// count, and its outcome goes into the same row.
+    /// </summary>
+    private async Task RunHostileAsync(CancellationToken cancel)
+    {
+        var (connections, rate) = plan.HostileLoad;
+        // A half-open connection holds one descriptor here and one in the proxy (no upstream yet).
+        var halfOpen = (int)Math.Min(plan.HostileHalfOpen, Math.Min((long)MaxOpenFiles - 1000, 2L * SystemWideIdleCap));
+        string S(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture) + " s";
+        var hostile = HostileReport.Create(
+            $"A fresh instance of each proxy. {connections} well-behaved connections at {rate:N0} messages/s in all (64 B, the latency scenario's " +
+            $"pacer, {S(plan.Warmup)} warm-up), first without an attack (baseline), then while one attack runs, each in turn, then once more without (the baseline p99 " +
+            "is the higher of the two: the machine's own noise, which an attack must exceed to count as harm): " +
+            $"**ping flood**: one upgraded connection writes empty pings ({Attacks.FloodBatch} per write) as fast as it can, for {S(plan.HostileAttack)} at most or until the proxy ends it " +
+            "(what it wrote counts frames written before it saw the proxy's close, most of them into socket buffers); " +
+            $"**1-byte fragment flood**: the same with one endless binary message in 1-byte fragments; " +
+            $"**slowloris**: {plan.HostileSlowloris} TCP connections each sending an upgrade head one byte a second; " +
+            $"**half-open**: {halfOpen:N0} TCP connections (100 opening at a time) that never send a byte; both watched for up to {S(plan.HostileBound)} " +
+            "(the latency measurement goes on while they run); " +
+            $"**64 KiB header**: {plan.HostileOversized} upgrade requests in turn, each with one 64 KiB header, the answer timed from the first byte " +
+            "written. The attackers run in this harness, on the client's core (with the well-behaved client and the upstream): " +
+            "what a flood costs its own sender shows up in the well-behaved figures too, for every proxy alike. The direct connection has no proxy to attack. Latency columns are the well-behaved connections' round trips during the " +
+            "whole window, measured as in the latency scenario.");
+        Results.Add(hostile);
+        foreach (var name in systems.Where(s => s != "direct"))
+        {
+            var s = Create(name);
+            try
+            {
+                await s.StartAsync(cancel);
+                foreach (var attack in HostileReport.Sequence)
+                {
+                    AttackOutcome? outcome = null;
+                    string? failure = null;
+                    var watched = attack is HostileReport.Slowloris or HostileReport.HalfOpen;
+                    Func<CancellationToken, Task<AttackOutcome>>? run = attack switch
+                    {
+                        HostileReport.PingFlood => c => Attacks.PingFloodAsync(s.Target, sources, plan.HostileAttack, 100_000_000, c),
+                        HostileReport.FragmentFlood => c => Attacks.FragmentFloodAsync(s.Target, sources, plan.HostileAttack, 100_000_000, c),
+                        HostileReport.Slowloris => c => Attacks.SlowlorisAsync(s.Target, sources, plan.HostileSlowloris, plan.HostileBound, c),
+                        HostileReport.HalfOpen => c => Attacks.HalfOpenAsync(s.Target, sources, halfOpen, plan.HostileBound,
+                            () => s.Pids().Sum(ProcFs.OpenFiles), c),
+                        HostileReport.Oversized => c => Attacks.OversizedHeadersAsync(s.Target, sources, plan.HostileOversized, 64 * 1024, TimeSpan.FromSeconds(5), c),
+                        _ => null,
+                    };
+                    async Task During(CancellationToken c)
+                    {
+                        try
+                        {
+                            outcome = await run!(c);
+                        }
+                        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+                        {
+                            failure = e.Message;
+                        }
+                    }
+
+                    var watch = Stopwatch.StartNew();
+                    // Slowloris and half-open are watched longer than a flood runs: the pacer goes on while they do (up to warm-up + bound).
+                    var measure = watched ? plan.HostileBound / 3 : plan.HostileAttack;
+                    var cpu = s.CpuSeconds();
+                    var r = await Scenarios.FixedRateAsync(s.Target, sources, connections, 64, rate, plan.Warmup, measure, run is null ? null : During, cancel);
+                    cpu = s.CpuSeconds() - cpu;
+                    var values = new Dictionary<string, double>
+                    {
+                        ["p99"] = r.P99,
+                        ["p50"] = r.P50,
+                        ["max"] = r.Max,
+                        ["errors"] = r.ConnectionsDropped + (r.Sent - r.Received),
+                        ["late"] = r.PacerLateMaxMicros,
+                        ["load"] = LoadAverage(),
+                        ["cpu"] = cpu * 1000,
+                    };
+                    foreach (var (key, value) in outcome?.ToValues() ?? [])
+                    {
+                        values[key] = value;
+                    }
+
+                    hostile.Add(HostileReport.Row(name, attack), values);
+                    log.WriteLine($"  hostile {name,-8} {attack}: p99 {r.P99:N0} µs, p50 {r.P50:N0} µs, errors {values["errors"]:N0}, proxy CPU {cpu * 1000:N0} ms; " +
+                        $"{(failure is not null ? $"the attack failed: {failure}" : HostileReport.Fate(attack, values))} ({watch.Elapsed.TotalSeconds:0.0} s)");
+                    if (failure is not null)
+                    {
+                        hostile.Notes.Add($"{name}, {attack}: the attack itself failed ({failure}).");
+                    }
+
+                    await Task.Delay(1000, cancel); // what the attack left behind closes before the next
+                }
+            }
+            finally
+            {
+                await s.StopAsync();
+            }
+        }
+
+        if (halfOpen < plan.HostileHalfOpen)
+        {
+            hostile.Notes.Add($"{halfOpen:N0} half-open connections, not {plan.HostileHalfOpen:N0}: the open-files limits of this sandbox (see the idle scenario).");
+        }
+    }
+
     /// <summary>Round after round, every system once in the same order: drift hits them alike.</summary>
     private async Task Alternate(IReadOnlyList<SystemUnderTest> running, int rounds, ScenarioResult into, Func<SystemUnderTest, Task<Dictionary<string, double>>> measure)
     {
@@ -516,6 +624,11 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
             ["procs"] = procs,
         };
     }
+
+    /// <summary>The machine's 1-minute load average (NaN without /proc/loadavg): how busy it was, other work included.</summary>
+    private static double LoadAverage() =>
+        File.Exists("/proc/loadavg") && double.TryParse(File.ReadAllText("/proc/loadavg").Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var load)
+            ? load : double.NaN;
 
     /// <summary>Every core of the machine, whatever this process is pinned to.</summary>
     private static int Cores() =>

@@ -51,9 +51,23 @@ internal sealed class FixedRateRun
 
             await during(cancel);
         }, CancellationToken.None);
-        var pacer = new Thread(() => Pace(sideTask, cancel)) { IsBackground = true, Name = "pacer" };
+        // Awaited, not joined: a pool thread blocked in Join starved the receivers (the harness runs on one CPU, so the
+        // pool starts with one worker): the first run of a process showed a stall near a second, the pacer on time.
+        var paced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pacer = new Thread(() =>
+        {
+            try
+            {
+                Pace(sideTask, cancel);
+            }
+            finally
+            {
+                paced.SetResult();
+            }
+        })
+        { IsBackground = true, Name = "pacer" };
         pacer.Start();
-        await Task.Run(pacer.Join, CancellationToken.None);
+        await paced.Task;
         var measured = (Now - _warmEnd) / (double)Stopwatch.Frequency;
         await sideTask;
 

@@ -100,6 +100,9 @@ internal sealed class WsConnection : IDisposable
         }
     }
 
+    /// <summary>The status code of the last close frame received (null: none yet, or one without a code).</summary>
+    public int? CloseCode { get; private set; }
+
     /// <summary>Sends a whole precomputed frame.</summary>
     public ValueTask SendAsync(ReadOnlyMemory<byte> frame, CancellationToken cancel) => WriteAsync(socket, tls, frame, cancel);
 
@@ -126,6 +129,19 @@ internal sealed class WsConnection : IDisposable
 
             start += header.HeaderLength;
             var remaining = header.PayloadLength;
+            if (header.Opcode == Opcode.Close && remaining >= 2)
+            {
+                while (end - start < 2)
+                {
+                    if (!await FillAsync(cancel))
+                    {
+                        return (Received.Eof, messageLength);
+                    }
+                }
+
+                CloseCode = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(start));
+            }
+
             while (remaining > 0)
             {
                 if (start == end && !await FillAsync(cancel))

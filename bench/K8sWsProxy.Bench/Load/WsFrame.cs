@@ -11,13 +11,13 @@ internal readonly record struct FrameHeader(bool Fin, int Opcode, bool Masked, l
 /// <summary>The little of RFC 6455 the load generator needs: client frames out, frame headers in, the handshake (opcodes: the tunnel's <see cref="Opcode"/>).</summary>
 internal static class WsFrame
 {
-    /// <summary>A whole client frame (FIN set, masked with <paramref name="maskKey"/>), ready to send as it is.</summary>
-    public static byte[] EncodeClient(int opcode, ReadOnlySpan<byte> payload, uint maskKey)
+    /// <summary>A whole client frame (FIN set unless <paramref name="fin"/> is false, masked with <paramref name="maskKey"/>), ready to send as it is.</summary>
+    public static byte[] EncodeClient(int opcode, ReadOnlySpan<byte> payload, uint maskKey, bool fin = true)
     {
         var length = payload.Length;
         var headerLength = 2 + (length < 126 ? 0 : length <= ushort.MaxValue ? 2 : 8) + 4;
         var frame = new byte[headerLength + length];
-        frame[0] = (byte)(0x80 | opcode);
+        frame[0] = (byte)((fin ? 0x80 : 0) | opcode);
         int offset;
         if (length < 126)
         {
@@ -146,6 +146,26 @@ internal static class WsFrame
         }
 
         return "no Sec-WebSocket-Accept";
+    }
+
+    /// <summary>The status code of an HTTP/1.x response that starts <paramref name="response"/>, or null when it does not start with one.</summary>
+    public static int? StatusOf(ReadOnlySpan<byte> response)
+    {
+        if (response.Length < 12 || !response.StartsWith("HTTP/1."u8) || response[8] != ' ')
+        {
+            return null;
+        }
+
+        var code = response[9..12];
+        foreach (var c in code)
+        {
+            if (c is < (byte)'0' or > (byte)'9')
+            {
+                return null;
+            }
+        }
+
+        return ((code[0] - '0') * 100) + ((code[1] - '0') * 10) + (code[2] - '0');
     }
 
     /// <summary>Index just past "\r\n\r\n", or -1.</summary>

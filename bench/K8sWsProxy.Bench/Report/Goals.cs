@@ -86,6 +86,11 @@ internal static class Goals
             (allReady is null ? "not measured"
                 : !scaleRow!.StartsWith("1,000 routes, 200 sidecars", StringComparison.Ordinal) ? $"not judged: {scaleRow} measured ({N(allReady.Median)} ms)"
                 : $"{Verdict(allReady.Median <= 2000)} ({N(allReady.Median)} ms)"));
+        if (Find("hostile") is { } hostile)
+        {
+            lines.Add(HostileReport.Goal(hostile));
+        }
+
         return lines;
 
         string CpuRatio(string what, ScenarioResult? s, string reference, double limit, string rateMetric)

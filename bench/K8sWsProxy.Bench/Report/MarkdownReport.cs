@@ -17,6 +17,11 @@ internal static class MarkdownReport
     /// <summary>One scenario's table. Systems without a value for the headline metric show "n/a".</summary>
     public static string Table(ScenarioResult scenario, IReadOnlyList<string> systems)
     {
+        if (scenario.CustomTable is { } custom)
+        {
+            return custom(scenario, systems);
+        }
+
         if (scenario.Distribution)
         {
             return DistributionTable(scenario);

@@ -28,6 +28,9 @@ internal sealed class ScenarioResult(string id, string title, string measures, I
     /// </summary>
     public bool Distribution { get; init; }
 
+    /// <summary>A table of the scenario's own instead of the per-system one (its rows are not systems to compare).</summary>
+    public Func<ScenarioResult, IReadOnlyList<string>, string>? CustomTable { get; init; }
+
     public void Add(string system, Dictionary<string, double> values)
     {
         if (!Rounds.TryGetValue(system, out var list))
