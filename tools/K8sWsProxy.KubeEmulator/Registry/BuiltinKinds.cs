@@ -104,19 +104,10 @@ internal static class BuiltinKinds
     private static JsonArray Columns(params (string Name, string Type, string JsonPath, int Priority)[] columns) =>
         new(columns.Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["jsonPath"] = c.JsonPath, ["priority"] = c.Priority }).ToArray());
 
-    private static ResourceKind Review(string group, string plural, string kind) => new()
-    {
-        Group = group,
-        Version = "v1",
-        Plural = plural,
-        Singular = kind.ToLowerInvariant(),
-        Kind = kind,
-        Namespaced = false,
-        Verbs = ["create"],
-        StorageKey = $"{group}/{plural}",
-    };
+    private static ResourceKind Review(string group, string plural, string kind) =>
+        Grouped(group, plural, kind, namespaced: false, schema: null) with { Verbs = ["create"] };
 
-    private static ResourceKind Grouped(string group, string plural, string kind, bool namespaced, JsonObject schema, IReadOnlyList<string>? shortNames = null) => new()
+    private static ResourceKind Grouped(string group, string plural, string kind, bool namespaced, JsonObject? schema, IReadOnlyList<string>? shortNames = null) => new()
     {
         Group = group,
         Version = "v1",
