@@ -30,9 +30,12 @@ internal sealed class RouteDrainer(SidecarMetrics metrics, ILogger<RouteDrainer>
         try
         {
             var doomed = new List<WebSocketTunnel>();
+            // Decided once per change, not per connection: a route holding thousands of connections is retired
+            // on every change of its spec.
+            var survivingEndpoints = SurvivingEndpoints(route, successor);
             foreach (var (tunnel, endpointUrl) in route.Tunnels)
             {
-                if (!Survives(endpointUrl, route, successor))
+                if (!survivingEndpoints.Contains(endpointUrl))
                 {
                     doomed.Add(tunnel);
                     continue;
@@ -72,10 +75,12 @@ internal sealed class RouteDrainer(SidecarMetrics metrics, ILogger<RouteDrainer>
         }
     }
 
-    private static bool Survives(string endpointUrl, RouteRuntime route, RouteRuntime? successor) =>
+    /// <summary>The endpoints whose connections the successor takes over: all of its own when it matches the same requests, none otherwise.</summary>
+    private static HashSet<string> SurvivingEndpoints(RouteRuntime route, RouteRuntime? successor) =>
         successor is not null
         && System.Text.Json.JsonSerializer.Serialize(route.Config.Match, Contracts.Config.ConfigJson.Match) == System.Text.Json.JsonSerializer.Serialize(successor.Config.Match, Contracts.Config.ConfigJson.Match)
-        && successor.Endpoints.Any(e => e.Config.Url == endpointUrl);
+            ? successor.Endpoints.Select(e => e.Config.Url).ToHashSet(StringComparer.Ordinal)
+            : [];
 
     /// <summary>Shutdown: 1001 to every client and upstream now, then wait for the close handshakes up to <paramref name="timeout"/>.</summary>
     public async Task CloseAllAsync(IEnumerable<RouteRuntime> routes, TimeSpan timeout)
