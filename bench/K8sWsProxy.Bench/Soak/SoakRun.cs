@@ -121,7 +121,14 @@ internal static class SoakRun
 
             setup.HeldMinutes = Stopwatch.GetElapsedTime(start).TotalMinutes;
             await stopDisturbing.CancelAsync();
-            await disturbing;
+            try
+            {
+                await disturbing;
+            }
+            catch (OperationCanceledException) when (stopDisturbing.IsCancellationRequested)
+            {
+                // A disturbance cut short by the end of the run (a rotation waiting to be served, say): not a failure.
+            }
             totals = await load.StopAsync(TimeSpan.FromSeconds(3));
             if (disturbances.Upstream is { } churnUpstream)
             {
