@@ -35,8 +35,6 @@ internal sealed partial class DirectionRelay
     private readonly WebSocketTunnel _tunnel;
     private readonly DirectionCounters _counters;
     private readonly long _maxMessageBytes;
-    private readonly int _maxControlFramesPerSecond;
-    private readonly int _maxFragments;
     private readonly MessageRateLimiter? _rateLimiter;
     private readonly TimeProvider _time;
     private readonly byte[] _pingPayload;
@@ -81,8 +79,6 @@ internal sealed partial class DirectionRelay
         _tunnel = tunnel;
         _counters = counters;
         _maxMessageBytes = options.MaxMessageBytes;
-        _maxControlFramesPerSecond = options.MaxControlFramesPerSecond;
-        _maxFragments = options.MaxFragmentsPerMessage;
         _rateLimiter = options.MessagesPerSecond > 0 ? new MessageRateLimiter(options.MessagesPerSecond, time) : null;
         _time = time;
         _pingPayload = pingPayload;
@@ -242,23 +238,17 @@ internal sealed partial class DirectionRelay
         if (verdict is Verdict.ProtocolError or Verdict.Flood)
         {
             await ForwardAsync(buffer[run..headerStart], cancellationToken);
-            var flood = verdict == Verdict.Flood && _header.Opcode is Opcode.Ping or Opcode.Pong ? "control frame flood" : "fragment flood";
+            var (code, reason) = verdict == Verdict.ProtocolError ? ((ushort)1002, "protocol error")
+                : _header.Opcode is Opcode.Ping or Opcode.Pong ? ((ushort)1008, "control frame flood")
+                : ((ushort)1008, "fragment flood");
             _header.Reset();
             _state = State.Discard;
 
             // The tunnel records the outcome before our close goes out: the receiver may answer at once.
-            if (verdict == Verdict.Flood)
-            {
-                _tunnel.OnFlood(this, flood);
-            }
-            else
-            {
-                _tunnel.OnProtocolError(this);
-            }
-
+            _tunnel.OnViolation(this, code, reason);
             if (!_closeSent)
             {
-                await SendCloseAsync(verdict == Verdict.Flood ? (ushort)1008 : (ushort)1002, verdict == Verdict.Flood ? flood : "protocol error", cancellationToken);
+                await SendCloseAsync(code, reason, cancellationToken);
             }
 
             return pos;
@@ -345,7 +335,7 @@ internal sealed partial class DirectionRelay
                     && !(header.Opcode == Opcode.Close && header.PayloadLength == 1);
                 return !valid ? Verdict.ProtocolError : header.Opcode != Opcode.Close && ControlFlood() ? Verdict.Flood : Verdict.Control;
             case Opcode.Continuation when _inMessage && header.Rsv == 0:
-                if (++_fragments > _maxFragments)
+                if (++_fragments > _tunnel.MaxFragmentsPerMessage)
                 {
                     return Verdict.Flood;
                 }
@@ -372,7 +362,7 @@ internal sealed partial class DirectionRelay
             (_controlWindowStart, _controlFramesInWindow) = (now, 0);
         }
 
-        return ++_controlFramesInWindow > _maxControlFramesPerSecond;
+        return ++_controlFramesInWindow > _tunnel.MaxControlFramesPerSecond;
     }
 
     private void EndDataFrame()

@@ -35,6 +35,8 @@ public sealed class WebSocketTunnel
         ArgumentNullException.ThrowIfNull(time);
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxMessageBytes);
         ArgumentOutOfRangeException.ThrowIfNegative(options.MessagesPerSecond);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxControlFramesPerSecond);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxFragmentsPerMessage);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.CloseHandshakeTimeout, TimeSpan.Zero);
         _options = options;
         _time = time;
@@ -60,6 +62,11 @@ public sealed class WebSocketTunnel
     internal bool IsAborted => _abort.IsCancellationRequested;
 
     internal TimeSpan CloseHandshakeTimeout => _options.CloseHandshakeTimeout;
+
+    /// <summary>The flood limits, read by both directions from here: a connection holds one copy of the options, not one per direction.</summary>
+    internal int MaxControlFramesPerSecond => _options.MaxControlFramesPerSecond;
+
+    internal int MaxFragmentsPerMessage => _options.MaxFragmentsPerMessage;
 
     /// <summary>
     /// The upstream's handshake answer accepted permessage-deflate (RFC 7692): a message's first frame may then set
@@ -156,11 +163,9 @@ public sealed class WebSocketTunnel
 
     internal void OnMessageTooBig() => _ = StartClose(1009, "message too big", "message too big");
 
-    internal void OnFlood(DirectionRelay from, string reason) =>
-        _ = StartClose(1008, reason, reason + (from.Sender == CloseInitiator.Client ? " by client" : " by upstream"));
-
-    internal void OnProtocolError(DirectionRelay from) =>
-        _ = StartClose(1002, "protocol error", from.Sender == CloseInitiator.Client ? "protocol error by client" : "protocol error by upstream");
+    /// <summary>A peer broke the protocol (1002) or flooded (1008): the tunnel closes, its outcome naming who.</summary>
+    internal void OnViolation(DirectionRelay from, ushort code, string reason) =>
+        _ = StartClose(code, reason, reason + (from.Sender == CloseInitiator.Client ? " by client" : " by upstream"));
 
     internal void RecordPeerClose(DirectionRelay from, int? code, string? reason) =>
         RecordOutcome(code, reason, from.Sender, from.Sender == CloseInitiator.Client ? "closed by client" : "closed by upstream");
