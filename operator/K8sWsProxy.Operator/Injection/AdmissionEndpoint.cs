@@ -13,6 +13,8 @@ internal static class AdmissionEndpoint
 {
     public const string Path = "/mutate-pods";
 
+    private const long MaxBodyBytes = 4 * 1024 * 1024;
+
     public static void Map(WebApplication app, bool native) =>
         app.MapPost(Path, (HttpContext context, OperatorOptions options, OperatorMetrics metrics, ILoggerFactory loggers) =>
             HandleAsync(context, options.Injection, native, metrics, loggers.CreateLogger(typeof(AdmissionEndpoint))));
@@ -25,6 +27,8 @@ internal static class AdmissionEndpoint
             return;
         }
 
+        // An AdmissionReview carries one object, and the API server stores none over 1.5 MiB: more is not a review.
+        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = MaxBodyBytes;
         JsonNode? body;
         try
         {
@@ -33,6 +37,12 @@ internal static class AdmissionEndpoint
         catch (JsonException e)
         {
             await BadRequestAsync(context, $"the body is not JSON: {e.Message}");
+            return;
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            await context.Response.WriteAsync($"an AdmissionReview is at most {MaxBodyBytes} bytes\n", context.RequestAborted);
             return;
         }
 

@@ -19,7 +19,7 @@ internal static class SidecarPatch
     private const string TokenVolume = "wsproxy-token";
     private const string CaVolume = "wsproxy-ca";
     private const string StateVolume = "wsproxy-state";
-    private const string TokenDirectory = "/var/run/secrets/k8s-ws-proxy";
+    private static readonly string TokenDirectory = Path.GetDirectoryName(SidecarDefaults.TokenFile)!;
     private const string CaDirectory = "/etc/k8s-ws-proxy";
     private const string StateDirectory = "/var/lib/k8s-ws-proxy";
 
@@ -103,7 +103,7 @@ internal static class SidecarPatch
             ["image"] = options.Image,
             ["args"] = new JsonArray(
                 "--operator", options.OperatorUrl,
-                "--token-file", TokenDirectory + "/token",
+                "--token-file", SidecarDefaults.TokenFile,
                 "--operator-ca", CaDirectory + "/ca.crt",
                 "--state-dir", StateDirectory,
                 "--listen", $"0.0.0.0:{Ports[0].Port}",
@@ -147,7 +147,7 @@ internal static class SidecarPatch
             {
                 ["sources"] = new JsonArray(new JsonObject
                 {
-                    ["serviceAccountToken"] = new JsonObject { ["audience"] = ChannelProtocol.Audience, ["expirationSeconds"] = 3600, ["path"] = "token" },
+                    ["serviceAccountToken"] = new JsonObject { ["audience"] = ChannelProtocol.Audience, ["expirationSeconds"] = 3600, ["path"] = Path.GetFileName(SidecarDefaults.TokenFile) },
                 }),
             },
         },

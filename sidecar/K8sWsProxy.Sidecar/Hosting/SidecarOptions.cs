@@ -33,7 +33,7 @@ public sealed record SidecarOptions
     public Uri? OperatorUrl { get; init; }
 
     /// <summary>The projected service-account token (audience k8s-ws-proxy) presented to the operator; re-read on every dial.</summary>
-    public string TokenFile { get; init; } = "/var/run/secrets/k8s-ws-proxy/token";
+    public string TokenFile { get; init; } = SidecarDefaults.TokenFile;
 
     /// <summary>PEM CA bundle the operator's certificate must chain to. Null: the system store.</summary>
     public string? OperatorCaFile { get; init; }
@@ -51,7 +51,7 @@ public sealed record SidecarOptions
             ? (url, null)
             : (null, $"'{text}' is not a wss:// URL (e.g. wss://k8s-ws-proxy.k8s-ws-proxy.svc:9443/v1/channel)"));
 
-    private static readonly Option<string?> TokenFileOption = ProgramOptions.Text("--token-file", "FILE", "service-account token for the operator (default /var/run/secrets/k8s-ws-proxy/token)");
+    private static readonly Option<string?> TokenFileOption = ProgramOptions.Text("--token-file", "FILE", $"service-account token for the operator (default {SidecarDefaults.TokenFile})");
 
     private static readonly Option<string?> OperatorCa = ProgramOptions.Declare<string?>(
         "--operator-ca", "FILE", "PEM CA bundle the operator's certificate must chain to (default: system store)", null,

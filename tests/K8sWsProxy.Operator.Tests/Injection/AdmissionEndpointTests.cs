@@ -90,6 +90,16 @@ public sealed class AdmissionEndpointTests : IAsyncLifetime
             Assert.StartsWith(problem, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
+        // An unauthenticated endpoint reads no more than a review can hold.
+        // (Expect: 100-continue, so the refusal comes before the client has sent what the server will not read.)
+        using var tooLarge = new HttpRequestMessage(HttpMethod.Post, webhook)
+        {
+            Content = new StringContent("\"" + new string('x', 5 * 1024 * 1024) + "\"", Encoding.UTF8, "application/json"),
+        };
+        tooLarge.Headers.ExpectContinue = true;
+        using var huge = await http.SendAsync(tooLarge);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
+
         using var plain = await http.PostAsJsonAsync(new Uri(health, AdmissionEndpoint.Path), Review("uid", "CREATE", SidecarPatchTests.Pod("plain")));
         Assert.Equal(HttpStatusCode.NotFound, plain.StatusCode);
     }
