@@ -18,6 +18,7 @@ public sealed class MutatingWebhookTests
     public static TheoryData<string, string> Failures => new()
     {
         { "unreachable", "failed to call webhook: Post \"https://gone.demo.svc:443/mutate?timeout=10s\": Connection refused" },
+        { "unmapped", "failed to call webhook: Post \"https://nowhere.demo.svc:443/mutate?timeout=10s\": lookup nowhere.demo.svc: no such host" },
         { "wrong-name", "failed to call webhook: Post \"https://wrong.demo.svc:443/mutate?timeout=10s\": The remote certificate is invalid according to the validation procedure: RemoteCertificateNameMismatch" },
         { "other-ca", "failed to call webhook: Post \"https://hook.demo.svc:443/mutate?timeout=10s\": The remote certificate is invalid because of errors in the certificate chain: PartialChain" },
         { "wrong-uid", "received invalid webhook response: expected response.uid=" },
@@ -160,6 +161,7 @@ public sealed class MutatingWebhookTests
         var failing = failure switch
         {
             "unreachable" => Hook("failing.demo.io", "gone"),
+            "unmapped" => Hook("failing.demo.io", "nowhere"),
             "wrong-name" => Hook("failing.demo.io", "wrong"),
             "other-ca" => Hook("failing.demo.io", "hook", new TestCertificates("another-ca").CaPem),
             "wrong-uid" => Hook("failing.demo.io", "liar"),

@@ -7,7 +7,8 @@ namespace K8sWsProxy.KubeEmulator.Admission;
 
 /// <summary>
 /// Where the emulator, which has no cluster network, dials a webhook: <c>name.namespace.svc:port</c> (or the host and
-/// port of a <c>clientConfig.url</c>) to a listener on 127.0.0.0/8. Hosts not in the map are dialled as they are.
+/// port of a <c>clientConfig.url</c>) to a listener on 127.0.0.0/8. A loopback address is dialled as it is; any other
+/// host not in the map is not found, without a DNS lookup: the emulator never reaches beyond the machine.
 /// </summary>
 internal sealed class ServiceAddresses
 {
@@ -30,7 +31,9 @@ internal sealed class ServiceAddresses
         _endpoints[hostAndPort] = endpoint;
     }
 
-    /// <summary>The mapped endpoint for <paramref name="target"/>, else the target itself.</summary>
-    public EndPoint Resolve(DnsEndPoint target) =>
-        _endpoints.TryGetValue($"{target.Host}:{target.Port.ToString(CultureInfo.InvariantCulture)}", out var endpoint) ? endpoint : target;
+    /// <summary>The mapped endpoint for <paramref name="target"/>, or its loopback address; null when it is neither.</summary>
+    public IPEndPoint? Resolve(DnsEndPoint target) =>
+        _endpoints.TryGetValue($"{target.Host}:{target.Port.ToString(CultureInfo.InvariantCulture)}", out var endpoint) ? endpoint
+        : IPAddress.TryParse(target.Host, out var address) && IPAddress.IsLoopback(address) ? new IPEndPoint(address, target.Port)
+        : null;
 }

@@ -104,7 +104,9 @@ internal sealed class WebhookClient(ServiceAddresses addresses)
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(addresses.Resolve(context.DnsEndPoint), cancellationToken);
+            var endpoint = addresses.Resolve(context.DnsEndPoint)
+                ?? throw new SocketException((int)SocketError.HostNotFound, $"lookup {context.DnsEndPoint.Host}: no such host (the emulator has no cluster network: map it with --service-address)");
+            await socket.ConnectAsync(endpoint, cancellationToken);
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch
