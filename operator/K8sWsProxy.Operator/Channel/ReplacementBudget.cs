@@ -14,11 +14,16 @@ internal sealed class ReplacementBudget(TimeProvider time)
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
     private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _recent = new(StringComparer.Ordinal);
+    private DateTimeOffset _swept = time.GetUtcNow();
+
+    /// <summary>Pods with a replacement in the last window or so.</summary>
+    public int Tracked => _recent.Count;
 
     /// <summary>Spends one replacement of <paramref name="podKey"/>'s session; false when none is left in the window.</summary>
     public bool TrySpend(string podKey)
     {
         var now = time.GetUtcNow();
+        Sweep(now);
         var recent = _recent.GetOrAdd(podKey, _ => new Queue<DateTimeOffset>());
         lock (recent)
         {
@@ -34,6 +39,28 @@ internal sealed class ReplacementBudget(TimeProvider time)
 
             recent.Enqueue(now);
             return true;
+        }
+    }
+
+    // Pods come and go under new names: a window after its last replacement a pod's entry is forgotten, so the
+    // budget holds only pods that replaced lately.
+    private void Sweep(DateTimeOffset now)
+    {
+        if (now - _swept < Window)
+        {
+            return;
+        }
+
+        _swept = now;
+        foreach (var (pod, recent) in _recent)
+        {
+            lock (recent)
+            {
+                if (!recent.TryPeek(out _) || now - recent.Last() >= Window)
+                {
+                    _recent.TryRemove(new KeyValuePair<string, Queue<DateTimeOffset>>(pod, recent));
+                }
+            }
         }
     }
 }
