@@ -100,6 +100,9 @@ public class HostileTests
         var noisy = Run(3_500, 0);
         noisy.Rounds[HostileReport.Row("sidecar", HostileReport.Baseline)][0]["p99"] = 549_000;
         Assert.Contains("not judged: the baseline p99 was 549,000 µs", HostileReport.Goal(noisy), StringComparison.Ordinal);
+        var lateClient = Run(3_500, 0);
+        lateClient.Rounds[HostileReport.Row("sidecar", HostileReport.Baseline)][0]["late"] = 14_209;
+        Assert.Contains("not judged: the client's pacer ran up to 14,209 µs late during a baseline", HostileReport.Goal(lateClient), StringComparison.Ordinal);
         Assert.EndsWith("not measured", HostileReport.Goal(null), StringComparison.Ordinal);
         var table = MarkdownReport.Table(Run(3_500, 0), ["sidecar"]);
         Assert.Contains("| sidecar | ping flood | 1,800 | 3,500 |", table, StringComparison.Ordinal);

@@ -113,7 +113,8 @@ internal static class HostileReport
     /// <summary>
     /// The goal for one system: every attacker cut, and the well-behaved p99 during each attack within
     /// <see cref="HarmFactor"/>× the baseline (or baseline + <see cref="HarmSlackMicros"/>). Not judged when the
-    /// well-behaved connections had errors, or when nothing was measured.
+    /// well-behaved connections had errors, when a baseline's p99 or its pacer's lateness says the machine was the
+    /// bottleneck, or when nothing was measured.
     /// </summary>
     public static string Goal(ScenarioResult? s, string system = "sidecar")
     {
@@ -133,6 +134,14 @@ internal static class HostileReport
         if (!(baseline <= SaneBaselineMicros))
         {
             return $"{What}: not judged: the baseline p99 was {N(baseline)} µs (above {N(SaneBaselineMicros)} µs: the machine, not the proxy, set it)";
+        }
+
+        // A baseline whose own pacer ran late measured the client's core, not the proxy: an attack's p99 compared with
+        // it could pass or fail on the machine's noise alone.
+        var late = new[] { Baseline, BaselineAgain }.Select(b => Value(s, system, b, "late")).Where(l => !double.IsNaN(l)).DefaultIfEmpty(0).Max();
+        if (late > SaneBaselineMicros)
+        {
+            return $"{What}: not judged: the client's pacer ran up to {N(late)} µs late during a baseline (above {N(SaneBaselineMicros)} µs: the machine, not the proxy, set it)";
         }
 
         var limit = Math.Max(HarmFactor * baseline, baseline + HarmSlackMicros);
