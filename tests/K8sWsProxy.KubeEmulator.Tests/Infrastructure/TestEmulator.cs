@@ -9,15 +9,12 @@ internal sealed class TestEmulator : IAsyncDisposable
     public const string RouteVersion = "v1alpha1";
     public const string RoutePlural = "websocketroutes";
 
-    /// <summary>The kubeconfig's token: a cluster admin.</summary>
-    public const string AdminToken = "kube-emulator";
-
     private TestEmulator(KubeApiEmulator emulator)
     {
         Emulator = emulator;
         Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(emulator.KubeconfigPath));
         Http = new HttpClient { BaseAddress = emulator.Url, Timeout = TimeSpan.FromSeconds(10) };
-        Http.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
+        Http.DefaultRequestHeaders.Authorization = new("Bearer", K8sWsProxy.KubeEmulator.Auth.TokenAuthority.AdminToken);
     }
 
     public KubeApiEmulator Emulator { get; }
