@@ -4,7 +4,7 @@ using System.Text.Unicode;
 
 namespace K8sWsProxy.Tunnel;
 
-/// <summary>Encodes the control frames the proxy itself sends (close, ping), masked when they go to the upstream.</summary>
+/// <summary>Encodes the frames the proxy itself sends (close, ping, a message rule's text), masked when they go to the upstream.</summary>
 internal static class FrameWriter
 {
     public const int MaxControlPayload = 125;
@@ -23,6 +23,34 @@ internal static class FrameWriter
     {
         payload.CopyTo(frame[PayloadOffset(mask)..]);
         return Finish(frame, Opcode.Ping, payload.Length, mask);
+    }
+
+    /// <summary>A whole message in one frame.</summary>
+    public static byte[] Message(int opcode, ReadOnlySpan<byte> payload, bool mask)
+    {
+        var lengthBytes = payload.Length < 126 ? 0 : payload.Length <= ushort.MaxValue ? 2 : 8;
+        var headerLength = 2 + lengthBytes + (mask ? 4 : 0);
+        var frame = new byte[headerLength + payload.Length];
+        frame[0] = (byte)(0x80 | opcode);
+        frame[1] = (byte)((mask ? 0x80 : 0) | (lengthBytes == 0 ? payload.Length : lengthBytes == 2 ? 126 : 127));
+        if (lengthBytes == 2)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(2), (ushort)payload.Length);
+        }
+        else if (lengthBytes == 8)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(frame.AsSpan(2), (ulong)payload.Length);
+        }
+
+        payload.CopyTo(frame.AsSpan(headerLength));
+        if (mask)
+        {
+            var key = frame.AsSpan(headerLength - 4, 4);
+            RandomNumberGenerator.Fill(key);
+            ApplyMask(frame.AsSpan(headerLength), key);
+        }
+
+        return frame;
     }
 
     /// <summary>XORs <paramref name="payload"/> with the 4-byte mask key (masking and unmasking are the same).</summary>

@@ -26,6 +26,9 @@ public sealed record RouteConfig
 
     public LimitsConfig Limits { get; init; } = new();
 
+    /// <summary>Message rules; null relays messages as they are.</summary>
+    public MessagesConfig? Messages { get; init; }
+
     /// <summary>"namespace/name": how routes are named in logs, metrics and errors.</summary>
     [JsonIgnore]
     public string Key => $"{Namespace}/{Name}";

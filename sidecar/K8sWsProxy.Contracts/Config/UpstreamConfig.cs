@@ -22,6 +22,10 @@ public sealed record UpstreamConfig
     public UpstreamTlsConfig? Tls { get; init; }
 
     public RetryConfig Retry { get; init; } = new();
+
+    public UpstreamLost OnLost { get; init; } = UpstreamLost.Close;
+
+    public FailoverConfig Failover { get; init; } = new();
 }
 
 public sealed record EndpointConfig
@@ -43,7 +47,7 @@ public sealed record SessionAffinityConfig
     public string? Cookie { get; init; }
 }
 
-/// <summary>Connect retries across endpoints before the handshake is failed with 502.</summary>
+/// <summary>Connect retries across endpoints before the handshake is failed with 502, and of a failover.</summary>
 public sealed record RetryConfig
 {
     /// <summary>Total connect attempts, the first one included.</summary>
