@@ -19,7 +19,8 @@ namespace K8sWsProxy.Contracts.Config;
     // Every enum is written as its name; the contract's enums are listed as well so that an integer is refused when
     // read, as JsonStringEnumConverter(allowIntegerValues: false) did. A new enum needs its entry here.
     UseStringEnumConverter = true,
-    Converters = [typeof(ConfigJson.EnumNames<PathType>), typeof(ConfigJson.EnumNames<LoadBalancing>)])]
+    Converters = [typeof(ConfigJson.EnumNames<PathType>), typeof(ConfigJson.EnumNames<LoadBalancing>), typeof(ConfigJson.EnumNames<UpstreamLost>),
+        typeof(ConfigJson.EnumNames<BufferOverflow>), typeof(ConfigJson.EnumNames<RuleDirection>), typeof(ConfigJson.EnumNames<RuleAction>)])]
 [JsonSerializable(typeof(SidecarConfigDocument))]
 [JsonSerializable(typeof(ChannelMessage))]
 [JsonSerializable(typeof(RouteConfig))]
@@ -129,6 +130,7 @@ public static class ConfigJson
                     Set<RouteConfig, HeadersConfig>(nameof(RouteConfig.Headers), Init.Headers),
                     Set<RouteConfig, TimeoutsConfig>(nameof(RouteConfig.Timeouts), Init.Timeouts),
                     Set<RouteConfig, LimitsConfig>(nameof(RouteConfig.Limits), Init.Limits),
+                    Set<RouteConfig, MessagesConfig?>(nameof(RouteConfig.Messages), Init.Messages),
                     Set<RouteConfig, string>(nameof(RouteConfig.Key), null)),
                 JsonTypeInfo<RouteMatch> t => Record(t, options, () => new(),
                     Set<RouteMatch, IReadOnlyList<string>>(nameof(RouteMatch.Hosts), Init.Hosts),
@@ -149,7 +151,35 @@ public static class ConfigJson
                     Set<UpstreamConfig, LoadBalancing>(nameof(UpstreamConfig.LoadBalancing), Init.LoadBalancing),
                     Set<UpstreamConfig, SessionAffinityConfig?>(nameof(UpstreamConfig.SessionAffinity), Init.SessionAffinity),
                     Set<UpstreamConfig, UpstreamTlsConfig?>(nameof(UpstreamConfig.Tls), Init.Tls),
-                    Set<UpstreamConfig, RetryConfig>(nameof(UpstreamConfig.Retry), Init.Retry)),
+                    Set<UpstreamConfig, RetryConfig>(nameof(UpstreamConfig.Retry), Init.Retry),
+                    Set<UpstreamConfig, UpstreamLost>(nameof(UpstreamConfig.OnLost), Init.OnLost),
+                    Set<UpstreamConfig, FailoverConfig>(nameof(UpstreamConfig.Failover), Init.Failover)),
+                JsonTypeInfo<FailoverConfig> t => Record(t, options, () => new(),
+                    Set<FailoverConfig, IReadOnlyList<int>>(nameof(FailoverConfig.CloseCodes), Init.CloseCodes),
+                    Set<FailoverConfig, bool>(nameof(FailoverConfig.Notify), Init.Notify),
+                    Set<FailoverConfig, int>(nameof(FailoverConfig.BufferMessages), Init.BufferMessages),
+                    Set<FailoverConfig, long>(nameof(FailoverConfig.BufferBytes), Init.BufferBytes),
+                    Set<FailoverConfig, BufferOverflow>(nameof(FailoverConfig.OnBufferFull), Init.OnBufferFull),
+                    Set<FailoverConfig, bool>(nameof(FailoverConfig.ReplayFirstMessage), Init.ReplayFirstMessage)),
+                JsonTypeInfo<MessagesConfig> t => Record(t, options, () => new(),
+                    Set<MessagesConfig, long>(nameof(MessagesConfig.MaxBytes), Init.MaxBytes),
+                    Set<MessagesConfig, IReadOnlyList<MessageRuleConfig>>(nameof(MessagesConfig.Rules), Init.Rules)),
+                JsonTypeInfo<MessageRuleConfig> t => Record(t, options, () => new(),
+                    Set<MessageRuleConfig, string>(nameof(MessageRuleConfig.Name), Init.Name),
+                    Set<MessageRuleConfig, RuleDirection>(nameof(MessageRuleConfig.Direction), Init.Direction),
+                    Set<MessageRuleConfig, MessageMatchConfig>(nameof(MessageRuleConfig.Match), Init.Match),
+                    Set<MessageRuleConfig, RuleAction>(nameof(MessageRuleConfig.Action), Init.Action),
+                    Set<MessageRuleConfig, string?>(nameof(MessageRuleConfig.Text), Init.Text),
+                    Set<MessageRuleConfig, int>(nameof(MessageRuleConfig.CloseCode), Init.CloseCode),
+                    Set<MessageRuleConfig, string>(nameof(MessageRuleConfig.CloseReason), Init.CloseReason)),
+                JsonTypeInfo<MessageMatchConfig> t => Record(t, options, () => new(),
+                    Set<MessageMatchConfig, string?>(nameof(MessageMatchConfig.Exact), Init.Exact),
+                    Set<MessageMatchConfig, string?>(nameof(MessageMatchConfig.Prefix), Init.Prefix),
+                    Set<MessageMatchConfig, string?>(nameof(MessageMatchConfig.Regex), Init.Regex),
+                    Set<MessageMatchConfig, JsonFieldMatch?>(nameof(MessageMatchConfig.Json), Init.Json)),
+                JsonTypeInfo<JsonFieldMatch> t => Record(t, options, () => new(),
+                    Set<JsonFieldMatch, string>(nameof(JsonFieldMatch.Field), Init.Field),
+                    Set<JsonFieldMatch, string>(nameof(JsonFieldMatch.Value), Init.Value)),
                 JsonTypeInfo<EndpointConfig> t => Record(t, options, () => new(),
                     Set<EndpointConfig, string>(nameof(EndpointConfig.Url), Init.Url),
                     Set<EndpointConfig, int>(nameof(EndpointConfig.Weight), Init.Weight),
@@ -436,5 +466,77 @@ public static class ConfigJson
 
         [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_MessagesPerSecond")]
         public static extern void MessagesPerSecond(LimitsConfig target, int value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Messages")]
+        public static extern void Messages(RouteConfig target, MessagesConfig? value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_OnLost")]
+        public static extern void OnLost(UpstreamConfig target, UpstreamLost value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Failover")]
+        public static extern void Failover(UpstreamConfig target, FailoverConfig value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_CloseCodes")]
+        public static extern void CloseCodes(FailoverConfig target, IReadOnlyList<int> value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Notify")]
+        public static extern void Notify(FailoverConfig target, bool value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_BufferMessages")]
+        public static extern void BufferMessages(FailoverConfig target, int value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_BufferBytes")]
+        public static extern void BufferBytes(FailoverConfig target, long value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_OnBufferFull")]
+        public static extern void OnBufferFull(FailoverConfig target, BufferOverflow value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_ReplayFirstMessage")]
+        public static extern void ReplayFirstMessage(FailoverConfig target, bool value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_MaxBytes")]
+        public static extern void MaxBytes(MessagesConfig target, long value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Rules")]
+        public static extern void Rules(MessagesConfig target, IReadOnlyList<MessageRuleConfig> value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Name")]
+        public static extern void Name(MessageRuleConfig target, string value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Direction")]
+        public static extern void Direction(MessageRuleConfig target, RuleDirection value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Match")]
+        public static extern void Match(MessageRuleConfig target, MessageMatchConfig value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Action")]
+        public static extern void Action(MessageRuleConfig target, RuleAction value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Text")]
+        public static extern void Text(MessageRuleConfig target, string? value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_CloseCode")]
+        public static extern void CloseCode(MessageRuleConfig target, int value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_CloseReason")]
+        public static extern void CloseReason(MessageRuleConfig target, string value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Exact")]
+        public static extern void Exact(MessageMatchConfig target, string? value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Prefix")]
+        public static extern void Prefix(MessageMatchConfig target, string? value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Regex")]
+        public static extern void Regex(MessageMatchConfig target, string? value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Json")]
+        public static extern void Json(MessageMatchConfig target, JsonFieldMatch? value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Field")]
+        public static extern void Field(JsonFieldMatch target, string value);
+
+        [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Value")]
+        public static extern void Value(JsonFieldMatch target, string value);
     }
 }
