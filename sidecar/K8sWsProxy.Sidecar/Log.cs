@@ -44,4 +44,10 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Information, "Memory trimmed after a burst: GC heap committed {BeforeMiB} -> {AfterMiB} MiB in {Milliseconds} ms")]
     public static partial void MemoryTrimmed(ILogger logger, long beforeMiB, long afterMiB, long milliseconds);
+
+    [LoggerMessage(15, LogLevel.Warning, "Route {Route}: reconnect to {Endpoint} failed: {Reason}")]
+    public static partial void ReconnectFailed(ILogger logger, string route, string endpoint, string reason);
+
+    [LoggerMessage(16, LogLevel.Information, "Route {Route}: upstream connection to {From} lost; the client continues on {To}")]
+    public static partial void FailedOver(ILogger logger, string route, string from, string to);
 }

@@ -10,7 +10,7 @@ namespace K8sWsProxy.EchoServer;
 /// <summary>
 /// The demo and test upstream: a WebSocket echo on every path but "/", which serves a page with a WebSocket client.
 /// Text commands let tests see what the proxy sent: "__info" answers with the name, path, query, headers and
-/// subprotocol the server saw; "__close CODE REASON" closes with that code.
+/// subprotocol the server saw; "__close CODE REASON" closes with that code; "__abort" drops the connection without one.
 /// </summary>
 public static class EchoServerApp
 {
@@ -93,6 +93,12 @@ public static class EchoServerApp
                     {
                         await socket.SendAsync(Info(context, options, subprotocol), WebSocketMessageType.Text, true, CancellationToken.None);
                         continue;
+                    }
+
+                    if (text == "__abort")
+                    {
+                        context.Abort(); // the connection ends without a close frame, as when a pod dies
+                        return;
                     }
 
                     if (text.StartsWith("__close ", StringComparison.Ordinal))

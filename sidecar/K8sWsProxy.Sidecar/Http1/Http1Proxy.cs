@@ -6,6 +6,7 @@ using K8sWsProxy.Sidecar.Proxying;
 using K8sWsProxy.Sidecar.Runtime;
 using K8sWsProxy.Sidecar.Upstreams;
 using K8sWsProxy.Tunnel;
+using K8sWsProxy.Tunnel.Messages;
 
 namespace K8sWsProxy.Sidecar.Http1;
 
@@ -52,7 +53,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
                     {
                         using (scheduler.Register(tunnel))
                         {
-                            await Relay.RunAsync(tunnel, client, upgraded.Upstream, upgraded.FromClient, upgraded.FromUpstream);
+                            await Relay.RunAsync(tunnel, client, Upstream(upgraded, tunnel), upgraded.FromClient, upgraded.Route.Messages is null ? upgraded.FromUpstream : default);
                             outcome = await tunnel.Completion;
                         }
                     }
@@ -63,7 +64,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
                 }
 
                 upgraded.Route.Metrics.Ended(outcome, time.GetElapsedTime(upgraded.UpgradedAt));
-                Log.TunnelEnded(logger, upgraded.Route.Key, upgraded.Endpoint.Config.Url, outcome.ToString());
+                Log.TunnelEnded(logger, upgraded.Route.Key, upgraded.CurrentEndpoint.Config.Url, outcome.ToString());
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
@@ -76,7 +77,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
             if (upgraded is not null)
             {
                 await upgraded.Upstream.DisposeAsync();
-                upgraded.Endpoint.ConnectionClosed();
+                upgraded.CurrentEndpoint.ConnectionClosed();
                 upgraded.Route.ReleaseConnection();
             }
         }
@@ -239,7 +240,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
             return null;
         }
 
-        if (WebSocketHandshake.CheckAnswer(leg.Answer, request.Head, request.Subprotocols) is { } wrong)
+        if (WebSocketHandshake.CheckAnswer(leg.Answer, request.Head, request.Subprotocols, extensionsOffered: route.Messages is null) is { } wrong)
         {
             throw new InvalidDataException(wrong);
         }
@@ -247,7 +248,9 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
         await client.WriteAsync(Http1Responses.Relayed(leg.Answer));
         var upgradedAt = time.GetTimestamp();
         route.Metrics.Upgraded(time.GetElapsedTime(started, upgradedAt));
-        return new Upgraded(route, endpoint, leg.Stream, request.Early, leg.Extra, WebSocketHandshake.Deflates(leg.Answer), upgradedAt);
+        var failover = route.Messages?.Failover is null ? null
+            : new UpstreamFailover(configs, route, request, endpoint, leg.Answer["Sec-WebSocket-Protocol"]?.Trim(), time, logger);
+        return new Upgraded(route, endpoint, leg.Stream, request.Early, leg.Extra, WebSocketHandshake.Deflates(leg.Answer), upgradedAt, failover);
     }
 
     /// <summary>The route's tunnel for an upgraded connection, listed with the route (drains and reloads find it there).</summary>
@@ -256,7 +259,24 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
         var route = upgraded.Route;
         var tunnel = new WebSocketTunnel(route.TunnelOptions, route.ToUpstream, route.ToClient, time) { PerMessageDeflate = upgraded.Deflate };
         route.Tunnels.TryAdd(tunnel, upgraded.Endpoint.Config.Url);
+        if (upgraded.Failover is { } failover)
+        {
+            failover.Tunnel = tunnel;
+        }
+
         return tunnel;
+    }
+
+    /// <summary>The stream the tunnel relays to: the upstream's own, or on routes that read messages the stage in front of it (which takes the upstream's early bytes).</summary>
+    private Stream Upstream(Upgraded upgraded, WebSocketTunnel tunnel)
+    {
+        if (upgraded.Route.Messages is not { } messages)
+        {
+            return upgraded.Upstream;
+        }
+
+        Func<CancellationToken, Task<UpstreamConnection>>? reconnect = upgraded.Failover is { } failover ? failover.ConnectAsync : null;
+        return new MessageStage(tunnel, messages, upgraded.Upstream, upgraded.FromUpstream, reconnect, upgraded.Route.Metrics, time);
     }
 
     private void Untrack(WebSocketTunnel tunnel, RouteRuntime route)
@@ -290,8 +310,12 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
 
     /// <summary>A client's handshake, parsed and admitted.</summary>
     /// <param name="Early">Bytes the client sent after its head, before the 101.</param>
-    private sealed record Request(HttpHead Head, RequestTarget Target, byte[] Early, string? Subprotocols, IPAddress ClientAddress, string Scheme);
+    internal sealed record Request(HttpHead Head, RequestTarget Target, byte[] Early, string? Subprotocols, IPAddress ClientAddress, string Scheme);
 
     /// <summary>What an upgraded connection keeps for its life.</summary>
-    private sealed record Upgraded(RouteRuntime Route, UpstreamEndpoint Endpoint, Stream Upstream, byte[] FromClient, byte[] FromUpstream, bool Deflate, long UpgradedAt);
+    /// <param name="Failover">On routes that reconnect: the connection's failovers (and its endpoint since).</param>
+    private sealed record Upgraded(RouteRuntime Route, UpstreamEndpoint Endpoint, Stream Upstream, byte[] FromClient, byte[] FromUpstream, bool Deflate, long UpgradedAt, UpstreamFailover? Failover)
+    {
+        public UpstreamEndpoint CurrentEndpoint => Failover?.Endpoint ?? Endpoint;
+    }
 }

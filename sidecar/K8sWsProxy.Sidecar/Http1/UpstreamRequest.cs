@@ -91,9 +91,14 @@ internal static class UpstreamRequest
         }
     }
 
-    /// <summary>Client headers the upstream does not get as they came: the route changes them, or the proxy appends to them.</summary>
+    /// <summary>
+    /// Client headers the upstream does not get as they came: the route changes them, or the proxy appends to them.
+    /// A route that reads messages offers no extensions: compressed messages could not be read, nor carried over to
+    /// another upstream.
+    /// </summary>
     public static bool Replaced(RouteRuntime route, string name, string? subprotocols) =>
-        IsForwarded(name) || Changed(route.Config.Headers, name) || (subprotocols is not null && name.Equals("Sec-WebSocket-Protocol", StringComparison.OrdinalIgnoreCase));
+        IsForwarded(name) || Changed(route.Config.Headers, name) || (subprotocols is not null && name.Equals("Sec-WebSocket-Protocol", StringComparison.OrdinalIgnoreCase))
+        || (route.Messages is not null && name.Equals("Sec-WebSocket-Extensions", StringComparison.OrdinalIgnoreCase));
 
     // Asked for every header of every handshake: plain loops, no closures.
     private static bool Changed(HeadersConfig headers, string name)

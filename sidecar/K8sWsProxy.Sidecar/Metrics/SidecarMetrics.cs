@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using K8sWsProxy.Sidecar.Runtime;
 using K8sWsProxy.Tunnel;
+using K8sWsProxy.Tunnel.Messages;
 using Prometheus;
 
 namespace K8sWsProxy.Sidecar.Metrics;
@@ -26,6 +27,10 @@ internal sealed class SidecarMetrics
     private readonly Gauge _revision;
     private readonly Counter _reloads;
     private readonly Gauge _certificateExpiry;
+    private readonly Counter _ruleMatches;
+    private readonly Counter _failovers;
+    private readonly Histogram _reconnect;
+    private readonly Counter _heldMessages;
     private readonly ConcurrentDictionary<string, RouteCounters> _counters = new(StringComparer.Ordinal);
     private volatile HashSet<string> _liveRoutes = [];
     private string? _revisionShown;
@@ -46,6 +51,10 @@ internal sealed class SidecarMetrics
         _revision = factory.CreateGauge("wsproxy_config_revision_info", "The active config revision (value 1).", ["revision"]);
         _reloads = factory.CreateCounter("wsproxy_config_reloads_total", "Documents applied (success) or refused (failure).", ["result"]);
         _certificateExpiry = factory.CreateGauge("wsproxy_tls_certificate_expiry_timestamp_seconds", "NotAfter of each route's served certificate, Unix seconds.", RouteLabels);
+        _ruleMatches = factory.CreateCounter("wsproxy_message_rule_matches_total", "Messages a route's rule acted on, by rule and action (reply, drop, rewrite, close).", [.. RouteLabels, "rule", "action"]);
+        _failovers = factory.CreateCounter("wsproxy_upstream_failovers_total", "Upstream connections lost under a connected client on routes that reconnect (lost), and how each failover ended (reconnected, gave_up).", [.. RouteLabels, "result"]);
+        _reconnect = factory.CreateHistogram("wsproxy_upstream_reconnect_seconds", "From the loss of an upstream connection to its successor taking messages, on routes that reconnect.", RouteLabels, new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
+        _heldMessages = factory.CreateCounter("wsproxy_failover_messages_total", "Client messages that came while the upstream was being reconnected: held for it (buffered) or dropped.", [.. RouteLabels, "outcome"]);
         // Both results exist from the start, so increase() over a first refusal is not lost to a missing series.
         _reloads.WithLabels("success");
         _reloads.WithLabels("failure");
@@ -108,6 +117,10 @@ internal sealed class SidecarMetrics
         Remove(_closes, ns, name);
         Remove(_handshakeFailures, ns, name);
         Remove(_certificateExpiry, ns, name);
+        Remove(_ruleMatches, ns, name);
+        Remove(_failovers, ns, name);
+        Remove(_reconnect, ns, name);
+        Remove(_heldMessages, ns, name);
     }
 
     private static void Remove<TChild>(Collector<TChild> collector, string ns, string name)
@@ -146,7 +159,7 @@ internal sealed class SidecarMetrics
     }
 
     /// <summary>The children of one route's series, resolved once per route rather than per connection or message.</summary>
-    internal sealed class RouteMetrics
+    internal sealed class RouteMetrics : IMessageEvents
     {
         private readonly SidecarMetrics _owner;
         private readonly string _namespace;
@@ -185,6 +198,23 @@ internal sealed class SidecarMetrics
             var code = outcome.CloseCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
             _owner._closes.WithLabels(_namespace, _name, code, outcome.Initiator.ToString().ToLowerInvariant()).Inc();
         }
+
+        public void RuleApplied(MessageRule rule) =>
+            _owner._ruleMatches.WithLabels(_namespace, _name, rule.Name, rule.Action.ToString().ToLowerInvariant()).Inc();
+
+        public void UpstreamLost() => _owner._failovers.WithLabels(_namespace, _name, "lost").Inc();
+
+        public void Reconnected(TimeSpan gap)
+        {
+            _owner._failovers.WithLabels(_namespace, _name, "reconnected").Inc();
+            _owner._reconnect.WithLabels(_namespace, _name).Observe(gap.TotalSeconds);
+        }
+
+        public void GaveUp() => _owner._failovers.WithLabels(_namespace, _name, "gave_up").Inc();
+
+        public void Buffered() => _owner._heldMessages.WithLabels(_namespace, _name, "buffered").Inc();
+
+        public void Dropped() => _owner._heldMessages.WithLabels(_namespace, _name, "dropped").Inc();
 
         /// <summary>A handshake the proxy refused (its checks) or could not complete (the upstream), by reason.</summary>
         public void HandshakeFailed(string reason, bool upstream)

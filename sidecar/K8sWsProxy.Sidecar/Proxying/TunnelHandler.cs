@@ -1,5 +1,7 @@
 using System.Net;
+using K8sWsProxy.Sidecar.Runtime;
 using K8sWsProxy.Tunnel;
+using K8sWsProxy.Tunnel.Messages;
 
 namespace K8sWsProxy.Sidecar.Proxying;
 
@@ -12,6 +14,9 @@ internal sealed class TunnelHandler(HttpMessageHandler inner) : DelegatingHandle
 {
     public static readonly HttpRequestOptionsKey<WebSocketTunnel> TunnelKey = new("wsproxy.tunnel");
 
+    /// <summary>Set for routes with message rules: their stage goes between the tunnel and the upstream.</summary>
+    public static readonly HttpRequestOptionsKey<RouteRuntime> RouteKey = new("wsproxy.route");
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken);
@@ -21,7 +26,7 @@ internal sealed class TunnelHandler(HttpMessageHandler inner) : DelegatingHandle
         {
             tunnel.PerMessageDeflate = response.Headers.TryGetValues("Sec-WebSocket-Extensions", out var extensions)
                 && extensions.Any(e => e.Contains("permessage-deflate", StringComparison.OrdinalIgnoreCase));
-            response.Content = new UpstreamStreamContent(response.Content, tunnel);
+            response.Content = new UpstreamStreamContent(response.Content, tunnel, request.Options.TryGetValue(RouteKey, out var route) ? route : null);
         }
 
         return response;
@@ -31,21 +36,26 @@ internal sealed class TunnelHandler(HttpMessageHandler inner) : DelegatingHandle
     {
         private readonly HttpContent _inner;
         private readonly WebSocketTunnel _tunnel;
+        private readonly RouteRuntime? _route;
 
-        public UpstreamStreamContent(HttpContent inner, WebSocketTunnel tunnel)
+        public UpstreamStreamContent(HttpContent inner, WebSocketTunnel tunnel, RouteRuntime? route)
         {
             _inner = inner;
             _tunnel = tunnel;
+            _route = route;
             foreach (var header in inner.Headers)
             {
                 Headers.TryAddWithoutValidation(header.Key, header.Value);
             }
         }
 
-        protected override async Task<Stream> CreateContentReadStreamAsync() => _tunnel.WrapUpstream(await _inner.ReadAsStreamAsync());
+        protected override async Task<Stream> CreateContentReadStreamAsync() => Wrap(await _inner.ReadAsStreamAsync());
 
         protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-            _tunnel.WrapUpstream(await _inner.ReadAsStreamAsync(cancellationToken));
+            Wrap(await _inner.ReadAsStreamAsync(cancellationToken));
+
+        private Stream Wrap(Stream upstream) => _tunnel.WrapUpstream(
+            _route is null ? upstream : new MessageStage(_tunnel, _route.RulesOnly!, upstream, default, reconnect: null, _route.Metrics, TimeProvider.System));
 
         protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => _inner.CopyToAsync(stream, context);
 

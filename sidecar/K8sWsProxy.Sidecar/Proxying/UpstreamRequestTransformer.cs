@@ -34,6 +34,10 @@ internal sealed class UpstreamRequestTransformer(RouteRuntime route, UpstreamEnd
         if (tunnel is not null)
         {
             proxyRequest.Options.Set(TunnelHandler.TunnelKey, tunnel);
+            if (route.RulesOnly is not null)
+            {
+                proxyRequest.Options.Set(TunnelHandler.RouteKey, route);
+            }
         }
     }
 

@@ -29,7 +29,8 @@ internal static class WebSocketHandshake
     /// Null when the upstream's 101 completes the client's handshake: the upgrade headers, the accept value for the
     /// client's key, a subprotocol the client was offered, extensions the client offered. Else what is wrong.
     /// </summary>
-    public static string? CheckAnswer(Http1.HttpHead answer, Http1.HttpHead client, string? offeredProtocols)
+    /// <param name="extensionsOffered">False when the proxy removed the client's offer (routes that read messages).</param>
+    public static string? CheckAnswer(Http1.HttpHead answer, Http1.HttpHead client, string? offeredProtocols, bool extensionsOffered)
     {
         if (!answer.HasToken("Upgrade", "websocket") || !answer.HasToken("Connection", "upgrade"))
         {
@@ -53,6 +54,11 @@ internal static class WebSocketHandshake
         if (answer.Count("Sec-WebSocket-Extensions") == 0)
         {
             return null; // the usual answer: nothing more to check
+        }
+
+        if (!extensionsOffered)
+        {
+            return "an extension the proxy did not offer";
         }
 
         var extensions = client.Tokens("Sec-WebSocket-Extensions").Select(ExtensionName).ToHashSet(StringComparer.OrdinalIgnoreCase);

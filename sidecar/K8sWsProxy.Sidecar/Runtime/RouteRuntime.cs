@@ -5,6 +5,7 @@ using K8sWsProxy.Sidecar.Metrics;
 using K8sWsProxy.Sidecar.Tls;
 using K8sWsProxy.Sidecar.Upstreams;
 using K8sWsProxy.Tunnel;
+using K8sWsProxy.Tunnel.Messages;
 
 namespace K8sWsProxy.Sidecar.Runtime;
 
@@ -43,6 +44,8 @@ internal sealed class RouteRuntime : IDisposable
             IdleTimeout = idle > TimeSpan.Zero ? idle : null,
             MessagesPerSecond = config.Limits.MessagesPerSecond,
         };
+        Messages = RouteMessages.Compile(config);
+        RulesOnly = Messages is { Rules.Count: > 0 } ? Messages with { Failover = null } : null;
     }
 
     public RouteConfig Config { get; }
@@ -67,6 +70,12 @@ internal sealed class RouteRuntime : IDisposable
     public TimeSpan RetryInitialInterval { get; }
 
     public TunnelOptions TunnelOptions { get; }
+
+    /// <summary>Message rules and failover; null when the route has neither (its connections relay bytes).</summary>
+    public MessageOptions? Messages { get; }
+
+    /// <summary>The rules without the failover, for clients over HTTP/2, whose upstream connection the forwarder owns.</summary>
+    public MessageOptions? RulesOnly { get; }
 
     public DirectionCounters ToUpstream { get; }
 
