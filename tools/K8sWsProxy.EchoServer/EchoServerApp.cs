@@ -60,6 +60,7 @@ public static class EchoServerApp
             return;
         }
 
+        await Task.Delay(options.AcceptDelay);
         var requested = context.WebSockets.WebSocketRequestedProtocols;
         var subprotocol = requested.FirstOrDefault(p => options.Subprotocols.Count == 0 || options.Subprotocols.Contains(p));
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
@@ -149,6 +150,9 @@ public sealed record EchoServerOptions
 
     /// <summary>Called with the close status and reason of every close frame a client sends.</summary>
     public Action<WebSocketCloseStatus?, string?>? OnClose { get; init; }
+
+    /// <summary>How long the server thinks before it accepts a WebSocket (tests of a slow upstream).</summary>
+    public TimeSpan AcceptDelay { get; init; }
 
     /// <summary>When set, clients must present a certificate issued by this CA (mutual TLS).</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificateAuthority { get; init; }

@@ -28,7 +28,7 @@ public sealed class TestUpstream : IAsyncDisposable
 
     private System.Collections.Concurrent.ConcurrentQueue<(System.Net.WebSockets.WebSocketCloseStatus?, string?)> _closes = new();
 
-    public static async Task<TestUpstream> StartAsync(string name = "echo", IReadOnlyList<string>? subprotocols = null, X509Certificate2? certificate = null, X509Certificate2? clientCa = null)
+    public static async Task<TestUpstream> StartAsync(string name = "echo", IReadOnlyList<string>? subprotocols = null, X509Certificate2? certificate = null, X509Certificate2? clientCa = null, TimeSpan acceptDelay = default)
     {
         var closes = new System.Collections.Concurrent.ConcurrentQueue<(System.Net.WebSockets.WebSocketCloseStatus?, string?)>();
         var app = EchoServerApp.Build(new EchoServerOptions
@@ -38,6 +38,7 @@ public sealed class TestUpstream : IAsyncDisposable
             Subprotocols = subprotocols ?? [],
             Certificate = certificate,
             ClientCertificateAuthority = clientCa,
+            AcceptDelay = acceptDelay,
             OnClose = (status, reason) => closes.Enqueue((status, reason)),
         });
         await app.StartAsync();
