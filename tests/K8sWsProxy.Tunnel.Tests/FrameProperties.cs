@@ -1,4 +1,5 @@
 using CsCheck;
+using K8sWsProxy.Tunnel.Messages;
 
 namespace K8sWsProxy.Tunnel.Tests;
 
@@ -97,6 +98,53 @@ public sealed class FrameProperties
             var forwarded = (int)(MaxMessageBytes / size);
             var delivered = frames.Take(forwarded).Sum(f => f.Length);
             AssertRefused(frames.SelectMany(f => f).ToArray(), delivered, chunks, 1009, "too big", MaxMessageBytes);
+        });
+
+    /// <summary>
+    /// The message stage's assembler, fed any valid sequence split anywhere: each message up to the limit comes out
+    /// once, whole, its payload unmasked; each larger one passes through in pieces, the last marked; control frames come
+    /// out as they complete. Data bytes keep their order, as do control frames.
+    /// </summary>
+    [Fact]
+    public void The_message_assembler_gives_back_every_message_whole_or_passed_through() =>
+        Gen.Select(Messages.Array[1, 6], Chunks, Gen.Int[0, 80_000]).Sample((messages, chunks, limit) =>
+        {
+            var frames = messages.SelectMany(m => m.Frames()).ToArray(); // once: each enumeration masks anew
+            var input = frames.SelectMany(f => f).ToArray();
+            var assembler = new MessageAssembler(limit);
+            var data = new List<byte>();
+            var controls = new List<byte>();
+            var whole = new List<(int Opcode, byte[] Payload)>();
+            var passedThrough = 0;
+            foreach (var chunk in MemoryRelay.Split(input, chunks))
+            {
+                for (var pos = 0; pos < chunk.Length;)
+                {
+                    var unit = assembler.Next(chunk.AsMemory(pos), out var used);
+                    pos += used;
+                    switch (unit)
+                    {
+                        case UnitKind.Message:
+                            data.AddRange(assembler.Raw.ToArray());
+                            whole.Add((assembler.Opcode, assembler.Payload.ToArray()));
+                            break;
+                        case UnitKind.Control:
+                            controls.AddRange(assembler.Raw.ToArray());
+                            break;
+                        case UnitKind.Passthrough:
+                            data.AddRange(assembler.Raw.ToArray());
+                            passedThrough += assembler.EndsMessage ? 1 : 0;
+                            break;
+                    }
+                }
+            }
+
+            var small = messages.Where(m => m.PayloadBytes <= limit).ToArray();
+            Assert.Equal(small.Select(m => (m.Text ? 0x1 : 0x2, m.Fragments.SelectMany(f => f).ToArray())), whole);
+            Assert.Equal(messages.Length - small.Length, passedThrough);
+            Assert.Equal(frames.Where(f => (f[0] & 0x08) == 0).SelectMany(f => f), data);
+            Assert.Equal(frames.Where(f => (f[0] & 0x08) != 0).SelectMany(f => f), controls);
+            Assert.False(assembler.InMessage);
         });
 
     [Fact]

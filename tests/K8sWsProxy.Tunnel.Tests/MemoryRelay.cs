@@ -16,6 +16,22 @@ internal static class MemoryRelay
         return BinaryPrimitives.ReadUInt16BigEndian(frames.AsSpan(offset));
     }
 
+    /// <summary>The input cut into chunks of these sizes, the last chunk taking the rest.</summary>
+    public static IEnumerable<byte[]> Split(byte[] input, int[] chunks)
+    {
+        var position = 0;
+        foreach (var size in chunks.Append(int.MaxValue))
+        {
+            var take = Math.Min(size, input.Length - position);
+            yield return input[position..(position + take)];
+            position += take;
+            if (position == input.Length)
+            {
+                yield break;
+            }
+        }
+    }
+
     /// <summary>Writes <paramref name="input"/> into a tunnel's client-to-upstream path in chunks; what each side received.</summary>
     /// <param name="maxMessageBytes">0: no limit.</param>
     public static (byte[] ToUpstream, byte[] ToClient, DirectionCounters Counters) Run(byte[] input, int[] chunks, int maxMessageBytes, TunnelOptions? options = null)
@@ -28,16 +44,9 @@ internal static class MemoryRelay
         {
             await using var upstream = tunnel.WrapUpstream(upstreamSink);
             await using var downstream = tunnel.WrapDownstream(clientSink);
-            var position = 0;
-            foreach (var size in chunks.Append(int.MaxValue))
+            foreach (var chunk in Split(input, chunks))
             {
-                var take = Math.Min(size, input.Length - position);
-                await upstream.WriteAsync(input.AsMemory(position, take));
-                position += take;
-                if (position == input.Length)
-                {
-                    break;
-                }
+                await upstream.WriteAsync(chunk);
             }
 
             tunnel.Abort();
