@@ -188,6 +188,39 @@ public sealed class TlsAndHttp2Tests
     }
 
     [Fact]
+    public async Task Message_rules_apply_to_clients_over_every_listener_and_protocol()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var chat = Authority.Issue("chat", "chat.example.com");
+        await using var sidecar = await TestSidecar.StartAsync($$$"""
+            routes:
+              - name: chat
+                match: {path: /}
+                upstream: {endpoints: [{url: "{{{upstream.WsUrl()}}}"}]}
+                messages:
+                  rules: [{name: snot, match: {exact: snot}, action: Reply, text: badger}]
+                tls:
+                  certificatePem: |
+            {{{Indent(chat.CertificatePem)}}}
+                  privateKeyPem: |
+            {{{Indent(chat.KeyPem)}}}
+            """);
+        using var invoker = Client("chat.example.com");
+        foreach (var (uri, version) in new[] { (sidecar.Ws("/room"), HttpVersion.Version11), (sidecar.Wss("/room"), HttpVersion.Version11), (sidecar.Wss("/room"), HttpVersion.Version20) })
+        {
+            using var ws = await Ws.ConnectAsync(uri, o =>
+            {
+                o.HttpVersion = version;
+                o.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            }, uri.Scheme == "wss" ? invoker : null);
+            await ws.SendTextAsync("snot");
+            Assert.True("badger" == await ws.ReceiveTextAsync(), $"{uri} over HTTP/{version}");
+            await ws.SendTextAsync("other");
+            Assert.Equal("other", await ws.ReceiveTextAsync());
+        }
+    }
+
+    [Fact]
     public async Task Every_listener_and_protocol_picks_the_same_route_for_the_same_request()
     {
         // HTTP/1.1 (plain and TLS) is our own data plane, HTTP/2 goes through Kestrel: one route table serves both.
