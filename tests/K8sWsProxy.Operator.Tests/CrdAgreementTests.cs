@@ -133,6 +133,38 @@ public sealed class CrdAgreementTests
             errors.Select(e => e[..e.IndexOf(':', StringComparison.Ordinal)]).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void The_schema_refuses_message_rules_and_failover_settings_out_of_bounds()
+    {
+        var route = YamlToJson.Convert($$$"""
+            apiVersion: k8swsproxy.io/v1alpha1
+            kind: WebSocketRoute
+            metadata: {name: bad}
+            spec:
+              selector: {}
+              upstream:
+                endpoints: [{url: "ws://x"}]
+                onLost: Sometimes
+                failover: {closeCodes: [999], bufferMessages: 10001, onBufferFull: Block}
+              messages:
+                maxBytes: 0
+                rules:
+                  - {name: Snot, match: {exact: snot, prefix: s}, text: badger}
+                  - {name: b, match: {}, action: Close, closeCode: 999}
+                  - {name: c, match: {json: {field: data..kind, value: x}}, action: Close, closeReason: "{{{new string('x', 124)}}}"}
+            """)!;
+
+        var errors = Admit(route.AsObject());
+
+        Assert.Equal(
+            [
+                "spec.messages.maxBytes", "spec.messages.rules[0].match", "spec.messages.rules[0].name", "spec.messages.rules[1].closeCode",
+                "spec.messages.rules[1].match", "spec.messages.rules[2].closeReason", "spec.messages.rules[2].match.json.field",
+                "spec.upstream.failover.bufferMessages", "spec.upstream.failover.closeCodes[0]", "spec.upstream.failover.onBufferFull", "spec.upstream.onLost",
+            ],
+            errors.Select(e => e[..e.IndexOf(':', StringComparison.Ordinal)]).Order(StringComparer.Ordinal));
+    }
+
     [Theory]
     [MemberData(nameof(Examples))]
     public void Every_example_is_read_strictly_admitted_by_the_schema_and_accepted_by_the_compiler(string file)

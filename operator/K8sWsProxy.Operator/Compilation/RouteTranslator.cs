@@ -86,11 +86,14 @@ internal static class RouteTranslator
                 SessionAffinity = upstream.SessionAffinity,
                 Tls = upstreamTls,
                 Retry = upstream.Retry ?? new RetryConfig(),
+                OnLost = upstream.OnLost,
+                Failover = upstream.Failover ?? new FailoverConfig(),
             },
             WebSocket = spec.WebSocket ?? new WebSocketOptions(),
             Headers = spec.Headers ?? new HeadersConfig(),
             Timeouts = spec.Timeouts ?? new TimeoutsConfig(),
             Limits = spec.Limits ?? new LimitsConfig(),
+            Messages = spec.Messages,
         };
     }
 

@@ -14,4 +14,8 @@ public sealed record RouteUpstream
     public RouteUpstreamTls? Tls { get; init; }
 
     public RetryConfig Retry { get; init; } = new();
+
+    public UpstreamLost OnLost { get; init; } = UpstreamLost.Close;
+
+    public FailoverConfig Failover { get; init; } = new();
 }

@@ -29,4 +29,7 @@ public sealed record WebSocketRouteSpec
     public TimeoutsConfig Timeouts { get; init; } = new();
 
     public LimitsConfig Limits { get; init; } = new();
+
+    /// <summary>Message rules; absent, messages are relayed as they are.</summary>
+    public MessagesConfig? Messages { get; init; }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace K8sWsProxy.Contracts.Config;
@@ -12,6 +13,14 @@ public static partial class SidecarConfigValidator
 {
     /// <summary>Regex routes run with this limit so a hostile path cannot pin a core.</summary>
     public static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>What a failover may hold back per connection: a reconnect must not turn a client into a memory sink.</summary>
+    private const int MaxBufferMessages = 10_000;
+
+    private const long MaxBufferBytes = 64 * 1024 * 1024;
+
+    /// <summary>A close frame's reason: 125 payload bytes less the two of the code (RFC 6455 section 5.5).</summary>
+    private const int MaxCloseReasonBytes = 123;
 
     public static IReadOnlyList<ConfigError> Validate(SidecarConfigDocument document)
     {
@@ -85,6 +94,11 @@ public static partial class SidecarConfigValidator
         if (route.Limits.MessagesPerSecond < 0)
         {
             errors.Add(new($"{path}.limits.messagesPerSecond", "must be 0 (no limit) or more"));
+        }
+
+        if (route.Messages is not null)
+        {
+            ValidateMessages(route.Messages, $"{path}.messages", errors);
         }
     }
 
@@ -192,6 +206,179 @@ public static partial class SidecarConfigValidator
         if (upstream.Tls is { } tls)
         {
             ValidateUpstreamTls(tls, $"{path}.tls", errors);
+        }
+
+        ValidateFailover(upstream, path, errors);
+    }
+
+    private static void ValidateFailover(UpstreamConfig upstream, string path, List<ConfigError> errors)
+    {
+        var failover = upstream.Failover;
+        for (var i = 0; i < failover.CloseCodes.Count; i++)
+        {
+            if (failover.CloseCodes[i] is < 1000 or > 4999 or 1005 or 1006 or 1015)
+            {
+                errors.Add(new($"{path}.failover.closeCodes[{i}]", "must be from 1000 to 4999, and not 1005, 1006 or 1015 (never sent in a close frame)"));
+            }
+        }
+
+        if (failover.BufferMessages is < 0 or > MaxBufferMessages)
+        {
+            errors.Add(new($"{path}.failover.bufferMessages", $"must be from 0 to {MaxBufferMessages}"));
+        }
+
+        if (failover.BufferBytes is < 0 or > MaxBufferBytes)
+        {
+            errors.Add(new($"{path}.failover.bufferBytes", $"must be from 0 to {MaxBufferBytes} (64 MiB)"));
+        }
+
+        // Settings that would do nothing are refused rather than ignored: most likely onLost was forgotten.
+        var defaults = new FailoverConfig();
+        var set = new (string Name, bool Set)[]
+        {
+            ("closeCodes", failover.CloseCodes.Count > 0),
+            ("notify", failover.Notify != defaults.Notify),
+            ("bufferMessages", failover.BufferMessages != defaults.BufferMessages),
+            ("bufferBytes", failover.BufferBytes != defaults.BufferBytes),
+            ("onBufferFull", failover.OnBufferFull != defaults.OnBufferFull),
+            ("replayFirstMessage", failover.ReplayFirstMessage != defaults.ReplayFirstMessage),
+        }.Where(f => f.Set).Select(f => f.Name).ToList();
+        if (upstream.OnLost == UpstreamLost.Close && set.Count > 0)
+        {
+            errors.Add(new($"{path}.failover", $"{string.Join(", ", set)}: only with onLost: Reconnect (with onLost: Close a lost upstream closes the client)"));
+        }
+    }
+
+    private static void ValidateMessages(MessagesConfig messages, string path, List<ConfigError> errors)
+    {
+        if (messages.MaxBytes is < 1 or > MessagesConfig.HardMaxBytes)
+        {
+            errors.Add(new($"{path}.maxBytes", $"must be from 1 to {MessagesConfig.HardMaxBytes}"));
+        }
+
+        if (messages.Rules.Count > MessagesConfig.MaxRules)
+        {
+            errors.Add(new($"{path}.rules", $"at most {MessagesConfig.MaxRules} rules, not {messages.Rules.Count}"));
+        }
+
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < messages.Rules.Count; i++)
+        {
+            var rule = messages.Rules[i];
+            var rp = $"{path}.rules[{i}]";
+            if (rule is null)
+            {
+                errors.Add(new(rp, "must not be null"));
+                continue;
+            }
+
+            if (!Label().IsMatch(rule.Name))
+            {
+                errors.Add(new($"{rp}.name", "must be a DNS label (a-z, 0-9, '-'), at most 63 characters"));
+            }
+            else if (!names.TryAdd(rule.Name, i))
+            {
+                errors.Add(new($"{rp}.name", $"duplicate rule '{rule.Name}' (also rules[{names[rule.Name]}])"));
+            }
+
+            ValidateRuleMatch(rule.Match, $"{rp}.match", errors);
+            ValidateRuleAction(rule, rp, messages.MaxBytes, errors);
+        }
+    }
+
+    private static void ValidateRuleMatch(MessageMatchConfig match, string path, List<ConfigError> errors)
+    {
+        var given = new (string Name, bool Given)[]
+        {
+            ("exact", match.Exact is not null),
+            ("prefix", match.Prefix is not null),
+            ("regex", match.Regex is not null),
+            ("json", match.Json is not null),
+        }.Where(f => f.Given).Select(f => f.Name).ToList();
+        if (given.Count != 1)
+        {
+            errors.Add(new(path, given.Count == 0 ? "set exactly one of exact, prefix, regex or json" : $"set exactly one of exact, prefix, regex or json, not {string.Join(" and ", given)}"));
+        }
+
+        if (match.Exact is "")
+        {
+            errors.Add(new($"{path}.exact", "must not be empty"));
+        }
+
+        if (match.Prefix is "")
+        {
+            errors.Add(new($"{path}.prefix", "must not be empty"));
+        }
+
+        if (match.Regex is "")
+        {
+            errors.Add(new($"{path}.regex", "must not be empty"));
+        }
+        else if (match.Regex is not null)
+        {
+            try
+            {
+                // As the sidecar runs rules: linear time in the message, whatever a peer sends.
+                _ = new Regex(match.Regex, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
+            }
+            catch (NotSupportedException e)
+            {
+                errors.Add(new($"{path}.regex", $"rules run without backtracking: {e.Message}"));
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add(new($"{path}.regex", $"not a valid regular expression: {e.Message}"));
+            }
+        }
+
+        if (match.Json is { } json && json.Field.Split('.').Contains(""))
+        {
+            errors.Add(new($"{path}.json.field", "must be a field name or a dotted path of them (data.kind), with no empty name"));
+        }
+    }
+
+    private static void ValidateRuleAction(MessageRuleConfig rule, string path, long maxBytes, List<ConfigError> errors)
+    {
+        if (rule.Action is RuleAction.Reply or RuleAction.Rewrite)
+        {
+            if (rule.Text is null)
+            {
+                errors.Add(new($"{path}.text", $"required for action {rule.Action}"));
+            }
+            else if (Encoding.UTF8.GetByteCount(rule.Text) > maxBytes)
+            {
+                errors.Add(new($"{path}.text", $"{Encoding.UTF8.GetByteCount(rule.Text)} bytes in UTF-8, more than messages.maxBytes ({maxBytes})"));
+            }
+        }
+        else if (rule.Text is not null)
+        {
+            errors.Add(new($"{path}.text", $"only with action Reply or Rewrite, not {rule.Action}"));
+        }
+
+        if (rule.Action == RuleAction.Close)
+        {
+            // 1008 (policy violation) is the default: what a rule closing on a message most often means.
+            if (rule.CloseCode is not (1000 or 1008 or (>= 3000 and <= 4999)))
+            {
+                errors.Add(new($"{path}.closeCode", "must be 1000, 1008 (policy violation) or an application's code, 3000 to 4999"));
+            }
+
+            if (Encoding.UTF8.GetByteCount(rule.CloseReason) > MaxCloseReasonBytes)
+            {
+                errors.Add(new($"{path}.closeReason", $"at most {MaxCloseReasonBytes} bytes in UTF-8 (a close frame's limit), not {Encoding.UTF8.GetByteCount(rule.CloseReason)}"));
+            }
+        }
+        else
+        {
+            if (rule.CloseCode != new MessageRuleConfig().CloseCode)
+            {
+                errors.Add(new($"{path}.closeCode", $"only with action Close, not {rule.Action}"));
+            }
+
+            if (!string.IsNullOrEmpty(rule.CloseReason))
+            {
+                errors.Add(new($"{path}.closeReason", $"only with action Close, not {rule.Action}"));
+            }
         }
     }
 
@@ -354,6 +541,10 @@ public static partial class SidecarConfigValidator
 
     [GeneratedRegex(@"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
     private static partial Regex DnsLabel();
+
+    /// <summary>One RFC 1123 label: a rule's name is a metric label value, kept short and plain.</summary>
+    [GeneratedRegex(@"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    private static partial Regex Label();
 
     [GeneratedRegex(@"^(\*\.)?(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$")]
     private static partial Regex HostPattern();
