@@ -44,8 +44,8 @@ public sealed class ConfigDocumentTests
         Assert.Equal(LoadBalancing.LeastConnections, route.Upstream.LoadBalancing);
         Assert.Equal(2, route.Upstream.Endpoints[1].Weight);
         Assert.Equal(TimeSpan.FromMinutes(10), Duration.Parse(route.Timeouts.Idle));
-        Assert.Equal((UpstreamLost.Reconnect, BufferOverflow.Close), (route.Upstream.OnLost, route.Upstream.Failover.OnBufferFull));
-        Assert.Equal([1001, 1012], route.Upstream.Failover.CloseCodes);
+        Assert.Equal((UpstreamLost.Reconnect, BufferOverflow.Close), (route.Upstream.OnLost, route.Upstream.Failover!.OnBufferFull));
+        Assert.Equal([1001, 1012], route.Upstream.Failover!.CloseCodes);
         Assert.Equal(["snot", "noise", "mask", "kick"], route.Messages!.Rules.Select(r => r.Name));
         Assert.Equal((RuleAction.Close, 1008, "ban"), (route.Messages.Rules[3].Action, route.Messages.Rules[3].CloseCode, route.Messages.Rules[3].Match.Json!.Value));
     }

@@ -87,7 +87,7 @@ internal static class RouteTranslator
                 Tls = upstreamTls,
                 Retry = upstream.Retry ?? new RetryConfig(),
                 OnLost = upstream.OnLost,
-                Failover = upstream.Failover ?? new FailoverConfig(),
+                Failover = upstream.Failover,
             },
             WebSocket = spec.WebSocket ?? new WebSocketOptions(),
             Headers = spec.Headers ?? new HeadersConfig(),

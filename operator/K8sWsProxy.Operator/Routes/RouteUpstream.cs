@@ -15,7 +15,7 @@ public sealed record RouteUpstream
 
     public RetryConfig Retry { get; init; } = new();
 
-    public UpstreamLost OnLost { get; init; } = UpstreamLost.Close;
+    public UpstreamLost? OnLost { get; init; }
 
-    public FailoverConfig Failover { get; init; } = new();
+    public FailoverConfig? Failover { get; init; }
 }

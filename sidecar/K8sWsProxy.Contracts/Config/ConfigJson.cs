@@ -152,8 +152,8 @@ public static class ConfigJson
                     Set<UpstreamConfig, SessionAffinityConfig?>(nameof(UpstreamConfig.SessionAffinity), Init.SessionAffinity),
                     Set<UpstreamConfig, UpstreamTlsConfig?>(nameof(UpstreamConfig.Tls), Init.Tls),
                     Set<UpstreamConfig, RetryConfig>(nameof(UpstreamConfig.Retry), Init.Retry),
-                    Set<UpstreamConfig, UpstreamLost>(nameof(UpstreamConfig.OnLost), Init.OnLost),
-                    Set<UpstreamConfig, FailoverConfig>(nameof(UpstreamConfig.Failover), Init.Failover)),
+                    Set<UpstreamConfig, UpstreamLost?>(nameof(UpstreamConfig.OnLost), Init.OnLost),
+                    Set<UpstreamConfig, FailoverConfig?>(nameof(UpstreamConfig.Failover), Init.Failover)),
                 JsonTypeInfo<FailoverConfig> t => Record(t, options, () => new(),
                     Set<FailoverConfig, IReadOnlyList<int>>(nameof(FailoverConfig.CloseCodes), Init.CloseCodes),
                     Set<FailoverConfig, bool>(nameof(FailoverConfig.Notify), Init.Notify),
@@ -471,10 +471,10 @@ public static class ConfigJson
         public static extern void Messages(RouteConfig target, MessagesConfig? value);
 
         [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_OnLost")]
-        public static extern void OnLost(UpstreamConfig target, UpstreamLost value);
+        public static extern void OnLost(UpstreamConfig target, UpstreamLost? value);
 
         [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_Failover")]
-        public static extern void Failover(UpstreamConfig target, FailoverConfig value);
+        public static extern void Failover(UpstreamConfig target, FailoverConfig? value);
 
         [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_CloseCodes")]
         public static extern void CloseCodes(FailoverConfig target, IReadOnlyList<int> value);

@@ -213,7 +213,11 @@ public static partial class SidecarConfigValidator
 
     private static void ValidateFailover(UpstreamConfig upstream, string path, List<ConfigError> errors)
     {
-        var failover = upstream.Failover;
+        if (upstream.Failover is not { } failover)
+        {
+            return;
+        }
+
         for (var i = 0; i < failover.CloseCodes.Count; i++)
         {
             if (failover.CloseCodes[i] is < 1000 or > 4999 or 1005 or 1006 or 1015)
@@ -242,8 +246,8 @@ public static partial class SidecarConfigValidator
             ("bufferBytes", failover.BufferBytes != defaults.BufferBytes),
             ("onBufferFull", failover.OnBufferFull != defaults.OnBufferFull),
             ("replayFirstMessage", failover.ReplayFirstMessage != defaults.ReplayFirstMessage),
-        }.Where(f => f.Set).Select(f => f.Name).ToList();
-        if (upstream.OnLost == UpstreamLost.Close && set.Count > 0)
+        }.Where(f => f.Set).Select(f => f.Name).DefaultIfEmpty("failover").ToList();
+        if (upstream.OnLost != UpstreamLost.Reconnect)
         {
             errors.Add(new($"{path}.failover", $"{string.Join(", ", set)}: only with onLost: Reconnect (with onLost: Close a lost upstream closes the client)"));
         }

@@ -23,9 +23,11 @@ public sealed record UpstreamConfig
 
     public RetryConfig Retry { get; init; } = new();
 
-    public UpstreamLost OnLost { get; init; } = UpstreamLost.Close;
+    /// <summary>Null is <see cref="UpstreamLost.Close"/>. Both are left out of documents unless set, so routes without them read as before (and older sidecars take them).</summary>
+    public UpstreamLost? OnLost { get; init; }
 
-    public FailoverConfig Failover { get; init; } = new();
+    /// <summary>Only with <see cref="UpstreamLost.Reconnect"/>; null takes the defaults.</summary>
+    public FailoverConfig? Failover { get; init; }
 }
 
 public sealed record EndpointConfig

@@ -11,24 +11,25 @@ internal static class RouteMessages
     public static MessageOptions? Compile(RouteConfig config)
     {
         var upstream = config.Upstream;
-        if (config.Messages is null && upstream.OnLost == UpstreamLost.Close)
+        if (config.Messages is null && upstream.OnLost != UpstreamLost.Reconnect)
         {
             return null;
         }
 
+        var failover = upstream.Failover ?? new FailoverConfig();
         var messages = config.Messages ?? new MessagesConfig();
         return new MessageOptions
         {
             MaxMessageBytes = messages.MaxBytes,
             Rules = [.. messages.Rules.Select(Rule)],
-            Failover = upstream.OnLost == UpstreamLost.Close ? null : new FailoverOptions
+            Failover = upstream.OnLost != UpstreamLost.Reconnect ? null : new FailoverOptions
             {
-                CloseCodes = upstream.Failover.CloseCodes.ToHashSet(),
-                Notify = upstream.Failover.Notify,
-                BufferMessages = upstream.Failover.BufferMessages,
-                BufferBytes = upstream.Failover.BufferBytes,
-                OnBufferFull = upstream.Failover.OnBufferFull == BufferOverflow.Close ? BufferFull.Close : BufferFull.Drop,
-                ReplayFirstMessage = upstream.Failover.ReplayFirstMessage,
+                CloseCodes = failover.CloseCodes.ToHashSet(),
+                Notify = failover.Notify,
+                BufferMessages = failover.BufferMessages,
+                BufferBytes = failover.BufferBytes,
+                OnBufferFull = failover.OnBufferFull == BufferOverflow.Close ? BufferFull.Close : BufferFull.Drop,
+                ReplayFirstMessage = failover.ReplayFirstMessage,
                 Attempts = upstream.Retry.Attempts,
                 InitialInterval = Duration.Parse(upstream.Retry.InitialInterval),
                 Growth = upstream.Retry.Growth,
