@@ -151,18 +151,11 @@ public sealed class MessageFeaturesTests(ProxyCluster cluster, ITestOutputHelper
         }
     }, $"an echo server on port {port}", TimeSpan.FromSeconds(30));
 
-    private string SnotRoute(string answer) => $$$"""
-        apiVersion: k8swsproxy.io/v1alpha1
-        kind: WebSocketRoute
-        metadata: {name: snot, namespace: {{{ProxyCluster.Namespace}}}}
-        spec:
-          selector: {matchLabels: {app: chat}}
-          match: {path: /snot}
-          upstream: {endpoints: [{url: "ws://127.0.0.1:{{{Cluster.EchoA}}}/"}]}
-          messages:
-            rules:
-              - {name: snot, match: {exact: snot}, action: Reply, text: {{{answer}}}}
-        """;
+    /// <summary>examples/message-rules-route.yaml as shipped, its endpoints the echo servers a and b, answering <paramref name="answer"/>.</summary>
+    private string SnotRoute(string answer) => File.ReadAllText(Path.Combine(RepositoryPaths.Root, "examples", "message-rules-route.yaml"))
+        .Replace("ws://127.0.0.1:8080/", $"ws://127.0.0.1:{Cluster.EchoA}/", StringComparison.Ordinal)
+        .Replace("ws://127.0.0.1:8081/", $"ws://127.0.0.1:{Cluster.EchoB}/", StringComparison.Ordinal)
+        .Replace("text: badger", $"text: {answer}", StringComparison.Ordinal);
 
     private string PlainRoute() => $$$"""
         apiVersion: k8swsproxy.io/v1alpha1

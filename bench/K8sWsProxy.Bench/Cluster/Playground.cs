@@ -25,6 +25,8 @@ internal static class Playground
 
         Console.WriteLine($"playground: starting the API emulator, the operator and {sidecarCount} sidecars (logs in {work})");
         var upstream = await Upstream.StartAsync(settings);
+        var secondPort = Ports.Free();
+        var second = await Upstream.StartAsync(settings with { UpstreamPort = secondPort }, "upstream-b");
         try
         {
             await using var cluster = await LocalCluster.StartAsync(settings, sidecarCount, File.ReadAllText("/sys/devices/system/cpu/online").Trim(), stop);
@@ -41,10 +43,18 @@ internal static class Playground
                     endpoints: [{url: "ws://127.0.0.1:{{{settings.UpstreamPort.ToString(CultureInfo.InvariantCulture)}}}/echo"}]
                   headers: {set: {x-forwarded-by: k8s-ws-proxy}}
                 """, stop);
-            if (await cluster.ApplyAsync(route) != 0)
+            // The seeds' demo (examples/message-rules-route.yaml): snot answered with badger, and failover between the two echo servers.
+            var snot = Path.Combine(work, "message-rules-route.yaml");
+            await File.WriteAllTextAsync(snot, File.ReadAllText(Path.Combine(repo, "examples", "message-rules-route.yaml"))
+                .Replace("ws://127.0.0.1:8080/", $"ws://127.0.0.1:{settings.UpstreamPort.ToString(CultureInfo.InvariantCulture)}/", StringComparison.Ordinal)
+                .Replace("ws://127.0.0.1:8081/", $"ws://127.0.0.1:{secondPort.ToString(CultureInfo.InvariantCulture)}/", StringComparison.Ordinal), stop);
+            foreach (var file in new[] { route, snot })
             {
-                Console.Error.WriteLine($"playground: kubectl apply -f {route} failed, see {cluster.Directory}/kubectl.log");
-                return 1;
+                if (await cluster.ApplyAsync(file) != 0)
+                {
+                    Console.Error.WriteLine($"playground: kubectl apply -f {file} failed, see {cluster.Directory}/kubectl.log");
+                    return 1;
+                }
             }
 
             await using var prometheus = StartPrometheus(cluster, work);
@@ -60,6 +70,9 @@ internal static class Playground
                 Through the sidecars (each a pod): {string.Join("  ", cluster.SidecarUrls.Values.Select(u => new Uri(u.Plain, "/echo")))}
                   TLS (a route with spec.tls, e.g. examples/tls-route.yaml): {string.Join("  ", cluster.SidecarUrls.Values.Select(u => u.Tls))}
                   demo page:  http://127.0.0.1:{settings.UpstreamPort}/?ws={new Uri(first.Plain, "/echo")}
+                Message rules and failover (route demo/snot, {snot}):
+                  demo page:  http://127.0.0.1:{settings.UpstreamPort}/?ws={new Uri(first.Plain, "/snot")}   send snot, get badger
+                  kill {upstream.Pid}   (or {second.Pid}): the other echo server takes over; the page stays connected and is told
                   a sidecar's config: {new Uri(first.Admin, "/v1/config")}   metrics: {new Uri(first.Admin, "/metrics")}
                   the operator's health: {new Uri(cluster.OperatorHealth, "/readyz")}   metrics: {new Uri(cluster.OperatorHealth, "/metrics")}
                 {(prometheus is null ? "Prometheus: not installed (make deps installs it), so no dashboard" : $"Prometheus, scraping the operator and every sidecar: {prometheus.Url}\n  the Grafana dashboard's panels, as Prometheus graphs: {DashboardUrl(prometheus)}")}
@@ -77,6 +90,7 @@ internal static class Playground
         finally
         {
             await upstream.StopAsync();
+            await second.StopAsync();
         }
     }
 
