@@ -50,4 +50,7 @@ internal static partial class Log
 
     [LoggerMessage(16, LogLevel.Information, "Route {Route}: upstream connection to {From} lost; the client continues on {To}")]
     public static partial void FailedOver(ILogger logger, string route, string from, string to);
+
+    [LoggerMessage(17, LogLevel.Warning, "Route {Route} has message rules or onLost: Reconnect, but the sidecar runs with --frame-tracking off: its messages are relayed as bytes, unmatched, and a lost upstream closes the client")]
+    public static partial void NoMessageStage(ILogger logger, string route);
 }

@@ -110,4 +110,20 @@ public sealed class MessageRulesTests : IAsyncLifetime
         Assert.Contains("wsproxy_message_rule_matches_total{namespace=\"default\",route=\"rules\",rule=\"snot\",action=\"reply\"}", metrics, StringComparison.Ordinal);
         Assert.DoesNotContain("route=\"plain\",rule=", metrics, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_sidecar_without_frame_tracking_says_that_it_cannot_apply_rules()
+    {
+        await using var sidecar = await TestSidecar.StartAsync($$$"""
+            routes:
+              - name: rules
+                match: {path: /rules}
+                upstream: {endpoints: [{url: "{{{_upstream.WsUrl()}}}"}]}
+                messages: {rules: [{name: snot, match: {exact: snot}, action: Reply, text: badger}]}
+            """, frameTracking: false);
+        Assert.Contains(sidecar.Logs.Lines, l => l.Contains("default/rules has message rules or onLost: Reconnect, but the sidecar runs with --frame-tracking off", StringComparison.Ordinal));
+        using var ws = await Ws.ConnectAsync(sidecar.Ws("/rules"));
+        await ws.SendTextAsync("snot");
+        Assert.Equal("snot", await ws.ReceiveTextAsync());
+    }
 }

@@ -86,6 +86,11 @@ internal sealed class ConfigApplier(Hosting.SidecarOptions options, RouteDrainer
                 Log.NoTlsListener(logger, secure.Key);
             }
 
+            if (!options.FrameTracking && document.Routes.FirstOrDefault(r => r.Messages is not null || r.Upstream.OnLost == Contracts.Config.UpstreamLost.Reconnect) is { } reading)
+            {
+                Log.NoMessageStage(logger, reading.Key);
+            }
+
             state.Save(document);
             Log.ConfigApplied(logger, document.Revision!, document.Routes.Count);
             return ApplyResult.Ack(document.Revision!);
