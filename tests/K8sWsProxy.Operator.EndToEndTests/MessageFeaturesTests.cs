@@ -16,7 +16,7 @@ public sealed class MessageFeaturesTests(ProxyCluster cluster, ITestOutputHelper
     [Fact]
     public async Task The_snot_route_answers_badger_and_a_rule_change_applies_without_touching_other_routes()
     {
-        await Cluster.ApplyAsync(SnotRoute("badger") + "\n---\n" + PlainRoute());
+        await Cluster.ApplyAsync(Cluster.MessageRulesRoute() + "\n---\n" + PlainRoute());
         await Cluster.WaitForRouteAsync("snot", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
         await Cluster.WaitForRouteAsync("plain", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
         var sidecar = Cluster.Sidecars[0];
@@ -29,7 +29,7 @@ public sealed class MessageFeaturesTests(ProxyCluster cluster, ITestOutputHelper
             Assert.Equal("anything else", await snot.ReceiveTextAsync());
         }
 
-        await Cluster.ApplyAsync(SnotRoute("ferret"));
+        await Cluster.ApplyAsync(Cluster.MessageRulesRoute("ferret"));
         await Cluster.WaitForRouteAsync("snot", r => r.Metadata.Generation == 2 && ProxyCluster.IsReady(r, 3, 3), "generation 2 on 3/3");
         foreach (var s in Cluster.Sidecars)
         {
@@ -150,12 +150,6 @@ public sealed class MessageFeaturesTests(ProxyCluster cluster, ITestOutputHelper
             return false;
         }
     }, $"an echo server on port {port}", TimeSpan.FromSeconds(30));
-
-    /// <summary>examples/message-rules-route.yaml as shipped, its endpoints the echo servers a and b, answering <paramref name="answer"/>.</summary>
-    private string SnotRoute(string answer) => File.ReadAllText(Path.Combine(RepositoryPaths.Root, "examples", "message-rules-route.yaml"))
-        .Replace("ws://127.0.0.1:8080/", $"ws://127.0.0.1:{Cluster.EchoA}/", StringComparison.Ordinal)
-        .Replace("ws://127.0.0.1:8081/", $"ws://127.0.0.1:{Cluster.EchoB}/", StringComparison.Ordinal)
-        .Replace("text: badger", $"text: {answer}", StringComparison.Ordinal);
 
     private string PlainRoute() => $$$"""
         apiVersion: k8swsproxy.io/v1alpha1

@@ -31,19 +31,22 @@ public sealed class PrometheusTests
     public async Task Every_sidecar_dashboard_query_returns_series_from_a_real_prometheus()
     {
         var certificates = new TestCertificates().Issue("chat", "chat.example.com");
-        await using var upstream = await TestUpstream.StartAsync();
+        // Slow to accept, so that a message certainly comes while the failover below reconnects.
+        await using var upstream = await TestUpstream.StartAsync(acceptDelay: TimeSpan.FromMilliseconds(300));
         await using var sidecar = await TestSidecar.StartAsync($$$"""
             routes:
               - name: chat
                 namespace: demo
                 match: {hosts: [chat.example.com], path: /}
-                upstream: {endpoints: [{url: "{{{upstream.WsUrl()}}}"}]}
+                upstream: {endpoints: [{url: "{{{upstream.WsUrl()}}}"}], onLost: Reconnect, failover: {notify: true}}
+                messages: {rules: [{name: snot, match: {exact: snot}, action: Reply, text: badger}]}
                 websocket: {allowedOrigins: ["https://chat.example.com"]}
                 tls: {certificatePem: {{{JsonSerializer.Serialize(certificates.CertificatePem)}}}, privateKeyPem: {{{JsonSerializer.Serialize(certificates.KeyPem)}}}}
             """);
         await using var prometheus = PrometheusServer.Start([("sidecar", $"127.0.0.1:{sidecar.Host.AdminUrl.Port}", "sidecar-0")]);
 
-        // Traffic that touches every sidecar panel: messages both ways, a close, a refused origin, a refused document.
+        // Traffic that touches every sidecar panel: messages both ways, a rule's reply, a failover with a message held
+        // meanwhile, a close, a refused origin, a refused document.
         using (var ws = await Ws.ConnectAsync(sidecar.Ws("/"), o => o.SetRequestHeader("Host", "chat.example.com")))
         {
             for (var i = 0; i < 10; i++)
@@ -51,6 +54,14 @@ public sealed class PrometheusTests
                 await ws.SendTextAsync($"message {i}");
                 await ws.ReceiveTextAsync();
             }
+
+            await ws.SendTextAsync("snot");
+            Assert.Equal("badger", await ws.ReceiveTextAsync());
+            await ws.SendTextAsync("__abort");
+            Assert.Contains("upstream lost", await ws.ReceiveTextAsync(), StringComparison.Ordinal);
+            await ws.SendTextAsync("held");
+            Assert.Contains("upstream reconnected", await ws.ReceiveTextAsync(), StringComparison.Ordinal);
+            Assert.Equal("held", await ws.ReceiveTextAsync());
 
             await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
         }
@@ -64,7 +75,7 @@ public sealed class PrometheusTests
 
         await prometheus.WaitForScrapesAsync(targets: 1);
         var queries = PrometheusServer.DashboardQueries().Where(q => !q.Query.Contains("wsproxy_operator_", StringComparison.Ordinal)).ToList();
-        Assert.True(queries.Count >= 14, $"only {queries.Count} queries found");
+        Assert.True(queries.Count >= 18, $"only {queries.Count} queries found");
         foreach (var (panel, query) in queries)
         {
             Assert.True(await prometheus.QueryAsync(query) is { Count: > 0 }, $"panel '{panel}': {query} returned no series");

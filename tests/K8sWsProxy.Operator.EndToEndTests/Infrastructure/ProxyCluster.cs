@@ -154,6 +154,12 @@ public sealed class ProxyCluster : IAsyncLifetime
         .Replace("ws://127.0.0.1:8080/socket", $"ws://127.0.0.1:{EchoA}/socket", StringComparison.Ordinal)
         .Replace("wss://chat-backend.demo.svc:8443/socket", $"ws://127.0.0.1:{EchoB}/socket", StringComparison.Ordinal);
 
+    /// <summary>examples/message-rules-route.yaml as shipped, its endpoints the echo servers a and b, answering snot with <paramref name="answer"/>.</summary>
+    public string MessageRulesRoute(string answer = "badger") => File.ReadAllText(Path.Combine(RepositoryPaths.Root, "examples", "message-rules-route.yaml"))
+        .Replace("ws://127.0.0.1:8080/", $"ws://127.0.0.1:{EchoA}/", StringComparison.Ordinal)
+        .Replace("ws://127.0.0.1:8081/", $"ws://127.0.0.1:{EchoB}/", StringComparison.Ordinal)
+        .Replace("text: badger", $"text: {answer}", StringComparison.Ordinal);
+
     /// <summary>The example route with one more Origin allowed: a new generation and a new revision, same traffic.</summary>
     public string EditedExampleRoute(int n) => ExampleRoute().Replace("allowedOrigins: [\"https://chat.example.com\"]", $"allowedOrigins: [\"https://chat.example.com\", \"https://edit-{n}.example.com\"]", StringComparison.Ordinal);
 
