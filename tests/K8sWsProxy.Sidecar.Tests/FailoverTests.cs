@@ -39,6 +39,12 @@ public sealed class FailoverTests : IAsyncLifetime
                   endpoints: [{url: "{{{_slow.WsUrl()}}}"}]
                   onLost: Reconnect
                   failover: {notify: true, bufferMessages: 5}
+              - name: strict
+                match: {path: /strict}
+                upstream:
+                  endpoints: [{url: "{{{_slow.WsUrl()}}}"}]
+                  onLost: Reconnect
+                  failover: {notify: true, bufferMessages: 1, onBufferFull: Close}
               - name: doomed
                 match: {path: /doomed}
                 upstream:
@@ -110,6 +116,17 @@ public sealed class FailoverTests : IAsyncLifetime
         Assert.Contains("wsproxy_failover_messages_total{namespace=\"default\",route=\"held\",outcome=\"buffered\"} 5", metrics, StringComparison.Ordinal);
         Assert.Contains("wsproxy_failover_messages_total{namespace=\"default\",route=\"held\",outcome=\"dropped\"} 3", metrics, StringComparison.Ordinal);
         Assert.Contains("wsproxy_upstream_failovers_total{namespace=\"default\",route=\"held\",result=\"reconnected\"} 1", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_full_buffer_closes_the_client_with_1013_when_the_route_says_so()
+    {
+        using var ws = await Ws.ConnectAsync(_sidecar.Ws("/strict"));
+        await ws.SendTextAsync("__abort");
+        Assert.Contains("upstream lost", await ws.ReceiveTextAsync(), StringComparison.Ordinal);
+        await ws.SendTextAsync("fits");
+        await ws.SendTextAsync("does not fit");
+        Assert.Equal(((WebSocketCloseStatus)1013, "upstream lost, buffer full"), await ws.ReceiveCloseAsync());
     }
 
     [Fact]
