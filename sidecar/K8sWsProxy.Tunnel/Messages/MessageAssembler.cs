@@ -25,7 +25,8 @@ internal enum UnitKind
 /// frames come out unchanged from there on, for the tunnel to refuse.
 /// </summary>
 /// <remarks>The memory of a unit is valid until the next call.</remarks>
-internal sealed class MessageAssembler(long maxMessageBytes)
+/// <param name="payloads">Whether whole messages need their payload (rules read it); without, only their frames are kept.</param>
+internal sealed class MessageAssembler(long maxMessageBytes, bool payloads = true)
 {
     private enum State
     {
@@ -90,12 +91,30 @@ internal sealed class MessageAssembler(long maxMessageBytes)
     /// <summary>Gives the pooled message buffers back (the connection is over, or between messages).</summary>
     public void ReturnBuffers()
     {
-        if (_raw is not null && _rawLength == 0)
+        if (_rawLength != 0)
+        {
+            return;
+        }
+
+        if (_raw is not null)
         {
             ArrayPool<byte>.Shared.Return(_raw);
-            ArrayPool<byte>.Shared.Return(_payload!);
-            _raw = _payload = null;
+            _raw = null;
         }
+
+        if (_payload is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_payload);
+            _payload = null;
+        }
+    }
+
+    /// <summary>Hands over the pooled array that holds the whole message just completed (<see cref="Raw"/>): the caller returns it to the pool.</summary>
+    public byte[] TakeMessage()
+    {
+        var raw = _raw!;
+        _raw = null;
+        return raw;
     }
 
     /// <summary>Takes bytes from <paramref name="input"/> until a unit is complete or the input is used up.</summary>
@@ -156,9 +175,13 @@ internal sealed class MessageAssembler(long maxMessageBytes)
                     }
 
                     Append(ref _raw, ref _rawLength, chunk.Span);
-                    var at = _payloadLength;
-                    Append(ref _payload, ref _payloadLength, chunk.Span);
-                    Unmask(_payload.AsSpan(at, take));
+                    if (payloads)
+                    {
+                        var at = _payloadLength;
+                        Append(ref _payload, ref _payloadLength, chunk.Span);
+                        Unmask(_payload.AsSpan(at, take));
+                    }
+
                     if (_remaining == 0 && EndFrame())
                     {
                         return EndMessage();

@@ -31,7 +31,7 @@ public sealed class MessageStage : AsyncDuplexStream
     private readonly MessageAssembler _fromUpstream;
 
     // What the client is sent, in order; bounded so that a client that does not read holds the upstream back.
-    private readonly Channel<byte[]> _toClient = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(16) { SingleReader = true });
+    private readonly Channel<Outgoing> _toClient = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(16) { SingleReader = true });
 
     // Everything written to the upstream is written under it: the client's frames, replies to the upstream, the replay.
     private readonly SemaphoreSlim _upstreamWrites = new(1, 1);
@@ -50,7 +50,8 @@ public sealed class MessageStage : AsyncDuplexStream
     private int _passthroughGeneration;
     private bool _passingThrough;
 
-    private ReadOnlyMemory<byte> _reading;
+    private Outgoing _reading;
+    private int _readOffset;
     private volatile bool _closing;
     private bool _upstreamClosed;
     private int _failovers;
@@ -74,15 +75,16 @@ public sealed class MessageStage : AsyncDuplexStream
         _reconnect = reconnect;
         _events = events;
         _time = time;
-        _fromClient = new MessageAssembler(options.MaxMessageBytes);
-        _fromUpstream = new MessageAssembler(options.MaxMessageBytes);
+        // A direction no rule reads keeps its messages' frames only: one copy less per message.
+        _fromClient = new MessageAssembler(options.MaxMessageBytes, payloads: options.Rules.Any(r => (r.Directions & RuleDirections.ToUpstream) != 0));
+        _fromUpstream = new MessageAssembler(options.MaxMessageBytes, payloads: options.Rules.Any(r => (r.Directions & RuleDirections.ToClient) != 0));
         _upstream = upstream;
         _ = PumpAsync(upstream, fromUpstream);
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_reading.IsEmpty)
+        if (_reading.Bytes is null)
         {
             if (!_toClient.Reader.TryRead(out var next))
             {
@@ -94,12 +96,22 @@ public sealed class MessageStage : AsyncDuplexStream
                 _toClient.Reader.TryRead(out next);
             }
 
-            _reading = next;
+            (_reading, _readOffset) = (next, 0);
         }
 
-        var count = Math.Min(buffer.Length, _reading.Length);
-        _reading[..count].CopyTo(buffer);
-        _reading = _reading[count..];
+        var count = Math.Min(buffer.Length, _reading.Length - _readOffset);
+        _reading.Bytes.AsSpan(_readOffset, count).CopyTo(buffer.Span);
+        _readOffset += count;
+        if (_readOffset == _reading.Length)
+        {
+            if (_reading.Pooled)
+            {
+                ArrayPool<byte>.Shared.Return(_reading.Bytes);
+            }
+
+            _reading = default;
+        }
+
         return count;
     }
 
@@ -388,7 +400,10 @@ public sealed class MessageStage : AsyncDuplexStream
         }
     }
 
-    private async ValueTask ToClientAsync(byte[] frames, CancellationToken cancellationToken)
+    private ValueTask ToClientAsync(byte[] frames, CancellationToken cancellationToken) =>
+        ToClientAsync(new Outgoing(frames, frames.Length, Pooled: false), cancellationToken);
+
+    private async ValueTask ToClientAsync(Outgoing frames, CancellationToken cancellationToken)
     {
         try
         {
@@ -541,7 +556,9 @@ public sealed class MessageStage : AsyncDuplexStream
         switch (FindRule(RuleDirections.ToClient, _fromUpstream))
         {
             case null:
-                await ToClientAsync(_fromUpstream.Raw.ToArray(), cancellationToken);
+                // The message's pooled array itself goes to the client, returned to the pool once read.
+                var length = _fromUpstream.Raw.Length;
+                await ToClientAsync(new Outgoing(_fromUpstream.TakeMessage(), length, Pooled: true), cancellationToken);
                 break;
             case { Action: RuleAction.Reply } rule:
                 await SendUpstreamAsync(TextFrame(rule.Text, mask: true), flush: true, cancellationToken);
@@ -664,4 +681,7 @@ public sealed class MessageStage : AsyncDuplexStream
             _upstreamWrites.Release();
         }
     }
+
+    /// <summary>Frames for the client: an array of ours, or a pooled one to return once read.</summary>
+    private readonly record struct Outgoing(byte[] Bytes, int Length, bool Pooled);
 }
