@@ -7,7 +7,7 @@ using K8sWsProxy.Bench.Systems;
 using K8sWsProxy.Testing;
 
 // usage: K8sWsProxy.Bench [--quick] [--repo DIR] [--out DIR] [--systems direct,sidecar,nginx,haproxy]
-//                         [--scenarios all|throughput,latency,handshakes,idle,reload,tracking,propagation,scale,hostile] [--proxy-cpus 1] [--rounds N]
+//                         [--scenarios all|throughput,latency,handshakes,idle,reload,tracking,messages,propagation,scale,hostile] [--proxy-cpus 1] [--rounds N]
 //                         [--propagation-sidecars 10,50]
 using var cancel = new CancellationTokenSource();
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>

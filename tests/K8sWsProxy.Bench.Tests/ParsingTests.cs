@@ -59,6 +59,18 @@ public class ParsingTests
     }
 
     [Fact]
+    public void TextLoadFramesAreTextOfLettersSoRulesSeeThem()
+    {
+        var frame = Scenarios.Frame(16 * 1024, text: true);
+        Assert.True(WsFrame.TryParseHeader(frame, out var header));
+        Assert.Equal((Opcode.Text, 16 * 1024L), (header.Opcode, header.PayloadLength));
+        var mask = frame.AsSpan(header.HeaderLength - 4, 4).ToArray();
+        Assert.All(frame.AsSpan(header.HeaderLength).ToArray().Select((b, i) => (byte)(b ^ mask[i & 3])), b => Assert.InRange(b, (byte)'a', (byte)'z'));
+        Assert.True(WsFrame.TryParseHeader(Scenarios.Frame(64), out var binary));
+        Assert.Equal(Opcode.Binary, binary.Opcode);
+    }
+
+    [Fact]
     public void HeaderParserAsksForMoreBytesWhenCut()
     {
         var frame = WsFrame.EncodeClient(Opcode.Text, new byte[300], 1);
@@ -115,6 +127,7 @@ public class ParsingTests
         Assert.True(o.Quick);
         Assert.Equal(["nginx", "sidecar"], o.Systems);
         Assert.Contains("idle", o.Scenarios);
+        Assert.Equal(["messages", "tracking"], BenchOptions.Parse(["--scenarios", "messages,tracking"]).Scenarios.Order());
         Assert.Equal(5, o.Rounds);
         Assert.Equal("/tmp/x", o.Out);
         Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--systems", "envoy"]));

@@ -1,5 +1,6 @@
 using K8sWsProxy.Bench.Harness;
 using K8sWsProxy.Bench.Systems;
+using K8sWsProxy.Contracts.Config;
 
 namespace K8sWsProxy.Bench.Tests;
 
@@ -57,11 +58,47 @@ public class TemplateTests
     public void SidecarDocumentHasTheEchoRouteAndTheReloadRoute()
     {
         var extra = Templates.Render(Load("sidecar-extra-route.yaml.tmpl"), new Dictionary<string, string> { ["N"] = "12", ["UPSTREAM_PORT"] = "19000" });
-        var doc = Templates.Render(Load("sidecar.yaml.tmpl"), new Dictionary<string, string> { ["UPSTREAM_PORT"] = "19000", ["EXTRA_ROUTES"] = extra, ["TLS"] = "" });
+        var doc = Templates.Render(Load("sidecar.yaml.tmpl"), new Dictionary<string, string>
+        {
+            ["UPSTREAM_PORT"] = "19000",
+            ["ECHO_UPSTREAM"] = "",
+            ["ECHO_ROUTE"] = "",
+            ["EXTRA_ROUTES"] = extra,
+            ["TLS"] = "",
+        });
         Assert.Contains("url: \"ws://127.0.0.1:19000/echo\"", doc, StringComparison.Ordinal);
         Assert.Contains("  - name: reload-12", doc, StringComparison.Ordinal);
         Assert.Contains("maxConnections: 0", doc, StringComparison.Ordinal);
         Assert.DoesNotContain("keepAliveInterval:", doc, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MessagesVariantsPutTheirRuleOnTheEchoRouteAndOnLostUnderItsUpstream()
+    {
+        string Render(EchoRoute route) => Templates.Render(Load("sidecar.yaml.tmpl"), new Dictionary<string, string>
+        {
+            ["UPSTREAM_PORT"] = "19000",
+            ["ECHO_UPSTREAM"] = route.Upstream,
+            ["ECHO_ROUTE"] = route.Route,
+            ["EXTRA_ROUTES"] = "",
+            ["TLS"] = "",
+        });
+        RouteConfig Route(EchoRoute variant)
+        {
+            var loaded = ConfigDocumentLoader.Parse(Render(variant), null);
+            Assert.True(loaded.Ok, string.Join("; ", loaded.Errors));
+            return loaded.Document!.Routes.Single();
+        }
+
+        var rule = Route(EchoRoute.OneRule);
+        var probe = Assert.Single(rule.Messages!.Rules);
+        Assert.Equal(("probe", "__never__", RuleAction.Drop, RuleDirection.Both), (probe.Name, probe.Match.Exact, probe.Action, probe.Direction));
+        Assert.Equal(UpstreamLost.Close, rule.Upstream.OnLost);
+
+        var reconnect = Route(EchoRoute.Reconnect);
+        Assert.Equal((UpstreamLost.Reconnect, "ws://127.0.0.1:19000/echo"), (reconnect.Upstream.OnLost, reconnect.Upstream.Endpoints.Single().Url));
+        Assert.Null(reconnect.Messages);
+        Assert.Equal("sidecar, one rule", new Sidecar(Settings, echoRoute: EchoRoute.OneRule).Name);
     }
 
     [Fact]

@@ -41,7 +41,7 @@ internal sealed record BenchOptions
 
     private static readonly Option<IReadOnlyList<string>?> ScenariosOption = ProgramOptions.Declare<IReadOnlyList<string>?>(
         "--scenarios", "NAME[,NAME...]", "which scenarios (default all)", null,
-        text => Known(text, ["all", "throughput", "latency", "handshakes", "idle", "reload", "tracking", "propagation", "scale", "hostile"]));
+        text => Known(text, ["all", "throughput", "latency", "handshakes", "idle", "reload", "tracking", "messages", "propagation", "scale", "hostile"]));
 
     private static readonly Option<string?> ProxyCpusOption = ProgramOptions.Text("--proxy-cpus", "CPUS", "the CPUs each proxy is pinned to (default 1)");
 

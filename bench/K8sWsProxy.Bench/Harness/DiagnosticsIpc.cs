@@ -16,7 +16,9 @@ internal static class DiagnosticsIpc
 
     public static async Task<bool> ForceGcAsync(int pid, TimeSpan settle)
     {
-        var socketPath = Directory.EnumerateFiles(Path.GetTempPath(), $"dotnet-diagnostic-{pid}-*-socket").FirstOrDefault();
+        // Killed processes leave their sockets in /tmp and pids are reused: the newest for this pid is the live process's.
+        var socketPath = new DirectoryInfo(Path.GetTempPath()).EnumerateFiles($"dotnet-diagnostic-{pid}-*-socket")
+            .OrderByDescending(f => f.LastWriteTimeUtc).FirstOrDefault()?.FullName;
         if (socketPath is null)
         {
             return false;

@@ -29,6 +29,9 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
 
     private int idleConnections = plan.IdleConnections;
 
+    /// <summary>The messages scenario's idle connections: the quick plan's idle count, in either plan (its figure is a difference between variants).</summary>
+    private const int MessagesIdleConnections = 1_000;
+
     /// <summary>Idle connections that fit under this sandbox's system-wide open-files cap with room for other work (see the note).</summary>
     public int SystemWideIdleCap { get; init; } = 8_000;
 
@@ -37,6 +40,8 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
         "direct" => new Direct(settings),
         "sidecar" => new Systems.Sidecar(settings),
         "sidecar, TLS" => new Systems.Sidecar(settings, tls: true),
+        "sidecar, one rule" => new Systems.Sidecar(settings, echoRoute: EchoRoute.OneRule),
+        "sidecar, onLost: Reconnect" => new Systems.Sidecar(settings, echoRoute: EchoRoute.Reconnect),
         "nginx" => new Nginx(settings),
         "haproxy" => new Haproxy(settings),
         _ => throw new ArgumentException($"unknown system {name}"),
@@ -78,7 +83,10 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
              new Metric("p99", "p99 during", "µs", false), new Metric("procs", "processes after", "", false)]);
         var tracking = new ScenarioResult("frame-tracking", "Frame tracking and counting, on vs off (sidecar)", "",
             [new Metric("rate", "64 B messages/s", "msg/s", true), new Metric("cpu", "CPU per 64 B message", "µs", false, "N1"),
-             new Metric("rate16k", "16 KiB messages/s", "msg/s", true), new Metric("cpu16k", "CPU per 16 KiB message", "µs", false, "N1")]);
+             new Metric("rate16k", "16 KiB messages/s", "msg/s", true), new Metric("cpu16k", "CPU per 16 KiB message", "µs", false, "N1"),
+             new Metric("errors", "errors", "", false)]);
+        var messages = new ScenarioResult("messages", "Message rules and failover: one rule, the stage alone, neither (sidecar)", "", tracking.Metrics);
+        var messagesMemory = new ScenarioResult("messages-memory", "Message rules and failover: memory per idle connection (sidecar)", "", idle.Metrics);
         var propagation = new ScenarioResult("propagation", "Route change to every sidecar, through the operator",
             "A cluster of processes per row: the Kubernetes API emulator, one operator replica, and that many sidecar processes on 127.0.0.2 " +
             "onwards, each registered as a Running Pod with its IP and dialing the operator's TLS channel with a token bound to its pod; all on " +
@@ -121,6 +129,11 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
         if (Wants("tracking") && systems.Contains("sidecar"))
         {
             await RunTrackingAsync(tracking, cancel);
+        }
+
+        if (Wants("messages") && systems.Contains("sidecar"))
+        {
+            await RunMessagesAsync(messages, messagesMemory, cancel);
         }
 
         if (Wants("propagation"))
@@ -192,14 +205,14 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
                 await Alternate(running, plan.Rounds, throughput64, async s =>
                 {
                     var cpu = s.CpuSeconds();
-                    var r = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 64, plan.Warmup, plan.Measure, cancel);
+                    var r = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 64, plan.Warmup, plan.Measure, text: false, cancel);
                     return new() { ["rate"] = r.MessagesPerSecond, ["cpu"] = PerItem(s, cpu, r.AllMessages), ["errors"] = r.Errors };
                 });
                 Results.Add(throughput16k);
                 await Alternate(running, plan.Rounds, throughput16k, async s =>
                 {
                     var cpu = s.CpuSeconds();
-                    var r = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 16 * 1024, plan.Warmup, plan.Measure, cancel);
+                    var r = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 16 * 1024, plan.Warmup, plan.Measure, text: false, cancel);
                     return new()
                     {
                         ["rate"] = r.MessagesPerSecond,
@@ -291,7 +304,7 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
             idleSystems.Insert(idleSystems.IndexOf("sidecar") + 1, "sidecar, TLS");
         }
 
-        await AlternateFresh(idleSystems, plan.IdleRounds, idle, (s, c) => IdleAsync(s, idle, c), cancel);
+        await AlternateFresh(idleSystems, plan.IdleRounds, idle, (s, c) => IdleAsync(s, idle, idleConnections, c), cancel);
         idle.Notes.Add("The direct connection has no proxy process, so no memory figure; its handshake success is the upstream's own. " +
             "nginx's and haproxy's figures are their whole process tree (master and worker). 'sidecar, TLS' is ours with clients on its " +
             "TLS listener (a self-signed ECDSA P-256 certificate, TLS 1.3); nginx and haproxy are measured plain only.");
@@ -313,21 +326,7 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
                 await s.StartAsync(cancel);
             }
 
-            await Alternate(pair, plan.Rounds, tracking, async s =>
-            {
-                var cpu = s.CpuSeconds();
-                var small = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 64, plan.Warmup, plan.Measure, cancel);
-                var cpuSmall = PerItem(s, cpu, small.AllMessages);
-                cpu = s.CpuSeconds();
-                var large = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 16 * 1024, plan.Warmup, plan.Measure, cancel);
-                return new()
-                {
-                    ["rate"] = small.MessagesPerSecond,
-                    ["cpu"] = cpuSmall,
-                    ["rate16k"] = large.MessagesPerSecond,
-                    ["cpu16k"] = PerItem(s, cpu, large.AllMessages),
-                };
-            });
+            await Alternate(pair, plan.Rounds, tracking, s => SmallAndLargeAsync(s, text: false, cancel));
         }
         finally
         {
@@ -335,6 +334,74 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
             {
                 await s.StopAsync();
             }
+        }
+    }
+
+    /// <summary>The throughput scenarios' closed loop at 64 B and at 16 KiB, with the proxy's CPU per message (a variant against another).</summary>
+    private async Task<Dictionary<string, double>> SmallAndLargeAsync(SystemUnderTest s, bool text, CancellationToken cancel)
+    {
+        var cpu = s.CpuSeconds();
+        var small = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 64, plan.Warmup, plan.Measure, text, cancel);
+        var cpuSmall = PerItem(s, cpu, small.AllMessages);
+        cpu = s.CpuSeconds();
+        var large = await Scenarios.ThroughputAsync(s.Target, sources, plan.Connections, 16 * 1024, plan.Warmup, plan.Measure, text, cancel);
+        return new()
+        {
+            ["rate"] = small.MessagesPerSecond,
+            ["cpu"] = cpuSmall,
+            ["rate16k"] = large.MessagesPerSecond,
+            ["cpu16k"] = PerItem(s, cpu, large.AllMessages),
+            ["errors"] = small.Errors + large.Errors,
+        };
+    }
+
+    /// <summary>
+    /// Our sidecar as shipped, with one message rule, and with failover and no rule, alternating: what a route with
+    /// either costs per message and per idle connection against one without.
+    /// </summary>
+    private async Task RunMessagesAsync(ScenarioResult messages, ScenarioResult memory, CancellationToken cancel)
+    {
+        messages.Measures = "Our sidecar three times, alternating: as shipped (the echo route relays bytes); with one message rule on the echo route " +
+            "(`messages: {rules: [{name: probe, direction: Both, match: {exact: \"__never__\"}, action: Drop}]}`: the route's tunnels relay through " +
+            "the message stage, which holds every message up to 64 KiB whole, both ways, and checks it against the rule, which matches none); and with " +
+            "`upstream.onLost: Reconnect` and no rule (the stage alone, holding messages whole to fail over at their boundaries). The throughput " +
+            "scenarios' closed loop, 64 B and 16 KiB, with the proxy's CPU per message, but **text** messages (ASCII letters) in all three, since rules " +
+            "see text only (the echo upstream decodes short text messages to look for its commands, so 64 B rates are not the throughput scenario's); " +
+            "one message is one echo, so it crosses the stage twice. The rates are set by whichever core saturates first, on this machine the " +
+            "client's and the upstream's, so compare the CPU per message. The differences to as shipped are the price of the stage and of " +
+            "one rule. An exact rule whose text differs in length from the message is decided by the length: this prices holding the message whole " +
+            "and looking at a rule, not reading the message (a regular expression decodes it to a string and scans it, a JSON rule parses it: " +
+            "dearer, not measured here).";
+        memory.Measures = $"A fresh instance of each of the three sidecars above per round, measured as in the idle scenario with {MessagesIdleConnections:N0} " +
+            "connections (each echoing one 64 B binary message, then idle): resident memory after a forced full GC, before and with all open. Bytes per " +
+            "connection = RSS delta / connections open.";
+        Results.Add(messages);
+        Results.Add(memory);
+        string[] names = ["sidecar", "sidecar, one rule", "sidecar, onLost: Reconnect"];
+        var trio = names.Select(Create).ToList();
+        try
+        {
+            foreach (var s in trio)
+            {
+                await s.StartAsync(cancel);
+            }
+
+            await Alternate(trio, plan.Rounds, messages, s => SmallAndLargeAsync(s, text: true, cancel));
+        }
+        finally
+        {
+            foreach (var s in trio)
+            {
+                await s.StopAsync();
+            }
+        }
+
+        await AlternateFresh(names, plan.IdleRounds, memory, (s, c) => IdleAsync(s, memory, MessagesIdleConnections, c), cancel);
+        foreach (var name in names.Skip(1))
+        {
+            string Against(ScenarioResult into, string metric) => MarkdownReport.Ratio(Summary.Ratio(into.Summarize(name, metric), into.Summarize(names[0], metric)));
+            messages.Notes.Add($"{name} against as shipped (ratios of medians): CPU per 64 B message {Against(messages, "cpu")}, per 16 KiB message " +
+                $"{Against(messages, "cpu16k")}; RSS per idle connection {Against(memory, "perconn")}.");
         }
     }
 
@@ -505,7 +572,7 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
     private static string Describe(ScenarioResult s, Dictionary<string, double> values) =>
         string.Join("  ", s.Metrics.Where(m => values.ContainsKey(m.Key)).Select(m => $"{m.Label}={MarkdownReport.Format(values[m.Key], m.Format)}"));
 
-    private async Task<Dictionary<string, double>> IdleAsync(SystemUnderTest s, ScenarioResult into, CancellationToken cancel)
+    private async Task<Dictionary<string, double>> IdleAsync(SystemUnderTest s, ScenarioResult into, int connections, CancellationToken cancel)
     {
         var (warm, _, _) = await Scenarios.OpenAsync(s.Target, sources, 100, 50, 512, true, TimeSpan.FromSeconds(20), cancel);
         await Scenarios.CloseAllAsync(warm, 50, TimeSpan.FromSeconds(10));
@@ -517,7 +584,7 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
         var idle = pids.Sum(ProcFs.RssBytes);
         var how = await s.SettleMemoryAsync();
         var before = pids.Sum(ProcFs.RssBytes);
-        var (open, failed, error) = await Scenarios.OpenAsync(s.Target, sources, idleConnections, 100, 256, true, TimeSpan.FromSeconds(120), cancel);
+        var (open, failed, error) = await Scenarios.OpenAsync(s.Target, sources, connections, 100, 256, true, TimeSpan.FromSeconds(120), cancel);
         try
         {
             if (error is not null)
@@ -542,7 +609,7 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
             return new()
             {
                 ["perconn"] = open.Count == 0 || !readable ? double.NaN : (after - before) / (double)open.Count,
-                ["success"] = 100.0 * open.Count / idleConnections,
+                ["success"] = 100.0 * open.Count / connections,
                 ["open"] = open.Count,
                 ["rssafter"] = readable ? after / 1e6 : double.NaN,
                 ["rssidle"] = idle / (1024.0 * 1024.0),

@@ -24,11 +24,20 @@ internal static class Scenarios
 
     public static long Ticks(TimeSpan t) => (long)(t.TotalSeconds * Stopwatch.Frequency);
 
-    public static byte[] Frame(int payloadBytes)
+    /// <param name="text">A text message of ASCII letters (valid UTF-8) instead of random binary: message rules see text only.</param>
+    public static byte[] Frame(int payloadBytes, bool text = false)
     {
         var payload = new byte[payloadBytes];
-        Random.Shared.NextBytes(payload);
-        return WsFrame.EncodeClient(Opcode.Binary, payload, (uint)Random.Shared.Next());
+        if (text)
+        {
+            Random.Shared.GetItems("abcdefghijklmnopqrstuvwxyz"u8, payload);
+        }
+        else
+        {
+            Random.Shared.NextBytes(payload);
+        }
+
+        return WsFrame.EncodeClient(text ? Opcode.Text : Opcode.Binary, payload, (uint)Random.Shared.Next());
     }
 
     /// <summary>Opens <paramref name="count"/> connections, <paramref name="parallel"/> at a time; failures are counted, not thrown.</summary>
@@ -109,9 +118,9 @@ internal static class Scenarios
         await Task.WhenAll(Enumerable.Range(0, Math.Max(1, Math.Min(parallel, connections.Count))).Select(_ => Task.Run(Worker, CancellationToken.None)));
     }
 
-    /// <summary>Closed loop: every connection sends a message and waits for its echo, again and again.</summary>
+    /// <summary>Closed loop: every connection sends a message (binary, or <paramref name="text"/>) and waits for its echo, again and again.</summary>
     public static async Task<ThroughputResult> ThroughputAsync(
-        Target target, SourceAddresses sources, int connections, int payloadBytes, TimeSpan warmup, TimeSpan measure, CancellationToken cancel)
+        Target target, SourceAddresses sources, int connections, int payloadBytes, TimeSpan warmup, TimeSpan measure, bool text, CancellationToken cancel)
     {
         var (open, failed, error) = await OpenAsync(target, sources, connections, 50, payloadBytes + 4096, false, TimeSpan.FromSeconds(20), cancel);
         if (open.Count == 0)
@@ -126,7 +135,7 @@ internal static class Scenarios
         deadline.CancelAfter(warmup + measure + TimeSpan.FromSeconds(10));
         async Task Loop(WsConnection c)
         {
-            var frame = Frame(payloadBytes);
+            var frame = Frame(payloadBytes, text);
             long local = 0;
             try
             {

@@ -7,7 +7,8 @@ namespace K8sWsProxy.Bench.Systems;
 
 /// <summary>Our sidecar, standalone, from a rendered document; reloads are edits of that file (it polls it).</summary>
 /// <param name="tls">Clients connect to its TLS listener (a self-signed certificate made for the run) instead of the plain one.</param>
-internal sealed class Sidecar(SystemSettings s, bool frameTracking = true, bool tls = false) : SystemUnderTest(s)
+/// <param name="echoRoute">What the echo route gets besides what the template gives it (null: as shipped, relayed as bytes).</param>
+internal sealed class Sidecar(SystemSettings s, bool frameTracking = true, bool tls = false, EchoRoute? echoRoute = null) : SystemUnderTest(s)
 {
     private readonly int port = Ports.Free();
     private readonly int tlsPort = Ports.Free();
@@ -16,7 +17,7 @@ internal sealed class Sidecar(SystemSettings s, bool frameTracking = true, bool 
     private ManagedProcess? process;
     private string configPath = "";
 
-    public override string Name => tls ? "sidecar, TLS" : frameTracking ? "sidecar" : "sidecar, tracking off";
+    public override string Name => tls ? "sidecar, TLS" : !frameTracking ? "sidecar, tracking off" : echoRoute is { } r ? $"sidecar, {r.Name}" : "sidecar";
 
     public override Target Target => tls ? Target.Loopback(tlsPort) with { Tls = true } : Target.Loopback(port);
 
@@ -28,7 +29,14 @@ internal sealed class Sidecar(SystemSettings s, bool frameTracking = true, bool 
     private string tlsSection = "";
 
     private Dictionary<string, string> Values(string extra) =>
-        new() { ["UPSTREAM_PORT"] = S(Settings.UpstreamPort), ["EXTRA_ROUTES"] = extra, ["TLS"] = tlsSection };
+        new()
+        {
+            ["UPSTREAM_PORT"] = S(Settings.UpstreamPort),
+            ["ECHO_UPSTREAM"] = echoRoute?.Upstream ?? "",
+            ["ECHO_ROUTE"] = echoRoute?.Route ?? "",
+            ["EXTRA_ROUTES"] = extra,
+            ["TLS"] = tlsSection,
+        };
 
     public override async Task StartAsync(CancellationToken cancel)
     {
@@ -132,4 +140,18 @@ internal sealed class Sidecar(SystemSettings s, bool frameTracking = true, bool 
         await Task.Delay(1000);
         return ok ? "full GC forced through the diagnostics socket" : "full GC could not be forced (no diagnostics socket)";
     }
+}
+
+/// <summary>
+/// YAML the messages scenario adds to the echo route of <c>sidecar.yaml.tmpl</c>: lines under its upstream and under
+/// the route, indented to fit; <see cref="Name"/> goes into the system's name.
+/// </summary>
+internal sealed record EchoRoute(string Name, string Upstream, string Route)
+{
+    /// <summary>One rule, seeing every text message both ways and matching none: what a rule costs per message.</summary>
+    public static readonly EchoRoute OneRule = new("one rule", "",
+        """    messages: {rules: [{name: probe, direction: Both, match: {exact: "__never__"}, action: Drop}]}""");
+
+    /// <summary>Failover and no rule: what the message stage itself costs.</summary>
+    public static readonly EchoRoute Reconnect = new("onLost: Reconnect", "      onLost: Reconnect", "");
 }
