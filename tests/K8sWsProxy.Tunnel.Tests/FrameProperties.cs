@@ -103,15 +103,16 @@ public sealed class FrameProperties
     /// <summary>
     /// The message stage's assembler, fed any valid sequence split anywhere: each message up to the limit comes out
     /// once, whole, its payload unmasked; each larger one passes through in pieces, the last marked; control frames come
-    /// out as they complete. Data bytes keep their order, as do control frames. (Payloads only when asked for.)
+    /// out as they complete. Data bytes keep their order, as do control frames. The payload, joined when first read, is
+    /// the fragments' bytes unmasked; reading it leaves the frames as they were.
     /// </summary>
     [Fact]
     public void The_message_assembler_gives_back_every_message_whole_or_passed_through() =>
-        Gen.Select(Messages.Array[1, 6], Chunks, Gen.Int[0, 80_000], Gen.Bool).Sample((messages, chunks, limit, payloads) =>
+        Gen.Select(Messages.Array[1, 6], Chunks, Gen.Int[0, 80_000], Gen.Bool).Sample((messages, chunks, limit, readPayloads) =>
         {
             var frames = messages.SelectMany(m => m.Frames()).ToArray(); // once: each enumeration masks anew
             var input = frames.SelectMany(f => f).ToArray();
-            var assembler = new MessageAssembler(limit, payloads);
+            var assembler = new MessageAssembler(limit);
             var data = new List<byte>();
             var controls = new List<byte>();
             var whole = new List<(int Opcode, byte[] Payload)>();
@@ -125,8 +126,10 @@ public sealed class FrameProperties
                     switch (unit)
                     {
                         case UnitKind.Message:
+                            // Payloads are joined only when read: a message left unread must not disturb the next.
+                            whole.Add((assembler.Opcode, readPayloads ? assembler.Payload.ToArray() : []));
+                            Assert.Equal(whole[^1].Payload.Length, readPayloads ? assembler.PayloadLength : 0);
                             data.AddRange(assembler.Raw.ToArray());
-                            whole.Add((assembler.Opcode, assembler.Payload.ToArray()));
                             break;
                         case UnitKind.Control:
                             controls.AddRange(assembler.Raw.ToArray());
@@ -140,7 +143,7 @@ public sealed class FrameProperties
             }
 
             var small = messages.Where(m => m.PayloadBytes <= limit).ToArray();
-            Assert.Equal(small.Select(m => (m.Text ? 0x1 : 0x2, payloads ? m.Fragments.SelectMany(f => f).ToArray() : [])), whole);
+            Assert.Equal(small.Select(m => (m.Text ? 0x1 : 0x2, readPayloads ? m.Fragments.SelectMany(f => f).ToArray() : [])), whole);
             Assert.Equal(messages.Length - small.Length, passedThrough);
             Assert.Equal(frames.Where(f => (f[0] & 0x08) == 0).SelectMany(f => f), data);
             Assert.Equal(frames.Where(f => (f[0] & 0x08) != 0).SelectMany(f => f), controls);

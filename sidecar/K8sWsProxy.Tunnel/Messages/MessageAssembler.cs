@@ -25,8 +25,7 @@ internal enum UnitKind
 /// frames come out unchanged from there on, for the tunnel to refuse.
 /// </summary>
 /// <remarks>The memory of a unit is valid until the next call.</remarks>
-/// <param name="payloads">Whether whole messages need their payload (rules read it); without, only their frames are kept.</param>
-internal sealed class MessageAssembler(long maxMessageBytes, bool payloads = true)
+internal sealed class MessageAssembler(long maxMessageBytes)
 {
     private enum State
     {
@@ -39,10 +38,12 @@ internal sealed class MessageAssembler(long maxMessageBytes, bool payloads = tru
     private readonly FrameHeaderParser _header = new();
     private readonly byte[] _mask = new byte[4];
     private State _state;
+    private readonly List<FrameAt> _frames = [];
     private byte[]? _raw;
     private int _rawLength;
     private byte[]? _payload;
-    private int _payloadLength;
+    private ReadOnlyMemory<byte>? _joined;
+    private bool _controlUnit;
     private byte[]? _control;
     private byte[]? _controlPayload;
     private int _controlLength;
@@ -59,8 +60,14 @@ internal sealed class MessageAssembler(long maxMessageBytes, bool payloads = tru
     /// <summary>The unit's bytes as they were sent.</summary>
     public ReadOnlyMemory<byte> Raw { get; private set; }
 
-    /// <summary>The payload, unmasked: a whole message's fragments joined, or a control frame's.</summary>
-    public ReadOnlyMemory<byte> Payload { get; private set; }
+    /// <summary>
+    /// The payload, unmasked: a whole message's fragments joined (made when first asked for, before
+    /// <see cref="TakeMessage"/>: most messages are never read), or a control frame's.
+    /// </summary>
+    public ReadOnlyMemory<byte> Payload => _controlUnit ? _controlPayload.AsMemory(0, _controlLength - _controlHeaderLength) : _joined ??= Join();
+
+    /// <summary>The payload's length, known without joining it.</summary>
+    public long PayloadLength { get; private set; }
 
     /// <summary>Text or Binary for a message, the frame's opcode for a control frame.</summary>
     public int Opcode { get; private set; }
@@ -83,8 +90,9 @@ internal sealed class MessageAssembler(long maxMessageBytes, bool payloads = tru
         _header.Reset();
         _state = State.Header;
         _inMessage = _streaming = false;
-        _rawLength = _payloadLength = 0;
+        _rawLength = 0;
         _messageBytes = 0;
+        _frames.Clear();
         ReturnBuffers();
     }
 
@@ -175,12 +183,6 @@ internal sealed class MessageAssembler(long maxMessageBytes, bool payloads = tru
                     }
 
                     Append(ref _raw, ref _rawLength, chunk.Span);
-                    if (payloads)
-                    {
-                        var at = _payloadLength;
-                        Append(ref _payload, ref _payloadLength, chunk.Span);
-                        Unmask(_payload.AsSpan(at, take));
-                    }
 
                     if (_remaining == 0 && EndFrame())
                     {
@@ -242,6 +244,7 @@ internal sealed class MessageAssembler(long maxMessageBytes, bool payloads = tru
         {
             _messageOpcode = opcode;
             _messageBytes = 0;
+            _frames.Clear();
         }
 
         _inMessage = true;
@@ -256,7 +259,8 @@ internal sealed class MessageAssembler(long maxMessageBytes, bool payloads = tru
             _raw.AsSpan(0, _rawLength).CopyTo(bytes);
             _header.Bytes.Span.CopyTo(bytes.AsSpan(_rawLength));
             _header.Reset();
-            _rawLength = _payloadLength = 0;
+            _rawLength = 0;
+            _frames.Clear();
             ReturnBuffers();
             return PassHeader(bytes);
         }
@@ -269,6 +273,7 @@ internal sealed class MessageAssembler(long maxMessageBytes, bool payloads = tru
         }
 
         Append(ref _raw, ref _rawLength, _header.Bytes.Span);
+        _frames.Add(new FrameAt(_rawLength, (int)length, _masked ? _rawLength - 4 : -1));
         _header.Reset();
         return null;
     }
@@ -304,9 +309,11 @@ internal sealed class MessageAssembler(long maxMessageBytes, bool payloads = tru
     private UnitKind EndMessage()
     {
         Raw = _raw.AsMemory(0, _rawLength);
-        Payload = _payload.AsMemory(0, _payloadLength);
+        PayloadLength = _messageBytes;
         Opcode = _messageOpcode;
-        _rawLength = _payloadLength = 0;
+        _controlUnit = false;
+        _joined = null;
+        _rawLength = 0;
         return UnitKind.Message;
     }
 
@@ -318,8 +325,47 @@ internal sealed class MessageAssembler(long maxMessageBytes, bool payloads = tru
         _control.AsSpan(_controlHeaderLength, length).CopyTo(_controlPayload);
         Unmask(_controlPayload.AsSpan(0, length));
         Raw = _control.AsMemory(0, _controlLength);
-        Payload = _controlPayload.AsMemory(0, length);
+        _controlUnit = true;
         return UnitKind.Control;
+    }
+
+    /// <summary>The message's payload from its frames: a slice of them when it is one unmasked frame, else joined and unmasked.</summary>
+    private ReadOnlyMemory<byte> Join()
+    {
+        if (_frames is [{ MaskAt: < 0 } only])
+        {
+            return _raw.AsMemory(only.Start, only.Length);
+        }
+
+        if (_payload is null || _payload.Length < PayloadLength)
+        {
+            if (_payload is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_payload);
+            }
+
+            _payload = ArrayPool<byte>.Shared.Rent((int)PayloadLength);
+        }
+
+        var written = 0;
+        foreach (var frame in _frames)
+        {
+            var from = _raw.AsSpan(frame.Start, frame.Length);
+            var to = _payload.AsSpan(written, frame.Length);
+            from.CopyTo(to);
+            if (frame.MaskAt >= 0)
+            {
+                var key = _raw.AsSpan(frame.MaskAt, 4);
+                for (var i = 0; i < to.Length; i++)
+                {
+                    to[i] ^= key[i & 3];
+                }
+            }
+
+            written += frame.Length;
+        }
+
+        return _payload.AsMemory(0, written);
     }
 
     private UnitKind Pass(ReadOnlyMemory<byte> bytes, bool last)
@@ -359,4 +405,7 @@ internal sealed class MessageAssembler(long maxMessageBytes, bool payloads = tru
         bytes.CopyTo(buffer.AsSpan(length));
         length += bytes.Length;
     }
+
+    /// <summary>Where a collected frame's payload is in the message's bytes, and its mask key (-1: none).</summary>
+    private readonly record struct FrameAt(int Start, int Length, int MaskAt);
 }

@@ -35,20 +35,23 @@ public sealed class MessageMatcher
     public static MessageMatcher JsonField(string path, string value) => new(null, false, null, path.Split('.'), value, $"json {path}={value}");
 
     /// <param name="text">The message decoded, made on first need and kept for the next matcher.</param>
-    internal bool IsMatch(ReadOnlyMemory<byte> utf8, ref string? text)
+    internal bool IsMatch(MessageAssembler message, ref string? text)
     {
         if (_bytes is not null)
         {
-            return _prefix ? utf8.Span.StartsWith(_bytes) : utf8.Span.SequenceEqual(_bytes);
+            // The length decides most messages before their payload is joined.
+            return _prefix
+                ? message.PayloadLength >= _bytes.Length && message.Payload.Span.StartsWith(_bytes)
+                : message.PayloadLength == _bytes.Length && message.Payload.Span.SequenceEqual(_bytes);
         }
 
         if (_regex is not null)
         {
-            text ??= Encoding.UTF8.GetString(utf8.Span);
+            text ??= Encoding.UTF8.GetString(message.Payload.Span);
             return _regex.IsMatch(text);
         }
 
-        return JsonFieldIs(utf8);
+        return JsonFieldIs(message.Payload);
     }
 
     internal string Replace(string message, string replacement) => _regex is null ? replacement : _regex.Replace(message, replacement);

@@ -75,9 +75,8 @@ public sealed class MessageStage : AsyncDuplexStream
         _reconnect = reconnect;
         _events = events;
         _time = time;
-        // A direction no rule reads keeps its messages' frames only: one copy less per message.
-        _fromClient = new MessageAssembler(options.MaxMessageBytes, payloads: options.Rules.Any(r => (r.Directions & RuleDirections.ToUpstream) != 0));
-        _fromUpstream = new MessageAssembler(options.MaxMessageBytes, payloads: options.Rules.Any(r => (r.Directions & RuleDirections.ToClient) != 0));
+        _fromClient = new MessageAssembler(options.MaxMessageBytes);
+        _fromUpstream = new MessageAssembler(options.MaxMessageBytes);
         _upstream = upstream;
         _ = PumpAsync(upstream, fromUpstream);
     }
@@ -213,7 +212,7 @@ public sealed class MessageStage : AsyncDuplexStream
         string? text = null;
         foreach (var rule in _options.Rules)
         {
-            if ((rule.Directions & direction) != 0 && rule.Match.IsMatch(message.Payload, ref text))
+            if ((rule.Directions & direction) != 0 && rule.Match.IsMatch(message, ref text))
             {
                 _events.RuleApplied(rule);
                 return rule;
