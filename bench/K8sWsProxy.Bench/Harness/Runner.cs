@@ -319,18 +319,24 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
             $"{SidecarMetrics}); pricing the Prometheus export the same way needs a switch to turn it off, which the sidecar does not have yet.";
         Results.Add(tracking);
         var pair = new List<SystemUnderTest> { new Systems.Sidecar(settings), new Systems.Sidecar(settings, frameTracking: false) };
+        await WithStartedAsync(pair, () => Alternate(pair, plan.Rounds, tracking, s => SmallAndLargeAsync(s, text: false, cancel)), cancel);
+    }
+
+    /// <summary>Starts every system, runs <paramref name="body"/>, and stops them all, whatever happens.</summary>
+    private static async Task WithStartedAsync(List<SystemUnderTest> systems, Func<Task> body, CancellationToken cancel)
+    {
         try
         {
-            foreach (var s in pair)
+            foreach (var s in systems)
             {
                 await s.StartAsync(cancel);
             }
 
-            await Alternate(pair, plan.Rounds, tracking, s => SmallAndLargeAsync(s, text: false, cancel));
+            await body();
         }
         finally
         {
-            foreach (var s in pair)
+            foreach (var s in systems)
             {
                 await s.StopAsync();
             }
@@ -379,22 +385,7 @@ internal sealed class Runner(Plan plan, SystemSettings settings, IReadOnlyList<s
         Results.Add(memory);
         string[] names = ["sidecar", "sidecar, one rule", "sidecar, onLost: Reconnect"];
         var trio = names.Select(Create).ToList();
-        try
-        {
-            foreach (var s in trio)
-            {
-                await s.StartAsync(cancel);
-            }
-
-            await Alternate(trio, plan.Rounds, messages, s => SmallAndLargeAsync(s, text: true, cancel));
-        }
-        finally
-        {
-            foreach (var s in trio)
-            {
-                await s.StopAsync();
-            }
-        }
+        await WithStartedAsync(trio, () => Alternate(trio, plan.Rounds, messages, s => SmallAndLargeAsync(s, text: true, cancel)), cancel);
 
         await AlternateFresh(names, plan.IdleRounds, memory, (s, c) => IdleAsync(s, memory, MessagesIdleConnections, c), cancel);
         foreach (var name in names.Skip(1))

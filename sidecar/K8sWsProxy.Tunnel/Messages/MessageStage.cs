@@ -258,22 +258,9 @@ public sealed class MessageStage : AsyncDuplexStream
         await _upstreamWrites.WaitAsync(cancellationToken);
         try
         {
-            if (_upstream is { } upstream)
+            if (await TryWriteUpstreamAsync(_fromClient.Raw, flush: false, cancellationToken))
             {
-                try
-                {
-                    await upstream.WriteAsync(_fromClient.Raw, cancellationToken);
-                    return;
-                }
-                catch (Exception e) when (_failover is not null && IsConnectionError(e))
-                {
-                    LoseUpstream(upstream);
-                }
-            }
-
-            if (_failover is null)
-            {
-                throw new IOException("the upstream connection is gone");
+                return;
             }
 
             // Nobody upstream to answer: a ping is answered here, a close too, and then the connection is over.
@@ -307,22 +294,9 @@ public sealed class MessageStage : AsyncDuplexStream
                 _passthroughGeneration = _generation;
             }
 
-            if (_upstream is { } upstream && _passthroughGeneration == _generation)
+            if (_passthroughGeneration == _generation && await TryWriteUpstreamAsync(_fromClient.Raw, flush: false, cancellationToken))
             {
-                try
-                {
-                    await upstream.WriteAsync(_fromClient.Raw, cancellationToken);
-                    return;
-                }
-                catch (Exception e) when (_failover is not null && IsConnectionError(e))
-                {
-                    LoseUpstream(upstream);
-                }
-            }
-
-            if (_failover is null)
-            {
-                throw new IOException("the upstream connection is gone");
+                return;
             }
 
             // Part of it may have reached an upstream that is gone; the rest reaches none, never the next one.
@@ -345,29 +319,13 @@ public sealed class MessageStage : AsyncDuplexStream
         await _upstreamWrites.WaitAsync(cancellationToken);
         try
         {
-            if (_upstream is { } upstream)
+            // Not sent whole: held for the next upstream, which gets it once.
+            if (await TryWriteUpstreamAsync(frames, flush, cancellationToken))
             {
-                try
-                {
-                    await upstream.WriteAsync(frames, cancellationToken);
-                    if (flush)
-                    {
-                        await upstream.FlushAsync(cancellationToken);
-                    }
-
-                    return;
-                }
-                catch (Exception e) when (_failover is not null && IsConnectionError(e))
-                {
-                    LoseUpstream(upstream); // not sent whole: held for the next upstream, which gets it once
-                }
+                return;
             }
 
-            if (_failover is not { } failover)
-            {
-                throw new IOException("the upstream connection is gone");
-            }
-
+            var failover = _failover!;
             if (_held.Count >= failover.BufferMessages || _heldBytes + frames.Length > failover.BufferBytes)
             {
                 _events.Dropped();
@@ -387,6 +345,33 @@ public sealed class MessageStage : AsyncDuplexStream
         {
             _upstreamWrites.Release();
         }
+    }
+
+    /// <summary>
+    /// Under <see cref="_upstreamWrites"/>: writes to the current upstream. False when there is none (reconnecting)
+    /// or it is lost on this write; without failover that is an <see cref="IOException"/>, as on any route.
+    /// </summary>
+    private async ValueTask<bool> TryWriteUpstreamAsync(ReadOnlyMemory<byte> bytes, bool flush, CancellationToken cancellationToken)
+    {
+        if (_upstream is { } upstream)
+        {
+            try
+            {
+                await upstream.WriteAsync(bytes, cancellationToken);
+                if (flush)
+                {
+                    await upstream.FlushAsync(cancellationToken);
+                }
+
+                return true;
+            }
+            catch (Exception e) when (_failover is not null && IsConnectionError(e))
+            {
+                LoseUpstream(upstream);
+            }
+        }
+
+        return _failover is null ? throw new IOException("the upstream connection is gone") : false;
     }
 
     /// <summary>Under <see cref="_upstreamWrites"/>: writes fail on this upstream, so nothing more goes to it; the read loop fails over.</summary>
