@@ -6,7 +6,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: deps build test run run-standalone bench bench-quick soak fuzz format format-check clean
+.PHONY: deps build test run run-standalone bench bench-quick soak fuzz fuzz-afl format format-check clean
 
 deps:
 	@bash .ci/deps
@@ -54,6 +54,13 @@ FUZZ_SECONDS ?= 120
 fuzz: build
 	CsCheck_Time=$(FUZZ_SECONDS) $(DOTNET) test tests/K8sWsProxy.Tunnel.Tests -c $(CONFIG) --no-build --filter "FullyQualifiedName~FrameProperties" --logger "console;verbosity=normal"
 	CsCheck_Time=$(FUZZ_SECONDS) $(DOTNET) test tests/K8sWsProxy.Sidecar.Tests -c $(CONFIG) --no-build --filter "FullyQualifiedName~HandshakeParserProperties" --logger "console;verbosity=normal"
+
+# Coverage-guided: the frame tracker, the message assembler and the handshake parser (tests/K8sWsProxy.Fuzz), each under
+# afl-fuzz with SharpFuzz's instrumentation for FUZZ_SECONDS on CPU FUZZ_CPU; fails on a crash or a hang, naming the input
+# and how to replay it (add it to the corpus). Installs afl++ and the sharpfuzz tool when missing.
+FUZZ_CPU ?= 1
+fuzz-afl: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CPU=$(FUZZ_CPU) CONFIG=$(CONFIG) bash .ci/fuzz-afl
 
 format:
 	$(DOTNET) format K8sWsProxy.sln

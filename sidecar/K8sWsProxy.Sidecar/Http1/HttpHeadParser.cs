@@ -103,7 +103,8 @@ internal static class HttpHeadParser
         var method = line[..first];
         var target = line[(first + 1)..last];
         var version = line[(last + 1)..];
-        if (!IsToken(method) || target.IsEmpty || target.IndexOfAnyInRange((byte)0, (byte)' ') >= 0 || target.Contains((byte)0x7F))
+        // Visible ASCII only: a byte past it would be read as '?', which starts a query the client never sent.
+        if (!IsToken(method) || target.IsEmpty || target.IndexOfAnyExceptInRange((byte)'!', (byte)'~') >= 0)
         {
             error = "malformed request line";
             return false;
