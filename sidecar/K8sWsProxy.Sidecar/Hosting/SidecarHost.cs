@@ -125,6 +125,7 @@ public sealed class SidecarHost : IAsyncDisposable
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new TunnelScheduler(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMilliseconds(100)));
         services.AddSingleton<SidecarMetrics>();
+        services.AddSingleton(sp => sp.GetRequiredService<SidecarMetrics>().PendingHandshakes);
         services.AddSingleton<RouteDrainer>();
         services.AddSingleton<StateStore>();
         services.AddSingleton<ConfigApplier>();

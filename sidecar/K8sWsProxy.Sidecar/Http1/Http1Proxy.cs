@@ -16,7 +16,7 @@ namespace K8sWsProxy.Sidecar.Http1;
 /// deadline, relays the upstream's answer, and then owns both connections for the WebSocket's life. Refusals are
 /// the same JSON errors the other listener gives; the connection closes after any answer but a 101.
 /// </summary>
-internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, SidecarOptions options, TunnelScheduler scheduler, TimeProvider time, ILogger<Http1Proxy> logger)
+internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, SidecarOptions options, TunnelScheduler scheduler, PendingHandshakes pending, TimeProvider time, ILogger<Http1Proxy> logger)
 {
     /// <summary>A client gets this long to send its request head (slowloris).</summary>
     internal static readonly TimeSpan RequestHeadTimeout = TimeSpan.FromSeconds(10);
@@ -37,7 +37,11 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
         Upgraded? upgraded = null;
         try
         {
-            upgraded = await HandshakeAsync(client, clientAddress, scheme);
+            using (pending.Begin())
+            {
+                upgraded = await HandshakeAsync(client, clientAddress, scheme);
+            }
+
             if (upgraded is not null)
             {
                 // The WebSocket's life, in this method's frame: a frame of its own would be one more per open connection.

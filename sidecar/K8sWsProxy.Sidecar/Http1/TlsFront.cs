@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using K8sWsProxy.Sidecar.Configuration;
+using K8sWsProxy.Sidecar.Runtime;
 using K8sWsProxy.Tunnel;
 
 namespace K8sWsProxy.Sidecar.Http1;
@@ -12,7 +13,7 @@ namespace K8sWsProxy.Sidecar.Http1;
 /// client's SNI names (rotation is a reference swap, never a listener restart), then HTTP/1.1 on our own data plane,
 /// or, when the client chose h2 by ALPN, the connection goes to Kestrel (<see cref="Http2Handoff"/>).
 /// </summary>
-internal sealed class TlsFront(ConfigApplier configs, Http1Proxy proxy, Http2Handoff? http2, TimeProvider time, ILogger<TlsFront> logger)
+internal sealed class TlsFront(ConfigApplier configs, Http1Proxy proxy, Http2Handoff? http2, PendingHandshakes pending, TimeProvider time, ILogger<TlsFront> logger)
 {
     private readonly List<SslApplicationProtocol> _protocols = http2 is null ? [SslApplicationProtocol.Http11] : [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
 
@@ -22,6 +23,7 @@ internal sealed class TlsFront(ConfigApplier configs, Http1Proxy proxy, Http2Han
         var local = socket.LocalEndPoint as IPEndPoint;
         var tls = new SslStream(new SocketStream(socket));
         // The same bound as a plain request head: a client that stalls in the handshake does not keep a slot.
+        using (pending.Begin())
         using (var timeout = new CancellationTokenSource(Http1Proxy.RequestHeadTimeout, time))
         {
             try

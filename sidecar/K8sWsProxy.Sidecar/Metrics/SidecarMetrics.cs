@@ -31,6 +31,7 @@ internal sealed class SidecarMetrics
     private readonly Counter _failovers;
     private readonly Histogram _reconnect;
     private readonly Counter _heldMessages;
+    private readonly Gauge _pendingHandshakes;
     private readonly ConcurrentDictionary<string, RouteCounters> _counters = new(StringComparer.Ordinal);
     private volatile HashSet<string> _liveRoutes = [];
     private string? _revisionShown;
@@ -54,6 +55,7 @@ internal sealed class SidecarMetrics
         _ruleMatches = factory.CreateCounter("wsproxy_message_rule_matches_total", "Messages a route's rule acted on, by rule and action (reply, drop, rewrite, close).", [.. RouteLabels, "rule", "action"]);
         _failovers = factory.CreateCounter("wsproxy_upstream_failovers_total", "Upstream connections lost under a connected client on routes that reconnect (lost), and how each failover ended (reconnected, gave_up).", [.. RouteLabels, "result"]);
         _reconnect = factory.CreateHistogram("wsproxy_upstream_reconnect_seconds", "From the loss of an upstream connection to its successor taking messages, on routes that reconnect.", RouteLabels, new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
+        _pendingHandshakes = factory.CreateGauge("wsproxy_handshakes_in_progress", "Connections accepted and not yet upgraded or answered: TLS being negotiated, a request head being read, the upstream being dialled (slowloris and half-open connections show here).");
         _heldMessages = factory.CreateCounter("wsproxy_failover_messages_total", "Client messages that came while the upstream was being reconnected: held for it (buffered) or dropped.", [.. RouteLabels, "outcome"]);
         // Both results exist from the start, so increase() over a first refusal is not lost to a missing series.
         _reloads.WithLabels("success");
@@ -62,6 +64,9 @@ internal sealed class SidecarMetrics
     }
 
     public CollectorRegistry Registry { get; }
+
+    /// <summary>Counted by the listeners, read at scrape time.</summary>
+    public PendingHandshakes PendingHandshakes { get; } = new();
 
     /// <summary>The message and byte counters of a route: one pair per route name, kept across reloads so counters never go back.</summary>
     public RouteCounters CountersFor(string routeKey) => _counters.GetOrAdd(routeKey, _ => new RouteCounters());
@@ -134,6 +139,7 @@ internal sealed class SidecarMetrics
 
     private void PublishCounters()
     {
+        _pendingHandshakes.Set(PendingHandshakes.Count);
         foreach (var (key, counters) in _counters)
         {
             var (ns, name) = Split(key);
