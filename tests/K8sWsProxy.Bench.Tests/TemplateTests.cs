@@ -93,7 +93,7 @@ public class TemplateTests
         var rule = Route(EchoRoute.OneRule);
         var probe = Assert.Single(rule.Messages!.Rules);
         Assert.Equal(("probe", "__never__", RuleAction.Drop, RuleDirection.Both), (probe.Name, probe.Match.Exact, probe.Action, probe.Direction));
-        Assert.Equal(UpstreamLost.Close, rule.Upstream.OnLost);
+        Assert.Null(rule.Upstream.OnLost); // not set: a lost upstream closes the client
 
         var reconnect = Route(EchoRoute.Reconnect);
         Assert.Equal((UpstreamLost.Reconnect, "ws://127.0.0.1:19000/echo"), (reconnect.Upstream.OnLost, reconnect.Upstream.Endpoints.Single().Url));
