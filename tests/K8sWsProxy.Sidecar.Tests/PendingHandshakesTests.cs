@@ -3,8 +3,9 @@ using K8sWsProxy.Sidecar.Runtime;
 namespace K8sWsProxy.Sidecar.Tests;
 
 /// <summary>
-/// Connections still in their handshake are counted (and exported), and the memory trimmer waits for them: a
-/// compacting collection while thousands of half-open connections live paused the relay for 63 ms.
+/// Connections still in their handshake are counted (and exported), the memory trimmer waits for them (a compacting
+/// collection while thousands of half-open connections lived paused the relay for 63 ms), and those opened together
+/// are not all cut in the same instant.
 /// </summary>
 public sealed class PendingHandshakesTests
 {
@@ -50,6 +51,14 @@ public sealed class PendingHandshakesTests
     [InlineData(true, (8 << 20) - 1, 0, false)]
     public void The_trimmer_waits_for_a_quiet_second_after_growth_with_the_handshakes_over(bool quiet, long grown, int pending, bool trims) =>
         Assert.Equal(trims, MemoryTrimmer.IsTime(quiet, grown, pending));
+
+    [Fact]
+    public void Head_timeouts_spread_over_a_second_so_connections_opened_together_are_not_all_cut_at_once()
+    {
+        var timeouts = Enumerable.Range(0, 200).Select(_ => Http1.Http1Proxy.HeadTimeout()).ToList();
+        Assert.All(timeouts, t => Assert.InRange(t, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(11)));
+        Assert.True(timeouts.Max() - timeouts.Min() > TimeSpan.FromMilliseconds(500), $"spread only {timeouts.Max() - timeouts.Min()}");
+    }
 
     private static async Task<int> PendingAsync(TestSidecar sidecar)
     {

@@ -18,8 +18,17 @@ namespace K8sWsProxy.Sidecar.Http1;
 /// </summary>
 internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, SidecarOptions options, TunnelScheduler scheduler, PendingHandshakes pending, TimeProvider time, ILogger<Http1Proxy> logger)
 {
-    /// <summary>A client gets this long to send its request head (slowloris).</summary>
+    /// <summary>A client gets this long to send its request head (slowloris), plus up to <see cref="HeadTimeoutSpread"/>.</summary>
     internal static readonly TimeSpan RequestHeadTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Connections opened together (thousands of half-open ones) are not all cut in the same instant: their 408s,
+    /// and the work of sending them, spread over a second instead of landing on the relay and on the peer at once.
+    /// </summary>
+    internal static readonly TimeSpan HeadTimeoutSpread = TimeSpan.FromSeconds(1);
+
+    /// <summary>The head timeout of one connection: <see cref="RequestHeadTimeout"/> and a random part of the spread.</summary>
+    internal static TimeSpan HeadTimeout() => RequestHeadTimeout + (HeadTimeoutSpread * Random.Shared.NextDouble());
 
     /// <summary>A connection of the plain listener.</summary>
     public Task ServeAsync(Socket socket)
@@ -94,7 +103,7 @@ internal sealed class Http1Proxy(ConfigApplier configs, RouteDrainer drainer, Si
     private async Task<Upgraded?> HandshakeAsync(Stream client, IPAddress clientAddress, string scheme)
     {
         HeadRead request;
-        using (var timeout = new CancellationTokenSource(RequestHeadTimeout, time))
+        using (var timeout = new CancellationTokenSource(HeadTimeout(), time))
         {
             try
             {

@@ -24,7 +24,7 @@ internal sealed class TlsFront(ConfigApplier configs, Http1Proxy proxy, Http2Han
         var tls = new SslStream(new SocketStream(socket));
         // The same bound as a plain request head: a client that stalls in the handshake does not keep a slot.
         using (pending.Begin())
-        using (var timeout = new CancellationTokenSource(Http1Proxy.RequestHeadTimeout, time))
+        using (var timeout = new CancellationTokenSource(Http1Proxy.HeadTimeout(), time))
         {
             try
             {
