@@ -33,6 +33,15 @@ public sealed record MessageRule(string Name, RuleDirections Directions, Message
 
     public string CloseReason { get; init; } = "";
 
+    /// <summary>
+    /// <see cref="Text"/> as the one frame a client is sent by <see cref="RuleAction.Reply"/>: made once per rule and
+    /// shared by every connection (frames to a client are not masked, and nothing writes to it).
+    /// </summary>
+    internal byte[] ReplyToClient => field ??= FrameWriter.Message(Opcode.Text, TextUtf8, mask: false);
+
+    /// <summary><see cref="Text"/> encoded once, for the frames that must be made per message (masked towards the upstream).</summary>
+    internal byte[] TextUtf8 => field ??= System.Text.Encoding.UTF8.GetBytes(Text);
+
     /// <summary>The message's new text for <see cref="RuleAction.Rewrite"/>.</summary>
     internal string Rewritten(string message) => Match.Replace(message, Text);
 }

@@ -36,8 +36,6 @@ public sealed class MessageStage : AsyncDuplexStream
     // Everything written to the upstream is written under it: the client's frames, replies to the upstream, the replay.
     private readonly SemaphoreSlim _upstreamWrites = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
-    private readonly Queue<byte[]> _held = new();
-    private readonly string _id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
 
     // Under _upstreamWrites: the current upstream (null while reconnecting) and how many it had before it.
     private Stream? _upstream;
@@ -55,6 +53,10 @@ public sealed class MessageStage : AsyncDuplexStream
     private volatile bool _closing;
     private bool _upstreamClosed;
     private int _failovers;
+
+    // Made at the first failover: most connections never have one.
+    private Queue<byte[]>? _held;
+    private string? _id;
 
     /// <param name="reconnect">One attempt at a new upstream connection (throws when it fails); needed with failover.</param>
     public MessageStage(WebSocketTunnel tunnel, MessageOptions options, Stream upstream, ReadOnlyMemory<byte> fromUpstream, Func<CancellationToken, Task<UpstreamConnection>>? reconnect, IMessageEvents events, TimeProvider time)
@@ -237,7 +239,7 @@ public sealed class MessageStage : AsyncDuplexStream
 
                 break;
             case { Action: RuleAction.Reply } rule:
-                await ToClientAsync(TextFrame(rule.Text, mask: false), cancellationToken);
+                await ToClientAsync(rule.ReplyToClient, cancellationToken);
                 break;
             case { Action: RuleAction.Rewrite } rule:
                 await SendUpstreamAsync(TextFrame(rule.Rewritten(Encoding.UTF8.GetString(_fromClient.Payload.Span)), mask: true), flush: false, cancellationToken);
@@ -326,6 +328,7 @@ public sealed class MessageStage : AsyncDuplexStream
             }
 
             var failover = _failover!;
+            _held ??= new Queue<byte[]>();
             if (_held.Count >= failover.BufferMessages || _heldBytes + frames.Length > failover.BufferBytes)
             {
                 _events.Dropped();
@@ -545,7 +548,7 @@ public sealed class MessageStage : AsyncDuplexStream
                 await ToClientAsync(new Outgoing(_fromUpstream.TakeMessage(), length, Pooled: true), cancellationToken);
                 break;
             case { Action: RuleAction.Reply } rule:
-                await SendUpstreamAsync(TextFrame(rule.Text, mask: true), flush: true, cancellationToken);
+                await SendUpstreamAsync(FrameWriter.Message(Opcode.Text, rule.TextUtf8, mask: true), flush: true, cancellationToken);
                 break;
             case { Action: RuleAction.Rewrite } rule:
                 await ToClientAsync(TextFrame(rule.Rewritten(Encoding.UTF8.GetString(_fromUpstream.Payload.Span)), mask: false), cancellationToken);
@@ -580,6 +583,7 @@ public sealed class MessageStage : AsyncDuplexStream
         _fromUpstream.Reset();
         _events.UpstreamLost();
         var lostAt = _time.GetTimestamp();
+        _id ??= Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         var eventId = $"{_id}-{++_failovers}";
         if (failover.Notify)
         {
@@ -643,7 +647,7 @@ public sealed class MessageStage : AsyncDuplexStream
                 await next.Stream.WriteAsync(_opening, _stop.Token);
             }
 
-            while (_held.TryPeek(out var message))
+            while (_held is not null && _held.TryPeek(out var message))
             {
                 await next.Stream.WriteAsync(message, _stop.Token);
                 _held.Dequeue();
