@@ -53,6 +53,24 @@ if (args is ["soak", .. var soakArgs])
     return await K8sWsProxy.Bench.Soak.SoakRun.RunAsync(soak, cancel.Token);
 }
 
+// usage: K8sWsProxy.Bench attack --kind NAME --port PORT [--count N] [--seconds S] ...   (the hostile scenario's attackers)
+if (args is ["attack", .. var attackArgs])
+{
+    K8sWsProxy.Bench.Load.AttackOptions attack;
+    try
+    {
+        attack = K8sWsProxy.Bench.Load.AttackOptions.Parse(attackArgs);
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine(e.Message);
+        return 2;
+    }
+
+    Limits.RaiseOpenFiles(200_000);
+    return await K8sWsProxy.Bench.Load.AttackerProcess.MainAsync(attack, cancel.Token);
+}
+
 var options = BenchOptions.Parse(args);
 var plan = options.Quick ? Plan.Quick : Plan.Full;
 if (options.Rounds is { } rounds)
