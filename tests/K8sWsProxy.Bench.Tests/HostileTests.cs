@@ -103,6 +103,10 @@ public class HostileTests
         var lateClient = Run(3_500, 0);
         lateClient.Rounds[HostileReport.Row("sidecar", HostileReport.Baseline)][0]["late"] = 14_209;
         Assert.Contains("not judged: the client's pacer ran up to 14,209 µs late during a baseline", HostileReport.Goal(lateClient), StringComparison.Ordinal);
+        var busyAttack = Run(1_617_919, 0);
+        busyAttack.Rounds[HostileReport.Row("sidecar", HostileReport.PingFlood)][0]["late"] = 40_734;
+        Assert.Contains(": not judged (ping flood 1,617,919 µs against 1,800 µs; the client's pacer ran over 10,000 µs late during ping flood",
+            HostileReport.Goal(busyAttack), StringComparison.Ordinal);
         Assert.EndsWith("not measured", HostileReport.Goal(null), StringComparison.Ordinal);
         var table = MarkdownReport.Table(Run(3_500, 0), ["sidecar"]);
         Assert.Contains("| sidecar | ping flood | 1,800 | 3,500 |", table, StringComparison.Ordinal);

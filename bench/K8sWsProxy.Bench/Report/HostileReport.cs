@@ -114,7 +114,7 @@ internal static class HostileReport
     /// The goal for one system: every attacker cut, and the well-behaved p99 during each attack within
     /// <see cref="HarmFactor"/>× the baseline (or baseline + <see cref="HarmSlackMicros"/>). Not judged when the
     /// well-behaved connections had errors, when a baseline's p99 or its pacer's lateness says the machine was the
-    /// bottleneck, or when nothing was measured.
+    /// bottleneck, or when nothing was measured; an attack whose pacer ran late is left out of the verdict, and named.
     /// </summary>
     public static string Goal(ScenarioResult? s, string system = "sidecar")
     {
@@ -146,11 +146,17 @@ internal static class HostileReport
 
         var limit = Math.Max(HarmFactor * baseline, baseline + HarmSlackMicros);
         var measured = Attacks.Where(a => s.Rounds.ContainsKey(Row(system, a))).ToList();
-        var harmed = measured.Where(a => Value(s, system, a, "p99") > limit).ToList();
+        // The same for an attack's row: the attacker yields the client's core, so a late pacer there means something else
+        // took it (a full run once had a row 40 ms late and a 1.6 s p99 with p50 six times the baseline's). Such a row
+        // neither shows nor clears harm.
+        var busy = measured.Where(a => Value(s, system, a, "late") > SaneBaselineMicros).ToList();
+        var harmed = measured.Except(busy).Where(a => Value(s, system, a, "p99") > limit).ToList();
         var uncut = measured.Where(a => Value(s, system, a, "cut") < Value(s, system, a, "attackers")).ToList();
         var figures = string.Join(", ", measured.Select(a => $"{a} {N(Value(s, system, a, "p99"))} µs")) + $" against {N(baseline)} µs";
-        return $"{What}: {(harmed.Count == 0 && uncut.Count == 0 ? "**met**" : "**not met**")} ({figures}" +
-            (harmed.Count > 0 ? $"; harmed by {string.Join(", ", harmed)}" : "") + (uncut.Count > 0 ? $"; not all cut: {string.Join(", ", uncut)}" : "") + ")";
+        var verdict = harmed.Count > 0 || uncut.Count > 0 ? "**not met**" : busy.Count > 0 ? "not judged" : "**met**";
+        return $"{What}: {verdict} ({figures}" +
+            (harmed.Count > 0 ? $"; harmed by {string.Join(", ", harmed)}" : "") + (uncut.Count > 0 ? $"; not all cut: {string.Join(", ", uncut)}" : "") +
+            (busy.Count > 0 ? $"; the client's pacer ran over {N(SaneBaselineMicros)} µs late during {string.Join(", ", busy)}: the machine, not the proxy, set {(busy.Count > 1 ? "those" : "that")}" : "") + ")";
     }
 
     /// <summary>The baseline p99: the higher of the runs without an attack (before the attacks, and after them when measured).</summary>
