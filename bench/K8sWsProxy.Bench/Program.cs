@@ -39,31 +39,15 @@ if (args is ["playground", .. var rest])
 // usage: K8sWsProxy.Bench soak [--minutes N] [--connections N] [--sidecars N] [--out DIR]   (`make soak`)
 if (args is ["soak", .. var soakArgs])
 {
-    K8sWsProxy.Bench.Soak.SoakOptions soak;
-    try
-    {
-        soak = K8sWsProxy.Bench.Soak.SoakOptions.Parse(soakArgs);
-    }
-    catch (ArgumentException e)
-    {
-        Console.Error.WriteLine(e.Message);
-        return 2;
-    }
-
-    return await K8sWsProxy.Bench.Soak.SoakRun.RunAsync(soak, cancel.Token);
+    return Parsed(() => K8sWsProxy.Bench.Soak.SoakOptions.Parse(soakArgs)) is { } soak
+        ? await K8sWsProxy.Bench.Soak.SoakRun.RunAsync(soak, cancel.Token) : 2;
 }
 
 // usage: K8sWsProxy.Bench attack --kind NAME --port PORT [--count N] [--seconds S] ...   (the hostile scenario's attackers)
 if (args is ["attack", .. var attackArgs])
 {
-    K8sWsProxy.Bench.Load.AttackOptions attack;
-    try
+    if (Parsed(() => K8sWsProxy.Bench.Load.AttackOptions.Parse(attackArgs)) is not { } attack)
     {
-        attack = K8sWsProxy.Bench.Load.AttackOptions.Parse(attackArgs);
-    }
-    catch (ArgumentException e)
-    {
-        Console.Error.WriteLine(e.Message);
         return 2;
     }
 
@@ -195,5 +179,20 @@ static string Tool(string file, string arg)
     catch (System.ComponentModel.Win32Exception)
     {
         return "missing";
+    }
+}
+
+// A subcommand's options, or null once their problems and its usage are printed.
+static T? Parsed<T>(Func<T> parse)
+    where T : class
+{
+    try
+    {
+        return parse();
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine(e.Message);
+        return null;
     }
 }
