@@ -64,9 +64,11 @@ public sealed class RelayIsolationTests : IDisposable
 
         Assert.True(scrapes > 0, "no scrape completed");
         Assert.True(busy.Count > 10, $"only {busy.Count} round trips while the document applied in {applied.ElapsedMilliseconds} ms");
-        // A thread that moves messages and also applied the document would stall a round trip for the whole apply.
+        // A thread that moves messages and also applied the document would stall a round trip for the whole apply. The
+        // bar is the higher of a fixed one and half the apply: a stall of a few hundred milliseconds from the machine alone
+        // (a clean run of make test here once saw 576 ms during a 1,598 ms apply, 15 ms quiet) is not the relay's.
         var worst = busy.Max();
-        Assert.True(worst < TimeSpan.FromMilliseconds(250) + (10 * quiet.Max()),
+        Assert.True(worst < TimeSpan.FromMilliseconds(250) + (10 * quiet.Max()) || worst < applied.Elapsed / 2,
             $"worst round trip {worst.TotalMilliseconds:0} ms while applying ({applied.ElapsedMilliseconds} ms, {scrapes} scrapes); quiet worst {quiet.Max().TotalMilliseconds:0.0} ms; slow: {string.Join(",", busy.Select((t, i) => (t, i)).Where(x => x.t.TotalMilliseconds > 50).Select(x => $"{x.i}:{x.t.TotalMilliseconds:0}"))} of {busy.Count}");
     }
 
