@@ -92,6 +92,11 @@ public sealed class RouteLifecycleTests(ProxyCluster cluster, ITestOutputHelper 
         await Cluster.ApplyAsync(Cluster.ExampleRoute() + "\n---\n" + OtherRoute(Cluster.EchoA));
         await Cluster.WaitForRouteAsync("chat", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
         var other = await Cluster.WaitForRouteAsync("other", r => ProxyCluster.IsReady(r, 3, 3), "3/3 Ready");
+        // The operator records the transition's event just after it writes the status: wait for it before the snapshot.
+        await Poll.UntilAsync(
+            async () => (await Cluster.Client.CoreV1.ListNamespacedEventAsync(ProxyCluster.Namespace, fieldSelector: "involvedObject.name=other")).Items
+                .Any(e => e.InvolvedObject.Uid == other.Metadata.Uid && e.Reason == "Synced"),
+            "the route's Synced event", TimeSpan.FromSeconds(10));
         var events = await EventsAsync("other");
 
         // A watch from the route's resourceVersion as it was: every change after it arrives, whenever the watch connects.
