@@ -36,7 +36,6 @@ internal sealed class MessageAssembler(long maxMessageBytes)
     }
 
     private readonly FrameHeaderParser _header = new();
-    private readonly byte[] _mask = new byte[4];
     private State _state;
     private readonly List<FrameAt> _frames = [];
     private byte[]? _raw;
@@ -52,7 +51,6 @@ internal sealed class MessageAssembler(long maxMessageBytes)
     private bool _streaming;
     private bool _fin;
     private bool _masked;
-    private int _maskIndex;
     private long _remaining;
     private long _messageBytes;
     private int _messageOpcode;
@@ -222,12 +220,6 @@ internal sealed class MessageAssembler(long maxMessageBytes)
         }
 
         _masked = _header.Masked;
-        if (_masked)
-        {
-            _header.Bytes.Span[^4..].CopyTo(_mask);
-        }
-
-        _maskIndex = 0;
         _remaining = length;
         if (control)
         {
@@ -323,7 +315,10 @@ internal sealed class MessageAssembler(long maxMessageBytes)
         var length = _controlLength - _controlHeaderLength;
         _controlPayload ??= new byte[FrameWriter.MaxControlPayload];
         _control.AsSpan(_controlHeaderLength, length).CopyTo(_controlPayload);
-        Unmask(_controlPayload.AsSpan(0, length));
+        if (_masked)
+        {
+            FrameWriter.ApplyMask(_controlPayload.AsSpan(0, length), _control.AsSpan(_controlHeaderLength - 4, 4));
+        }
         Raw = _control.AsMemory(0, _controlLength);
         _controlUnit = true;
         return UnitKind.Control;
@@ -355,11 +350,7 @@ internal sealed class MessageAssembler(long maxMessageBytes)
             from.CopyTo(to);
             if (frame.MaskAt >= 0)
             {
-                var key = _raw.AsSpan(frame.MaskAt, 4);
-                for (var i = 0; i < to.Length; i++)
-                {
-                    to[i] ^= key[i & 3];
-                }
+                FrameWriter.ApplyMask(to, _raw.AsSpan(frame.MaskAt, 4));
             }
 
             written += frame.Length;
@@ -373,19 +364,6 @@ internal sealed class MessageAssembler(long maxMessageBytes)
         Raw = bytes;
         EndsMessage = last;
         return UnitKind.Passthrough;
-    }
-
-    private void Unmask(Span<byte> payload)
-    {
-        if (!_masked)
-        {
-            return;
-        }
-
-        for (var i = 0; i < payload.Length; i++)
-        {
-            payload[i] ^= _mask[_maskIndex++ & 3];
-        }
     }
 
     private static void Append(ref byte[]? buffer, ref int length, ReadOnlySpan<byte> bytes)
